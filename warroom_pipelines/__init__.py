@@ -1,0 +1,1 @@
+"""War Room: paid-media performance monitoring for many brands, on Dagster."""

@@ -1,0 +1,66 @@
+"""Brands x date: the tenant boundary of every War Room asset.
+
+A run touches exactly one brand. The date dimension's start is configurable
+(`WARROOM_START_DATE`) because Dagster stays healthy up to about 100,000 partitions per
+asset: 1,000 brands x 365 days is past that, so large deployments start later.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import date
+
+import dagster as dg
+
+BRAND_DIMENSION = "brand"
+DATE_DIMENSION = "date"
+DEFAULT_START_DATE = "2026-01-01"
+
+_BRAND_KEY = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+class InvalidBrandKey(ValueError):
+    """A brand key that Dagster would mangle (| drops it from multi-partition keys, , breaks
+    UI backfills, [ ] break range syntax) or that is not a plain lowercase slug."""
+
+
+def validate_brand_key(brand: str) -> str:
+    """Return the brand key unchanged, or raise InvalidBrandKey naming what is wrong."""
+    if not isinstance(brand, str) or not _BRAND_KEY.fullmatch(brand):
+        raise InvalidBrandKey(
+            f"invalid brand key {brand!r}: use a lowercase slug of 1-63 characters "
+            "(a-z, 0-9 and '-', starting and ending with a letter or digit); "
+            "characters such as | , [ ] and spaces are not allowed"
+        )
+    return brand
+
+
+def start_date() -> str:
+    """The first day of the date dimension (YYYY-MM-DD), from WARROOM_START_DATE."""
+    value = os.environ.get("WARROOM_START_DATE", DEFAULT_START_DATE)
+    try:
+        date.fromisoformat(value)
+    except ValueError as exc:
+        raise ValueError(f"WARROOM_START_DATE must be YYYY-MM-DD, got {value!r}") from exc
+    return value
+
+
+brands_partitions = dg.DynamicPartitionsDefinition(name="brands")
+dates_partitions = dg.DailyPartitionsDefinition(start_date=start_date(), timezone="UTC")
+brand_date_partitions = dg.MultiPartitionsDefinition(
+    {BRAND_DIMENSION: brands_partitions, DATE_DIMENSION: dates_partitions}
+)
+
+
+def partition_key(brand: str, day: str | date) -> dg.MultiPartitionKey:
+    """The multi-partition key of one brand-day."""
+    return dg.MultiPartitionKey(
+        {BRAND_DIMENSION: validate_brand_key(brand), DATE_DIMENSION: str(day)}
+    )
+
+
+def brand_and_date(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> tuple[str, date]:
+    """The run's brand and day, from its multi-partition key."""
+    keys = context.partition_key.keys_by_dimension  # type: ignore[attr-defined]
+    return keys[BRAND_DIMENSION], date.fromisoformat(keys[DATE_DIMENSION])
