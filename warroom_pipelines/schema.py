@@ -165,3 +165,43 @@ def finalize(frame: pd.DataFrame, *, brand: str, ingested_at: datetime) -> pd.Da
     out["ingested_at"] = pd.Timestamp(ingested_at).tz_convert("UTC")
     out = out.astype(COLUMNS)
     return out.sort_values(list(KEY_COLUMNS), kind="stable").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """The result of one data-quality rule over a partition of the unified table."""
+
+    passed: bool
+    failures: int
+    detail: str
+
+
+def quality_checks(frame: pd.DataFrame, *, complete_before: pd.Timestamp) -> dict[str, CheckOutcome]:
+    """The unified table's rules, run against what was actually stored.
+
+    `complete_before` is the end of the hours that should be reported by now: for today's
+    partition it is the current hour, for a past day the day's end.
+    """
+    if frame.empty:
+        ok = CheckOutcome(True, 0, "no rows")
+        return {name: ok for name in ("unique_key", "non_negative", "clicks_within_impressions",
+                                      "hours_complete")}
+    dupes = int(frame.duplicated(list(KEY_COLUMNS)).sum())
+    negatives = int(
+        (frame[list(COUNT_COLUMNS + AMOUNT_COLUMNS)].astype("float64") < 0).any(axis=1).sum()
+    )
+    over = int((frame["clicks"] > frame["impressions"]).sum())
+    # An account that reports a day reports every hour of it (at least one campaign): a gap
+    # means an hour or a local day was not fetched.
+    hours = frame.loc[frame["hour_start"] < complete_before]
+    start = frame["hour_start"].min().floor("D")
+    expected = max(0, min(24, int((complete_before - start) / pd.Timedelta(hours=1))))
+    per_account = hours.groupby(["channel", "account_id"])["hour_start"].nunique()
+    gaps = per_account[per_account < expected]
+    gap_text = ", ".join(f"{c}/{a}: {n}/{expected} h" for (c, a), n in gaps.items())
+    return {
+        "unique_key": CheckOutcome(dupes == 0, dupes, f"{dupes} duplicate keys"),
+        "non_negative": CheckOutcome(negatives == 0, negatives, f"{negatives} rows with a negative measure"),
+        "clicks_within_impressions": CheckOutcome(over == 0, over, f"{over} rows with clicks > impressions"),
+        "hours_complete": CheckOutcome(gaps.empty, len(gaps), gap_text or "every account reports every hour"),
+    }
