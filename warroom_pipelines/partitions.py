@@ -47,7 +47,10 @@ def start_date() -> str:
 
 
 brands_partitions = dg.DynamicPartitionsDefinition(name="brands")
-dates_partitions = dg.DailyPartitionsDefinition(start_date=start_date(), timezone="UTC")
+# end_offset=1: today is a partition too, so the hourly refresh can fill it as hours end.
+dates_partitions = dg.DailyPartitionsDefinition(
+    start_date=start_date(), timezone="UTC", end_offset=1
+)
 brand_date_partitions = dg.MultiPartitionsDefinition(
     {BRAND_DIMENSION: brands_partitions, DATE_DIMENSION: dates_partitions}
 )

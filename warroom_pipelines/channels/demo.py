@@ -310,8 +310,14 @@ def _incidents_near(brand: str, local_day: date, config: DemoConfig) -> list[Inc
     ]
 
 
-def demo_metrics(brand: str, day: date, config: DemoConfig = DemoConfig()) -> pd.DataFrame:
-    """The brand's campaign x hour rows of one UTC day, in the unified table's raw columns."""
+def demo_metrics(
+    brand: str, day: date, config: DemoConfig = DemoConfig(), *, as_of: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """The brand's campaign x hour rows of one UTC day, in the unified table's raw columns.
+
+    `as_of` cuts the day at that instant, as a platform queried mid-day reports only the hours
+    that have ended; earlier hours are the same whatever `as_of` is.
+    """
     frames: list[pd.DataFrame] = []
     for account in brand_accounts(brand, config):
         for local_day in local_dates_covering(day, account.time_zone):
@@ -321,6 +327,9 @@ def demo_metrics(brand: str, day: date, config: DemoConfig = DemoConfig()) -> pd
         return empty_raw_frame()
     frame = pd.concat(frames, ignore_index=True)
     frame["hour_start"] = frame["hour_start"].dt.tz_localize("UTC")
-    frame = aggregate_hours(frame.loc[in_utc_day(frame["hour_start"], day)])
+    keep = in_utc_day(frame["hour_start"], day)
+    if as_of is not None:
+        keep &= frame["hour_start"] + pd.Timedelta(hours=1) <= as_of
+    frame = aggregate_hours(frame.loc[keep])
     frame["date"] = pd.Timestamp(day)
     return frame.loc[:, list(RAW_COLUMNS)].reset_index(drop=True)

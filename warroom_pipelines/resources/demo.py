@@ -23,5 +23,6 @@ class DemoSourceResource(dg.ConfigurableResource):
             campaigns_per_channel=self.campaigns_per_channel, incident_rate=self.incident_rate
         )
 
-    def metrics(self, brand: str, day: date) -> pd.DataFrame:
-        return demo_metrics(brand, day, self.config())
+    def metrics(self, brand: str, day: date, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+        """Rows of the hours of `day` that have ended by `as_of` (default: now)."""
+        return demo_metrics(brand, day, self.config(), as_of=as_of or pd.Timestamp.now("UTC"))
