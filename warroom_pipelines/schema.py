@@ -13,6 +13,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from warroom_pipelines.channels.clock import in_utc_day, local_dates_covering, local_hours_to_utc
+
 CHANNELS: tuple[str, ...] = ("meta_ads", "google_ads", "tiktok_ads")
 
 KEY_COLUMNS: tuple[str, ...] = ("brand", "channel", "account_id", "campaign_id", "hour_start")
@@ -27,6 +29,7 @@ RAW_COLUMNS: dict[str, str] = {
     "hour_start": "datetime64[us, UTC]",
     "date": "datetime64[us]",
     "currency": "string",
+    "account_timezone": "string",
     "impressions": "int64",
     "clicks": "int64",
     "spend": "float64",
@@ -136,7 +139,7 @@ def validate_raw(frame: pd.DataFrame, *, brand: str, channel: str | None = None)
         raise SchemaError(
             "clicks exceed impressions", brand=brand, channel=str(row["channel"]), field="clicks"
         )
-    for column in ("channel", "account_id", "campaign_id", "currency", "hour_start"):
+    for column in ("channel", "account_id", "campaign_id", "currency", "account_timezone", "hour_start"):
         if frame[column].isna().any():
             row = frame.loc[frame[column].isna()].iloc[0]
             raise SchemaError(
@@ -191,17 +194,31 @@ def quality_checks(frame: pd.DataFrame, *, complete_before: pd.Timestamp) -> dic
         (frame[list(COUNT_COLUMNS + AMOUNT_COLUMNS)].astype("float64") < 0).any(axis=1).sum()
     )
     over = int((frame["clicks"] > frame["impressions"]).sum())
-    # An account that reports a day reports every hour of it (at least one campaign): a gap
-    # means an hour or a local day was not fetched.
-    hours = frame.loc[frame["hour_start"] < complete_before]
-    start = frame["hour_start"].min().floor("D")
-    expected = max(0, min(24, int((complete_before - start) / pd.Timedelta(hours=1))))
-    per_account = hours.groupby(["channel", "account_id"])["hour_start"].nunique()
-    gaps = per_account[per_account < expected]
-    gap_text = ", ".join(f"{c}/{a}: {n}/{expected} h" for (c, a), n in gaps.items())
+    # An account that reports a day reports every one of its local hours that falls in the UTC
+    # day (a gap means an hour or a local day was not fetched). The repeated autumn hour is one
+    # bucket, so a daylight-saving day has an hour fewer in UTC.
+    day = frame["hour_start"].min().floor("D")
+    gaps: list[str] = []
+    for (channel, account, tz), rows in frame.groupby(["channel", "account_id", "account_timezone"]):
+        expected = _expected_hours(day, str(tz), complete_before)
+        missing = expected.difference(rows["hour_start"])
+        if len(missing):
+            gaps.append(f"{channel}/{account}: {len(expected) - len(missing)}/{len(expected)} h")
+    gap_text = ", ".join(gaps)
     return {
         "unique_key": CheckOutcome(dupes == 0, dupes, f"{dupes} duplicate keys"),
         "non_negative": CheckOutcome(negatives == 0, negatives, f"{negatives} rows with a negative measure"),
         "clicks_within_impressions": CheckOutcome(over == 0, over, f"{over} rows with clicks > impressions"),
-        "hours_complete": CheckOutcome(gaps.empty, len(gaps), gap_text or "every account reports every hour"),
+        "hours_complete": CheckOutcome(not gaps, len(gaps), gap_text or "every account reports every hour"),
     }
+
+
+def _expected_hours(day: pd.Timestamp, tz: str, complete_before: pd.Timestamp) -> pd.DatetimeIndex:
+    local_days = local_dates_covering(day.date(), tz)
+    hours = local_hours_to_utc(
+        pd.Series([d for d in local_days for _ in range(24)]),
+        pd.Series(list(range(24)) * len(local_days)),
+        tz,
+    )
+    hours = hours.loc[in_utc_day(hours, day.date()) & (hours < complete_before)]
+    return pd.DatetimeIndex(hours.drop_duplicates())

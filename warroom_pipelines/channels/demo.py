@@ -238,10 +238,16 @@ def _account_local_day(account: Account, local_day: date, config: DemoConfig) ->
     gamma = rng.gamma(_NB_SHAPE, 1.0 / _NB_SHAPE, size=(n, 24))
     ctr = np.array([c.ctr for c in live])[:, None] * rng.lognormal(0.0, 0.05, size=(n, 1))
     cpc = np.array([c.cpc for c in live])[:, None] * rng.lognormal(0.0, 0.05, size=(n, 24))
-    cvr = np.broadcast_to(np.array([c.cvr for c in live])[:, None], (n, 24)).copy()
-    aov = np.broadcast_to(np.array([c.aov for c in live])[:, None], (n, 24)).copy()
-    ctr = np.broadcast_to(ctr, (n, 24)).copy()
-    tracking = np.ones((n, 24))
+    cvr = np.broadcast_to(np.array([c.cvr for c in live])[:, None], (n, 24))
+    aov = np.broadcast_to(np.array([c.aov for c in live])[:, None], (n, 24))
+    ctr = np.broadcast_to(ctr, (n, 24))
+    # Normal operation first: every draw comes from the account-day stream, so an incident
+    # elsewhere never changes these numbers.
+    impressions = rng.poisson(mean_impr * gamma)
+    clicks = rng.binomial(impressions, np.clip(ctr, 0.0, 1.0))
+    spend = np.round(clicks * cpc, 2)
+    conversions = rng.binomial(clicks, np.clip(cvr, 0.0, 1.0)).astype("float64")
+    value = np.round(conversions * aov * rng.gamma(8.0, 1.0 / 8.0, size=(n, 24)), 2)
 
     utc_hours = local_hours_to_utc(
         pd.Series([local_day] * 24), pd.Series(hours), account.time_zone
@@ -257,27 +263,11 @@ def _account_local_day(account: Account, local_day: date, config: DemoConfig) ->
             utc_naive < incident.end.tz_convert(None).to_datetime64()
         )
         hit = rows[:, None] & cols[None, :]
-        if not hit.any():
-            continue
-        if incident.incident_type == "ctr_collapse":
-            ctr = np.where(hit, ctr * 0.25, ctr)
-        elif incident.incident_type == "cpa_spike":
-            cpc = np.where(hit, cpc * 2.2, cpc)
-            cvr = np.where(hit, cvr * 0.45, cvr)
-        elif incident.incident_type == "spend_runaway":
-            mean_impr = np.where(hit, mean_impr * 3.5, mean_impr)
-            cpc = np.where(hit, cpc * 1.6, cpc)
-            cvr = np.where(hit, cvr * 0.5, cvr)
-        elif incident.incident_type == "tracking_break":
-            tracking = np.where(hit, 0.0, tracking)
-        elif incident.incident_type == "roas_drop":
-            aov = np.where(hit, aov * 0.3, aov)
-
-    impressions = rng.poisson(mean_impr * gamma)
-    clicks = rng.binomial(impressions, np.clip(ctr, 0.0, 1.0))
-    spend = np.round(clicks * cpc, 2)
-    conversions = rng.binomial(clicks, np.clip(cvr, 0.0, 1.0)) * tracking
-    value = np.round(conversions * aov * rng.gamma(8.0, 1.0 / 8.0, size=(n, 24)), 2)
+        if hit.any():
+            impressions, clicks, spend, conversions, value = _apply_incident(
+                incident, hit, _rng("effect", incident.incident_id, account.account_id, local_day),
+                impressions, clicks, spend, conversions, value, ctr, cpc, cvr, aov,
+            )
 
     frame = pd.DataFrame(
         {
@@ -288,6 +278,7 @@ def _account_local_day(account: Account, local_day: date, config: DemoConfig) ->
             "campaign_name": np.repeat([c.name for c in live], 24),
             "hour_start": np.tile(utc_naive, n),
             "currency": account.currency,
+            "account_timezone": account.time_zone,
             "impressions": impressions.ravel().astype("int64"),
             "clicks": clicks.ravel().astype("int64"),
             "spend": spend.ravel(),
@@ -299,6 +290,56 @@ def _account_local_day(account: Account, local_day: date, config: DemoConfig) ->
     )
     # Like Meta and Google, the demo does not report hours without delivery.
     return frame.loc[frame["impressions"] > 0]
+
+
+Arrays = np.ndarray
+
+
+def _apply_incident(
+    incident: Incident,
+    hit: Arrays,
+    rng: np.random.Generator,
+    impressions: Arrays,
+    clicks: Arrays,
+    spend: Arrays,
+    conversions: Arrays,
+    value: Arrays,
+    ctr: Arrays,
+    cpc: Arrays,
+    cvr: Arrays,
+    aov: Arrays,
+) -> tuple[Arrays, Arrays, Arrays, Arrays, Arrays]:
+    """Turn normal hours into incident hours by thinning or adding events (binomial thinning
+    keeps counts binomial), with the incident's own random stream."""
+    kind = incident.incident_type
+    if kind == "ctr_collapse":  # creative or placement broken: clicks fall, and what follows
+        kept = rng.binomial(clicks, 0.25)
+        ratio = np.divide(kept, clicks, out=np.ones(clicks.shape), where=clicks > 0)
+        conv = rng.binomial(conversions.astype("int64"), np.clip(ratio, 0, 1)).astype("float64")
+        new_value = np.round(value * np.divide(conv, conversions, out=np.zeros(conv.shape), where=conversions > 0), 2)
+        clicks, spend = np.where(hit, kept, clicks), np.where(hit, np.round(spend * ratio, 2), spend)
+        value, conversions = np.where(hit, new_value, value), np.where(hit, conv, conversions)
+    elif kind == "cpa_spike":  # auction got expensive and traffic worse: cost up, conversions down
+        conv = rng.binomial(conversions.astype("int64"), 0.45).astype("float64")
+        ratio = np.divide(conv, conversions, out=np.zeros(conv.shape), where=conversions > 0)
+        spend = np.where(hit, np.round(spend * 2.2, 2), spend)
+        value = np.where(hit, np.round(value * ratio, 2), value)
+        conversions = np.where(hit, conv, conversions)
+    elif kind == "spend_runaway":  # a budget cap removed: far more, lower-quality traffic
+        extra_impr = rng.poisson(impressions * 2.5)
+        extra_clicks = rng.binomial(extra_impr, np.clip(ctr, 0.0, 1.0))
+        extra_conv = rng.binomial(extra_clicks, np.clip(cvr * 0.3, 0.0, 1.0)).astype("float64")
+        impressions = np.where(hit, impressions + extra_impr, impressions)
+        clicks = np.where(hit, clicks + extra_clicks, clicks)
+        spend = np.where(hit, np.round(spend * 1.6 + extra_clicks * cpc * 1.6, 2), spend)
+        value = np.where(hit, np.round(value + extra_conv * aov, 2), value)
+        conversions = np.where(hit, conversions + extra_conv, conversions)
+    elif kind == "tracking_break":  # the pixel stops firing: clicks go on, conversions vanish
+        conversions = np.where(hit, 0.0, conversions)
+        value = np.where(hit, 0.0, value)
+    elif kind == "roas_drop":  # a broken price feed: orders continue at a fraction of the value
+        value = np.where(hit, np.round(value * 0.3, 2), value)
+    return impressions, clicks, spend, conversions, value
 
 
 def _incidents_near(brand: str, local_day: date, config: DemoConfig) -> list[Incident]:
