@@ -63,7 +63,9 @@ def run_dagster(brands: int, days: int, home: Path) -> int:
             instance=instance, partition_key=partition_key(brand, day), run_config=quiet
         )
         assert result.success
-    frame = DuckDBWarehouse(home / "dagster.duckdb").query("SELECT count(*) AS n FROM unified_performance")
+    frame = DuckDBWarehouse(home / "dagster.duckdb").query(
+        "SELECT count(*) AS n FROM unified_performance"
+    )
     return int(frame["n"].iloc[0])
 
 
@@ -74,7 +76,9 @@ def child(mode: str, brands: int, days: int) -> None:
         rows = (run_dagster if mode == "dagster" else run_plain)(brands, days, Path(tmp))
         wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"mode": mode, "rows": rows, "wall_s": wall, "cpu_s": cpu, "peak_mib": peak_mib}))
+    print(
+        json.dumps({"mode": mode, "rows": rows, "wall_s": wall, "cpu_s": cpu, "peak_mib": peak_mib})
+    )
 
 
 def main() -> None:
@@ -88,18 +92,40 @@ def main() -> None:
         return
     results = {}
     for mode in ("plain", "dagster"):
-        out = subprocess.run(
-            [sys.executable, __file__, "--mode", mode, "--brands", str(args.brands), "--days", str(args.days)],
-            check=True, capture_output=True, text=True,
-        ).stdout.strip().splitlines()[-1]
+        out = (
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--mode",
+                    mode,
+                    "--brands",
+                    str(args.brands),
+                    "--days",
+                    str(args.days),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         results[mode] = json.loads(out)
     print(f"{args.brands} brands x {args.days} days = {args.brands * args.days} brand-days")
     print(f"{'mode':8} {'rows':>9} {'wall s':>8} {'cpu s':>8} {'rows/s':>9} {'peak MiB':>9}")
     for mode, r in results.items():
-        print(f"{mode:8} {r['rows']:>9} {r['wall_s']:>8.1f} {r['cpu_s']:>8.1f} {r['rows'] / r['wall_s']:>9.0f} {r['peak_mib']:>9.0f}")
+        print(
+            f"{mode:8} {r['rows']:>9} {r['wall_s']:>8.1f} {r['cpu_s']:>8.1f} "
+            f"{r['rows'] / r['wall_s']:>9.0f} {r['peak_mib']:>9.0f}"
+        )
     ratio = results["dagster"]["wall_s"] / results["plain"]["wall_s"]
-    print(f"Dagster / plain wall time: {ratio:.2f}x "
-          f"({(results['dagster']['wall_s'] - results['plain']['wall_s']) / (args.brands * args.days) * 1000:.0f} ms per brand-day of orchestration)")
+    extra_s = results["dagster"]["wall_s"] - results["plain"]["wall_s"]
+    overhead_ms = extra_s / (args.brands * args.days) * 1000
+    print(
+        f"Dagster / plain wall time: {ratio:.2f}x "
+        f"({overhead_ms:.0f} ms per brand-day of orchestration)"
+    )
 
 
 if __name__ == "__main__":
