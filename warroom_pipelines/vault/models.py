@@ -25,10 +25,8 @@ class IntegrationError(VaultError):
 
     def __init__(self, problem: str, *, brand: str, integration: str, field: str | None = None):
         self.brand, self.integration, self.field = brand, integration, field
-        where = f"brand={brand!r} integration={integration!r}"
-        if field is not None:
-            where += f" field={field!r}"
-        super().__init__(f"{problem} ({where})")
+        what = f"field {field!r} " if field is not None else ""
+        super().__init__(f"brand {brand!r}, integration {integration!r}: {what}{problem}")
 
 
 _TOKEN = re.compile(r"\S{8,4096}")
