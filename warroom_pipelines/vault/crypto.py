@@ -101,6 +101,10 @@ class MasterKey:
         digest = hashlib.sha256(b"warroom-master-key-id\x00" + self.material).hexdigest()
         object.__setattr__(self, "key_id", digest[:8])
 
+    def __reduce__(self) -> object:
+        # Pickling would carry the key into whatever stores the pickle: refuse it.
+        raise TypeError("master keys are not serialisable")
+
 
 @dataclass(frozen=True)
 class MasterKeyring:
