@@ -73,7 +73,9 @@ def test_every_byte_of_a_sealed_record_is_authenticated() -> None:
         value = getattr(sealed, field)
         for index in range(len(value)):
             with pytest.raises(DecryptionError):
-                unseal(DATA_KEY, "acme", "meta_ads", replace(sealed, **{field: flip(value, index, 0)}))
+                unseal(
+                    DATA_KEY, "acme", "meta_ads", replace(sealed, **{field: flip(value, index, 0)})
+                )
     with pytest.raises(DecryptionError):
         unseal(DATA_KEY, "acme", "meta_ads", replace(sealed, ciphertext=sealed.ciphertext[:-1]))
 
@@ -151,7 +153,7 @@ def test_malformed_master_keys_are_refused_without_echoing(value: str, problem: 
     with pytest.raises(InvalidMasterKey, match=problem) as err:
         MasterKeyring.from_strings(value)
     assert value == "" or value not in str(err.value)
-    with pytest.raises(InvalidMasterKey, match="PREVIOUS.*entry 2") as err:
+    with pytest.raises(InvalidMasterKey, match=r"PREVIOUS.*entry 2") as err:
         MasterKeyring.from_strings(new_key(), f"{new_key()},{value or 'AAAA'}")
     assert value == "" or value not in str(err.value)
 
