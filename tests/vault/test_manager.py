@@ -167,7 +167,7 @@ def test_interrupted_rotation_leaves_everything_readable(store: KeyStore) -> Non
     fill(IntegrationManager(store, MasterKeyring.from_strings(old)))
     both = MasterKeyring.from_strings(new, old)
     with pytest.raises(SystemExit):
-        IntegrationManager(CrashingStore(store, survive=1), both).rotate_master()  # type: ignore[arg-type]
+        IntegrationManager(CrashingStore(store, survive=1), both).rotate_master()
     wraps = {b: store.get_data_key(b) for b in BRANDS}
     ids = sorted(w.master_key_id for w in wraps.values() if w)
     assert ids.count(both.current.key_id) == 1 and len(ids) == 3  # half-way: mixed

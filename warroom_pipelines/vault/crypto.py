@@ -38,6 +38,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import NoReturn
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -101,7 +102,7 @@ class MasterKey:
         digest = hashlib.sha256(b"warroom-master-key-id\x00" + self.material).hexdigest()
         object.__setattr__(self, "key_id", digest[:8])
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> NoReturn:
         # Pickling would carry the key into whatever stores the pickle: refuse it.
         raise TypeError("master keys are not serialisable")
 
