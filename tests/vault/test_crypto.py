@@ -51,7 +51,8 @@ def tamper(sealed: SealedSecret, field: str, index: int, bit: int = 0) -> Sealed
 def test_secret_round_trip(plaintext: bytes, brand: str, integration: str) -> None:
     sealed = seal(DATA_KEY_ID, DATA_KEY, brand, integration, plaintext)
     assert unseal(DATA_KEY, brand, integration, sealed) == plaintext
-    assert plaintext == b"" or plaintext not in sealed.ciphertext
+    # Short strings can occur in random bytes by chance; 16 bytes cannot.
+    assert len(plaintext) < 16 or plaintext not in sealed.ciphertext
 
 
 def test_every_encryption_uses_a_fresh_nonce() -> None:
