@@ -9,6 +9,7 @@ from warroom_pipelines.assets.unified import unified_performance
 from warroom_pipelines.partitions import brand_date_partitions
 from warroom_pipelines.profiles import profile_name, resources_for
 from warroom_pipelines.schedules import build_schedules
+from warroom_pipelines.sensors.brand_registry import brand_registry_sensor
 
 brand_assets = [*channel_assets, unified_performance]
 
@@ -23,5 +24,6 @@ defs = dg.Definitions(
     assets=brand_assets,
     jobs=[brand_refresh_job],
     schedules=build_schedules(brand_refresh_job),
+    sensors=[brand_registry_sensor],
     resources=resources_for(profile_name()),
 )

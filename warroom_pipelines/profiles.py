@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from warroom_pipelines.resources.demo import DemoSourceResource
+from warroom_pipelines.resources.vault import vault_resource
 from warroom_pipelines.resources.warehouse import WarehouseIOManager, WarehouseResource
 
 PROFILES = ("local", "production")
@@ -42,6 +43,7 @@ def local_resources() -> dict[str, Any]:
         "warehouse": warehouse,
         "io_manager": WarehouseIOManager(warehouse=warehouse),
         "demo_source": DemoSourceResource(),
+        "vault": vault_resource("local", dagster_home()),
     }
 
 
