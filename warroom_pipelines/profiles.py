@@ -85,6 +85,12 @@ PRODUCTION_SETTINGS: tuple[Setting, ...] = (
         pattern=r"\(default\)|[a-z][a-z0-9-]{2,62}",
     ),
     Setting(
+        "WARROOM_BIGQUERY_API_ENDPOINT",
+        "BigQuery API of an emulator, e.g. http://127.0.0.1:9050 (unset on Google Cloud)",
+        required=False,
+        pattern=r"https?://[A-Za-z0-9.:\[\]-]+/?",
+    ),
+    Setting(
         "WARROOM_DEMO_BRANDS",
         "comma-separated brands the demo source serves in production (default: none)",
         required=False,
@@ -151,6 +157,7 @@ def production_resources(environ: Mapping[str, str] | None = None) -> dict[str, 
         bigquery_project=dg.EnvVar("WARROOM_GCP_PROJECT"),
         bigquery_dataset=dg.EnvVar("WARROOM_BIGQUERY_DATASET"),
         bigquery_location=env.get("WARROOM_BIGQUERY_LOCATION") or None,
+        bigquery_api_endpoint=env.get("WARROOM_BIGQUERY_API_ENDPOINT") or None,
     )
     demo_brands = [b for b in env.get("WARROOM_DEMO_BRANDS", "").split(",") if b]
     return {
