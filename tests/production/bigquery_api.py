@@ -33,7 +33,8 @@ def _json(body: object, status: int = 200) -> Response:
 
 
 def _not_found(what: str) -> Response:
-    return _json({"error": {"code": 404, "message": f"Not found: {what}", "status": "NOT_FOUND"}}, 404)
+    error = {"code": 404, "message": f"Not found: {what}", "status": "NOT_FOUND"}
+    return _json({"error": error}, 404)
 
 
 @dataclass

@@ -160,7 +160,9 @@ def test_schedule_and_sensor_ticks_are_recorded_in_postgres(
         s for s in pg_instance.all_instigator_state(instigator_type=InstigatorType.SENSOR)
         if s.name == "brand_probe"
     )
-    sensor_ticks = pg_instance.get_ticks(sensor_state.instigator_origin_id, sensor_state.selector_id)
+    sensor_ticks = pg_instance.get_ticks(
+        sensor_state.instigator_origin_id, sensor_state.selector_id
+    )
     assert [t.status for t in sensor_ticks] == [TickStatus.SKIPPED]
     assert sensor_ticks[0].skip_reason == "2 brands registered"
 

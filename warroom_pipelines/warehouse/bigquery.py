@@ -145,6 +145,8 @@ def positional_parameters(params: Sequence[object]) -> list[bigquery.ScalarQuery
     """`?` parameters of `Warehouse.query`, typed from their Python values."""
     typed = []
     for value in params:
+        if not isinstance(value, (str, int, float, date)):
+            value = str(value)
         if isinstance(value, bool):
             kind = "BOOL"
         elif isinstance(value, int):
@@ -192,7 +194,7 @@ class BigQueryWarehouse:
                 # An emulator: it takes no Google credentials.
                 self._client = bigquery.Client(
                     project=self.project, location=self.location,
-                    credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+                    credentials=AnonymousCredentials(),
                     client_options={"api_endpoint": self._api_endpoint},
                 )
             else:
