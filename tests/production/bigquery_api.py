@@ -50,6 +50,9 @@ class BigQueryAPI:
     deleted: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     failing_query: str | None = None
+    # What getQueryResults answers: BigQuery schema fields and rows of REST cell values.
+    result_fields: list[dict[str, str]] = field(default_factory=list)
+    result_rows: list[list[str | None]] = field(default_factory=list)
 
     def install(self, server: HTTPServer) -> None:
         server.expect_request(re.compile(r"^/.*")).respond_with_handler(self.handle)
@@ -72,9 +75,11 @@ class BigQueryAPI:
             return _json(self.jobs[m.group(2)]) if m.group(2) in self.jobs else _not_found("Job")
         if m := _RESULTS.match(path):
             job = self.jobs[m.group(2)]
+            rows = [{"f": [{"v": v} for v in row]} for row in self.result_rows]
             return _json({"kind": "bigquery#getQueryResultsResponse",
                           "jobReference": job["jobReference"], "jobComplete": True,
-                          "totalRows": "0", "schema": {"fields": []}, "rows": []})
+                          "totalRows": str(len(rows)),
+                          "schema": {"fields": self.result_fields}, "rows": rows})
         return _not_found(path)
 
     def _table(

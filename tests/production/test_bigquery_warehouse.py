@@ -167,3 +167,24 @@ def test_ping_reaches_the_dataset_or_says_it_cannot(
     )
     with pytest.raises(WarehouseError, match="not reachable"):
         BigQueryWarehouse(project=PROJECT, dataset="missing", client=client).ping()
+
+
+def test_read_slice_asks_for_one_brand_and_gives_the_table_dtypes(
+    api: BigQueryAPI, warehouse: BigQueryWarehouse
+) -> None:
+    warehouse.replace_slice(UNIFIED, _frame("acme-outdoor"), brand="acme-outdoor", dates=[DAY])
+    api.result_fields = [
+        {"name": "brand", "type": "STRING"}, {"name": "date", "type": "DATE"},
+        {"name": "hour_start", "type": "TIMESTAMP"}, {"name": "spend", "type": "FLOAT"},
+    ]
+    api.result_rows = [["acme-outdoor", "2026-03-02", "1772409600000000", "1.5"]]
+    frame = warehouse.read_slice(UNIFIED, brand="acme-outdoor", start=DAY, end=DAY)
+
+    query = api.queries[-1]
+    assert "WHERE brand = @brand AND date BETWEEN @start AND @end" in query["query"]
+    params = {p["name"]: p["parameterValue"]["value"] for p in query["queryParameters"]}
+    assert params == {"brand": "acme-outdoor", "start": "2026-03-02", "end": "2026-03-02"}
+    assert str(frame["date"].dtype) == "datetime64[us]"
+    assert frame["date"].iloc[0] == pd.Timestamp("2026-03-02")
+    assert str(frame["hour_start"].dt.tz) == "UTC"
+    assert frame["hour_start"].iloc[0] == pd.Timestamp("2026-03-02 00:00", tz="UTC")

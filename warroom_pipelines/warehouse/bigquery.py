@@ -303,7 +303,8 @@ class BigQueryWarehouse:
 
     def _frame(self, sql: str, parameters: list[Any]) -> pd.DataFrame:
         config = bigquery.QueryJobConfig(query_parameters=parameters)
-        frame = self.client.query(sql, job_config=config).result().to_dataframe()
+        rows = self.client.query(sql, job_config=config).result()
+        frame = rows.to_arrow(create_bqstorage_client=False).to_pandas()
         return normalize_read(frame)
 
 
