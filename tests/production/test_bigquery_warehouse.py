@@ -188,3 +188,39 @@ def test_read_slice_asks_for_one_brand_and_gives_the_table_dtypes(
     assert frame["date"].iloc[0] == pd.Timestamp("2026-03-02")
     assert str(frame["hour_start"].dt.tz) == "UTC"
     assert frame["hour_start"].iloc[0] == pd.Timestamp("2026-03-02 00:00", tz="UTC")
+
+
+def test_the_io_manager_writes_a_brand_day_through_bigquery(
+    api: BigQueryAPI, httpserver: HTTPServer
+) -> None:
+    """The same WarehouseIOManager as locally, given the production warehouse resource."""
+    import dagster as dg
+
+    from warroom_pipelines.assets.channels import demo_channel_metrics
+    from warroom_pipelines.partitions import brands_partitions, partition_key
+    from warroom_pipelines.resources.demo import DemoSourceResource
+    from warroom_pipelines.resources.warehouse import WarehouseIOManager, WarehouseResource
+
+    warehouse = WarehouseResource(
+        bigquery_project=PROJECT, bigquery_dataset=DATASET,
+        bigquery_api_endpoint=httpserver.url_for("").rstrip("/"),
+    )
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(brands_partitions.name, ["acme-outdoor"])
+        result = dg.materialize(
+            [demo_channel_metrics], instance=instance,
+            partition_key=partition_key("acme-outdoor", DAY),
+            resources={
+                "io_manager": WarehouseIOManager(warehouse=warehouse),
+                "demo_source": DemoSourceResource(campaigns_per_channel=1),
+            },
+        )
+    assert result.success
+    table = api.tables[f"{PROJECT}.{DATASET}.channel_metrics__demo"]
+    assert table["timePartitioning"] == {"type": "DAY", "field": "date"}
+    ((_, rows),) = api.loads
+    assert len(rows) > 0 and set(rows["brand"]) == {"acme-outdoor"}
+    assert all(column == column.lower() for column in rows.columns)
+    params = {p["name"]: p["parameterValue"] for p in api.queries[-1]["queryParameters"]}
+    assert params["brand"]["value"] == "acme-outdoor"
+    assert [v["value"] for v in params["dates"]["arrayValues"]] == ["2026-03-02"]
