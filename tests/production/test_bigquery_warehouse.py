@@ -38,6 +38,7 @@ def _frame(brand: str, n: int = 3) -> pd.DataFrame:
         "date": pd.to_datetime([DAY] * n).astype("datetime64[us]"),
         "channel": ["meta_ads"] * n,
         "hour_start": pd.date_range("2026-03-02", periods=n, freq="h", tz="UTC"),
+        "ingested_at": pd.Timestamp("2026-03-02 12:00").as_unit("us"),  # naive means UTC
         "impressions": pd.Series(range(n), dtype="int64"),
         "spend": [1.5] * n,
     })
@@ -104,6 +105,7 @@ def test_replace_slice_creates_a_partitioned_table_stages_and_commits(
     assert load["writeDisposition"] == "WRITE_APPEND"
     assert load["sourceFormat"] == "PARQUET"
     assert list(rows["date"]) == [DAY] * 3  # a calendar day, as the DATE column wants
+    assert str(rows["ingested_at"].dt.tz) == "UTC"
     assert list(rows.columns) == list(frame.columns)
     assert set(rows["brand"]) == {"acme-outdoor"}
 
@@ -118,6 +120,20 @@ def test_replace_slice_creates_a_partitioned_table_stages_and_commits(
     ]
     # The staging table is dropped afterwards (and expires on its own if we die first).
     assert api.deleted == [f"{PROJECT}.{DATASET}.{staging}"]
+
+
+def test_an_empty_slice_deletes_without_loading(
+    api: BigQueryAPI, warehouse: BigQueryWarehouse
+) -> None:
+    empty = _frame("acme-outdoor").iloc[0:0]
+    assert warehouse.replace_slice(UNIFIED, empty, brand="acme-outdoor", dates=[DAY]) == 0
+    assert api.queries == [] and api.tables == {}  # no table yet: nothing to clear
+    warehouse.replace_slice(UNIFIED, _frame("acme-outdoor"), brand="acme-outdoor", dates=[DAY])
+    warehouse.replace_slice(UNIFIED, empty, brand="acme-outdoor", dates=[DAY])
+    assert len(api.loads) == 1
+    script = api.queries[-1]["query"]
+    assert "DELETE FROM" in script and "INSERT" not in script
+    assert script.startswith("BEGIN TRANSACTION;") and script.endswith("COMMIT TRANSACTION;")
 
 
 def test_a_failed_transaction_is_an_error_and_drops_the_staging_table(

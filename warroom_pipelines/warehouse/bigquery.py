@@ -113,23 +113,32 @@ def load_config(schema: list[bigquery.SchemaField]) -> bigquery.LoadJobConfig:
 
 
 def as_parquet(frame: pd.DataFrame) -> io.BytesIO:
-    """The load job's file: `date` as a calendar day, times as they are (UTC)."""
+    """The load job's file: `date` as a calendar day, every other time explicitly in UTC
+    (War Room's naive datetimes are UTC; a TIMESTAMP column wants that said)."""
     out = frame.copy()
-    if "date" in out.columns:
-        out["date"] = pd.to_datetime(out["date"]).dt.date
+    for column, dtype in out.dtypes.items():
+        if column == "date":
+            out[column] = pd.to_datetime(out[column]).dt.date
+        elif str(dtype).startswith("datetime64") and "UTC" not in str(dtype):
+            out[column] = out[column].dt.tz_localize("UTC")
     buffer = io.BytesIO()
     out.to_parquet(buffer, index=False)
     buffer.seek(0)
     return buffer
 
 
-def replace_script(target_id: str, staging_id: str, columns: Sequence[str]) -> str:
-    """Delete the brand's dates and insert the staged rows, in one transaction."""
+def replace_script(target_id: str, staging_id: str | None, columns: Sequence[str]) -> str:
+    """Delete the brand's dates and insert the staged rows (if any), in one transaction."""
     names = ", ".join(f"`{c}`" for c in columns)
+    insert = (
+        f"INSERT INTO {_quote(target_id)} ({names}) SELECT {names} FROM {_quote(staging_id)};\n"
+        if staging_id
+        else ""
+    )
     return (
         "BEGIN TRANSACTION;\n"
         f"DELETE FROM {_quote(target_id)} WHERE brand = @brand AND date IN UNNEST(@dates);\n"
-        f"INSERT INTO {_quote(target_id)} ({names}) SELECT {names} FROM {_quote(staging_id)};\n"
+        f"{insert}"
         "COMMIT TRANSACTION;"
     )
 
@@ -231,6 +240,9 @@ class BigQueryWarehouse:
             )
         schema = schema_for(frame)
         try:
+            if frame.empty:
+                self._clear_slice(table, brand=brand, dates=dates)
+                return 0
             target_id = self.ensure_table(table, schema)
             staging = staging_table(target_id, schema, now=datetime.now(UTC))
             self.client.create_table(staging)
@@ -255,6 +267,15 @@ class BigQueryWarehouse:
                 f"{getattr(exc, 'message', exc)}"
             ) from exc
         return len(frame)
+
+    def _clear_slice(self, table: TableRef, *, brand: str, dates: Sequence[date]) -> None:
+        """No rows for the slice: delete what it had (no table yet means nothing to clear)."""
+        target_id = self.table_id(table)
+        try:
+            self.client.get_table(target_id)
+        except gexc.NotFound:
+            return
+        self._run_transaction(replace_script(target_id, None, []), slice_parameters(brand, dates))
 
     def _run_transaction(self, script: str, parameters: list[Any]) -> None:
         config = bigquery.QueryJobConfig(query_parameters=parameters)
