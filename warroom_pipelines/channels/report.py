@@ -1,0 +1,169 @@
+"""What every platform client returns, and the one path from account-local rows to UTC.
+
+Platform modules parse their wire format into `LocalRow`s (account-local date and hour,
+numbers already checked); `to_unified` turns them into the unified RAW columns of one UTC
+day, using the shared clock helpers, so time-zone handling exists once.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+import pandas as pd
+
+from warroom_pipelines.channels.clock import aggregate_hours, in_utc_day, local_hours_to_utc
+from warroom_pipelines.channels.errors import ChannelResponseError
+from warroom_pipelines.channels.http import CallStats
+from warroom_pipelines.schema import RAW_COLUMNS, empty_raw_frame
+
+
+@dataclass(frozen=True)
+class Account:
+    """Where a platform's numbers come from: whose account, in which currency and zone."""
+
+    brand: str
+    channel: str
+    account_id: str
+    currency: str = ""
+    time_zone: str = ""
+
+    def error(self, message: str, field: str) -> ChannelResponseError:
+        return ChannelResponseError(
+            message, brand=self.brand, channel=self.channel, account=self.account_id, field=field
+        )
+
+    def number(self, value: Any, field: str, *, missing: float | None = None) -> float:
+        """A finite number from a JSON number or numeric string; `missing` stands in for
+        absent values where the platform documents that it omits zeros."""
+        if value is None:
+            if missing is None:
+                raise self.error("required number is missing", field)
+            return missing
+        if isinstance(value, bool):
+            raise self.error(f"expected a number, got {value!r}", field)
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise self.error(f"expected a number, got {str(value)[:40]!r}", field) from None
+        if not math.isfinite(number) or number < 0:
+            raise self.error(f"expected a finite non-negative number, got {value!r}", field)
+        return number
+
+    def count(self, value: Any, field: str, *, missing: int | None = None) -> int:
+        number = self.number(value, field, missing=None if missing is None else float(missing))
+        if number != int(number):
+            raise self.error(f"expected a whole number, got {value!r}", field)
+        return int(number)
+
+    def text(self, mapping: Any, key: str, field: str | None = None) -> str:
+        """A required non-empty string (ids arrive as strings or numbers)."""
+        value = mapping.get(key) if isinstance(mapping, dict) else None
+        if value is None or isinstance(value, bool | dict | list) or str(value) == "":
+            raise self.error("required field is missing", field or key)
+        return str(value)
+
+
+@dataclass(frozen=True)
+class LocalRow:
+    """One campaign-hour as the platform reports it, in the account's own time zone."""
+
+    campaign_id: str
+    campaign_name: str
+    local_date: date
+    local_hour: int
+    impressions: int
+    clicks: int
+    spend: float
+    conversions: float
+    conversion_value: float
+    conversions_source: str
+
+
+def to_unified(rows: Sequence[LocalRow], account: Account, day: date, source: str) -> pd.DataFrame:
+    """RAW_COLUMNS rows of the UTC day, DST collisions merged."""
+    if not rows:
+        return empty_raw_frame()
+    local = pd.DataFrame([r.__dict__ for r in rows])
+    hour_start = local_hours_to_utc(local["local_date"], local["local_hour"], account.time_zone)
+    frame = pd.DataFrame(
+        {
+            "brand": account.brand,
+            "channel": account.channel,
+            "account_id": account.account_id,
+            "campaign_id": local["campaign_id"],
+            "campaign_name": local["campaign_name"],
+            "hour_start": hour_start,
+            "date": pd.Timestamp(day),
+            "currency": account.currency,
+            "impressions": local["impressions"],
+            "clicks": local["clicks"],
+            "spend": local["spend"],
+            "conversions": local["conversions"],
+            "conversion_value": local["conversion_value"],
+            "source": source,
+            "conversions_source": local["conversions_source"],
+        }
+    )
+    frame = frame.loc[in_utc_day(frame["hour_start"], day)]
+    frame = aggregate_hours(frame.reset_index(drop=True))
+    return frame.astype(RAW_COLUMNS).reset_index(drop=True)
+
+
+@dataclass
+class AccountStats:
+    """Per-account figures for the asset's metadata."""
+
+    currency: str = ""
+    time_zone: str = ""
+    rows: int = 0
+    spend: float = 0.0
+    # Conversions a daily report gave for a campaign-day that had no hourly row to carry them.
+    unallocated_conversions: float = 0.0
+    calls: CallStats = field(default_factory=CallStats)
+
+
+@dataclass
+class ChannelFetch:
+    """One brand-day of one channel: the rows and what it cost to get them."""
+
+    channel: str
+    frame: pd.DataFrame
+    accounts: dict[str, AccountStats]
+
+    @property
+    def api_calls(self) -> int:
+        return sum(a.calls.api_calls for a in self.accounts.values())
+
+    @property
+    def retries(self) -> int:
+        return sum(a.calls.retries for a in self.accounts.values())
+
+    @property
+    def rate_limit_wait_s(self) -> float:
+        return sum(a.calls.rate_limit_wait_s for a in self.accounts.values())
+
+
+def combine(channel: str, parts: dict[str, tuple[pd.DataFrame, AccountStats]]) -> ChannelFetch:
+    """Stack per-account frames and fill each account's row count and spend."""
+    for frame, stats in parts.values():
+        stats.rows = len(frame)
+        stats.spend = round(float(frame["spend"].sum()), 6) if len(frame) else 0.0
+    frames = [frame for frame, _ in parts.values() if len(frame)]
+    combined = pd.concat(frames, ignore_index=True) if frames else empty_raw_frame()
+    return ChannelFetch(
+        channel=channel,
+        frame=combined.astype(RAW_COLUMNS),
+        accounts={account: stats for account, (_, stats) in parts.items()},
+    )
+
+
+class ChannelClient(Protocol):
+    """What the channel assets call, whatever the platform."""
+
+    channel: str
+
+    def fetch_day(self, account_ids: Sequence[str], day: date) -> ChannelFetch: ...
