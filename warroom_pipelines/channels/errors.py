@@ -44,27 +44,31 @@ class ChannelError(Exception):
 
 class ChannelAuthError(ChannelError):
     """The brand's token is expired, revoked or lacks permission: never retried; the brand
-    must reconnect the integration."""
+    must reconnect the integration. `status` is the HTTP status, when there was one."""
+
+    def __init__(
+        self, message: str, *, brand: str, channel: str, account: str | None, status: int | None
+    ):
+        self.status = status
+        super().__init__(message, brand=brand, channel=channel, account=account)
 
 
 class ChannelResponseError(ChannelError):
     """A body that does not match the platform's documented shape (malformed JSON, a
     missing required field, a number that is not a number)."""
 
-    def __init__(
-        self, message: str, *, brand: str, channel: str, account: str | None, field: str
-    ):
+    def __init__(self, message: str, *, brand: str, channel: str, account: str | None, field: str):
         self.field = field
-        super().__init__(f"{message} [field={field!r}]", brand=brand, channel=channel, account=account)
+        super().__init__(
+            f"{message} [field={field!r}]", brand=brand, channel=channel, account=account
+        )
 
 
 class ChannelRequestError(ChannelError):
     """The platform rejected the request for a reason retrying cannot fix (bad parameter,
     unknown account)."""
 
-    def __init__(
-        self, message: str, *, brand: str, channel: str, account: str | None, status: int
-    ):
+    def __init__(self, message: str, *, brand: str, channel: str, account: str | None, status: int):
         self.status = status
         super().__init__(message, brand=brand, channel=channel, account=account)
 

@@ -164,7 +164,7 @@ class ChannelHttp:
                     timeout=self._policy.request_timeout_s,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
-                # The exception text embeds the full URL (query string included): keep only its type.
+                # Its text embeds the full URL, query string included: keep only the type.
                 verdict = Verdict(Outcome.TRANSIENT, type(exc).__name__)
             else:
                 status = response.status_code
@@ -188,6 +188,7 @@ class ChannelHttp:
                     brand=self.brand,
                     channel=self.channel,
                     account=account,
+                    status=status,
                 )
             if verdict.outcome is Outcome.REJECTED:
                 raise ChannelRequestError(

@@ -49,7 +49,15 @@ from warroom_pipelines.vault.secret import Secret
 CHANNEL = "meta_ads"
 SOURCE = "meta_api"
 HOURLY_BREAKDOWN = "hourly_stats_aggregated_by_advertiser_time_zone"
-_FIELDS = ("campaign_id", "campaign_name", "impressions", "clicks", "spend", "actions", "action_values")
+_FIELDS = (
+    "campaign_id",
+    "campaign_name",
+    "impressions",
+    "clicks",
+    "spend",
+    "actions",
+    "action_values",
+)
 _TOKEN_PARAMS = ("access_token", "appsecret_proof")
 
 HourlyConversions = Literal["daily_report_allocated", "hourly_actions"]
@@ -105,7 +113,11 @@ def classify(config: MetaConfig) -> Callable[[Reply], Verdict]:
             return Verdict(Outcome.AUTH, reason)
         if code in config.rate_limit_codes:
             return Verdict(Outcome.RATE_LIMITED, reason, regain_access_s(reply.headers))
-        if error.get("is_transient") is True or code in config.transient_codes or reply.status >= 500:
+        if (
+            error.get("is_transient") is True
+            or code in config.transient_codes
+            or reply.status >= 500
+        ):
             return Verdict(Outcome.TRANSIENT, reason)
         return Verdict(Outcome.REJECTED, reason)
 
@@ -277,14 +289,18 @@ class MetaAdsClient:
         by_type = {a.get("action_type"): a for a in actions if isinstance(a, dict)}
         for action_type in self.config.conversion_action_types:
             if action_type in by_type:
-                return account.number(by_type[action_type].get("value"), f"{name}[{action_type}].value")
+                return account.number(
+                    by_type[action_type].get("value"), f"{name}[{action_type}].value"
+                )
         return 0.0
 
     def _hourly_row(self, account: Account, row: dict[str, Any]) -> LocalRow:
         bucket = account.text(row, HOURLY_BREAKDOWN)
         hour_text = bucket.split(":", 1)[0]
         if not hour_text.isdigit() or not 0 <= int(hour_text) <= 23:
-            raise account.error(f"hour bucket {bucket[:30]!r} is not 'HH:00:00 - HH:59:59'", HOURLY_BREAKDOWN)
+            raise account.error(
+                f"hour bucket {bucket[:30]!r} is not 'HH:00:00 - HH:59:59'", HOURLY_BREAKDOWN
+            )
         return LocalRow(
             campaign_id=account.text(row, "campaign_id"),
             campaign_name=str(row.get("campaign_name") or ""),
