@@ -13,6 +13,8 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from warroom_pipelines.channels.clock import in_utc_day, local_dates_covering, local_hours_to_utc
+
 CHANNELS: tuple[str, ...] = ("meta_ads", "google_ads", "tiktok_ads")
 
 KEY_COLUMNS: tuple[str, ...] = ("brand", "channel", "account_id", "campaign_id", "hour_start")
@@ -27,6 +29,7 @@ RAW_COLUMNS: dict[str, str] = {
     "hour_start": "datetime64[us, UTC]",
     "date": "datetime64[us]",
     "currency": "string",
+    "account_timezone": "string",
     "impressions": "int64",
     "clicks": "int64",
     "spend": "float64",
@@ -125,7 +128,7 @@ def validate_raw(frame: pd.DataFrame, *, brand: str, channel: str | None = None)
         if bad_mask.any():
             row = frame.loc[bad_mask].iloc[0]
             raise SchemaError(
-                f"must be a finite non-negative number, got {frame.loc[bad_mask, column].iloc[0]!r}",
+                f"must be a finite non-negative number, got {row[column]!r}",
                 brand=brand,
                 channel=str(row["channel"]),
                 field=column,
@@ -136,7 +139,14 @@ def validate_raw(frame: pd.DataFrame, *, brand: str, channel: str | None = None)
         raise SchemaError(
             "clicks exceed impressions", brand=brand, channel=str(row["channel"]), field="clicks"
         )
-    for column in ("channel", "account_id", "campaign_id", "currency", "hour_start"):
+    for column in (
+        "channel",
+        "account_id",
+        "campaign_id",
+        "currency",
+        "account_timezone",
+        "hour_start",
+    ):
         if frame[column].isna().any():
             row = frame.loc[frame[column].isna()].iloc[0]
             raise SchemaError(
@@ -165,3 +175,74 @@ def finalize(frame: pd.DataFrame, *, brand: str, ingested_at: datetime) -> pd.Da
     out["ingested_at"] = pd.Timestamp(ingested_at).tz_convert("UTC")
     out = out.astype(COLUMNS)
     return out.sort_values(list(KEY_COLUMNS), kind="stable").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    """The result of one data-quality rule over a partition of the unified table."""
+
+    passed: bool
+    failures: int
+    detail: str
+
+
+def quality_checks(
+    frame: pd.DataFrame, *, complete_before: pd.Timestamp
+) -> dict[str, CheckOutcome]:
+    """The unified table's rules, run against what was actually stored.
+
+    `complete_before` is the end of the hours that should be reported by now: for today's
+    partition it is the current hour, for a past day the day's end.
+    """
+    if frame.empty:
+        ok = CheckOutcome(True, 0, "no rows")
+        return {
+            name: ok
+            for name in (
+                "unique_key",
+                "non_negative",
+                "clicks_within_impressions",
+                "hours_complete",
+            )
+        }
+    dupes = int(frame.duplicated(list(KEY_COLUMNS)).sum())
+    negatives = int(
+        (frame[list(COUNT_COLUMNS + AMOUNT_COLUMNS)].astype("float64") < 0).any(axis=1).sum()
+    )
+    over = int((frame["clicks"] > frame["impressions"]).sum())
+    # An account that reports a day reports every one of its local hours that falls in the UTC
+    # day (a gap means an hour or a local day was not fetched). The repeated autumn hour is one
+    # bucket, so a daylight-saving day has an hour fewer in UTC.
+    day = frame["hour_start"].min().floor("D")
+    gaps: list[str] = []
+    for (channel, account, tz), rows in frame.groupby(
+        ["channel", "account_id", "account_timezone"]
+    ):
+        expected = _expected_hours(day, str(tz), complete_before)
+        missing = expected.difference(pd.DatetimeIndex(rows["hour_start"]))
+        if len(missing):
+            gaps.append(f"{channel}/{account}: {len(expected) - len(missing)}/{len(expected)} h")
+    gap_text = ", ".join(gaps)
+    return {
+        "unique_key": CheckOutcome(dupes == 0, dupes, f"{dupes} duplicate keys"),
+        "non_negative": CheckOutcome(
+            negatives == 0, negatives, f"{negatives} rows with a negative measure"
+        ),
+        "clicks_within_impressions": CheckOutcome(
+            over == 0, over, f"{over} rows with clicks > impressions"
+        ),
+        "hours_complete": CheckOutcome(
+            not gaps, len(gaps), gap_text or "every account reports every hour"
+        ),
+    }
+
+
+def _expected_hours(day: pd.Timestamp, tz: str, complete_before: pd.Timestamp) -> pd.DatetimeIndex:
+    local_days = local_dates_covering(day.date(), tz)
+    hours = local_hours_to_utc(
+        pd.Series([d for d in local_days for _ in range(24)]),
+        pd.Series(list(range(24)) * len(local_days)),
+        tz,
+    )
+    hours = hours.loc[in_utc_day(hours, day.date()) & (hours < complete_before)]
+    return pd.DatetimeIndex(hours.drop_duplicates())

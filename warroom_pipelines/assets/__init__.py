@@ -1,0 +1,1 @@
+"""Dagster assets: thin glue that calls the domain packages for one brand-day."""

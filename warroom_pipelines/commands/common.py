@@ -1,0 +1,50 @@
+"""What every subcommand shares: the Dagster home, the instance, the definitions."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    import dagster as dg
+
+
+def ensure_dagster_home() -> Path:
+    """Use $DAGSTER_HOME, or ./.dagster_home for a bare checkout, and create it."""
+    home = Path(os.environ.get("DAGSTER_HOME") or Path.cwd() / ".dagster_home").resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+def instance() -> dg.DagsterInstance:
+    import dagster as dg
+
+    ensure_dagster_home()
+    return dg.DagsterInstance.get()
+
+
+def definitions() -> dg.Definitions:
+    ensure_dagster_home()
+    from warroom_pipelines.definitions import defs
+
+    return defs
+
+
+def print_frame(frame: pd.DataFrame) -> None:
+    if frame.empty:
+        print("(no rows)")
+        return
+    with pd.option_context(
+        "display.max_rows", 500, "display.max_columns", 50, "display.width", 200
+    ):
+        print(frame.to_string(index=False))
+
+
+def fail(message: str) -> int:
+    print(f"warroom: {message}", file=sys.stderr)
+    return 2
