@@ -253,9 +253,13 @@ class GoogleAdsClient:
                 headers["login-customer-id"] = self._login_customer_id
             try:
                 body = self._ads.request(
-                    "POST", url, account=customer_id, stats=stats, headers=headers,
+                    "POST",
+                    url,
+                    account=customer_id,
+                    stats=stats,
+                    headers=headers,
                     json_body={"query": query},
-                )  # fmt: skip
+                )
             except ChannelAuthError as exc:
                 if refreshed or exc.status != 401:
                     raise

@@ -99,6 +99,7 @@ def to_unified(rows: Sequence[LocalRow], account: Account, day: date, source: st
             "hour_start": hour_start,
             "date": pd.Timestamp(day),
             "currency": account.currency,
+            "account_timezone": account.time_zone,
             "impressions": local["impressions"],
             "clicks": local["clicks"],
             "spend": local["spend"],
