@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+import pandas as pd
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -34,6 +35,21 @@ class Failure:
 def reply(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     text = body if isinstance(body, str) else json.dumps(body)
     return Response(text, status=status, headers=headers or {}, content_type="application/json")
+
+
+def measures_by_campaign_hour(
+    frame: pd.DataFrame, hour_format: str
+) -> dict[tuple[str, str], tuple[float, ...]]:
+    """(campaign, formatted UTC hour) -> rounded measures, for exact comparisons."""
+    columns = ["impressions", "clicks", "spend", "conversions", "conversion_value"]
+    return {
+        (str(campaign), pd.Timestamp(hour).strftime(hour_format)): tuple(
+            round(float(v), 6) for v in values
+        )
+        for campaign, hour, *values in frame[["campaign_id", "hour_start", *columns]].itertuples(
+            index=False
+        )
+    }
 
 
 class FakeTime:

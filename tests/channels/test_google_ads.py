@@ -9,7 +9,13 @@ import pandas as pd
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests.channels.fakes import Failure, FakeGoogleAds, FakeTime, google_row
+from tests.channels.fakes import (
+    Failure,
+    FakeGoogleAds,
+    FakeTime,
+    google_row,
+    measures_by_campaign_hour,
+)
 from warroom_pipelines.channels.errors import (
     ChannelAuthError,
     ChannelRequestError,
@@ -105,7 +111,6 @@ def test_streams_batches_converts_micros_and_hours(
     acme: FakeGoogleAds, httpserver: HTTPServer, fake_time: FakeTime
 ) -> None:
     fetch = client(httpserver, fake_time).fetch_day(["583-920-1945"], DAY)
-    frame = fetch.frame.set_index(["campaign_id", "hour_start"])
 
     expected = {
         ("111", "2026-05-01T01:00Z"): (60, 3, 2.25, 0.0, 0.0),
@@ -114,13 +119,7 @@ def test_streams_batches_converts_micros_and_hours(
         ("111", "2026-05-01T21:00Z"): (4, 0, 0.0, 1.0, 129.0),
         ("222", "2026-05-01T17:00Z"): (2210, 41, 55.87, 3.33, 401.2),
     }
-    got = {
-        (c, h.strftime("%Y-%m-%dT%H:%MZ")): tuple(
-            round(float(v), 6)
-            for v in row[["impressions", "clicks", "spend", "conversions", "conversion_value"]]
-        )
-        for (c, h), row in frame.iterrows()
-    }
+    got = measures_by_campaign_hour(fetch.frame, "%Y-%m-%dT%H:%MZ")
     assert got == expected
     # Hours Google dropped (all-zero) stay absent: nothing is invented for them.
     assert len(fetch.frame) == 5

@@ -9,7 +9,13 @@ from typing import Any
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests.channels.fakes import Failure, FakeTikTok, FakeTime, tiktok_record
+from tests.channels.fakes import (
+    Failure,
+    FakeTikTok,
+    FakeTime,
+    measures_by_campaign_hour,
+    tiktok_record,
+)
 from warroom_pipelines.channels.errors import (
     ChannelAuthError,
     ChannelRequestError,
@@ -96,15 +102,8 @@ def test_pages_each_local_day_and_reads_dash_as_no_value(
     acme: FakeTikTok, httpserver: HTTPServer, fake_time: FakeTime
 ) -> None:
     fetch = client(httpserver, fake_time).fetch_day([ADV], DAY)
-    frame = fetch.frame.set_index(["campaign_id", "hour_start"])
 
-    got = {
-        (c, h.strftime("%H")): tuple(
-            round(float(v), 6)
-            for v in row[["impressions", "clicks", "spend", "conversions", "conversion_value"]]
-        )
-        for (c, h), row in frame.iterrows()
-    }
+    got = measures_by_campaign_hour(fetch.frame, "%H")
     assert got == {
         ("T1", "06"): (500, 6, 3.10, 1, 45.0),
         ("T1", "15"): (8120, 101, 18.40, 2, 141.0),
