@@ -31,6 +31,23 @@ from warroom_pipelines.vault.secret import Secret
 
 log = logging.getLogger(__name__)
 
+_TRANSIENT_FAILURES = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
+
+
+class _ScrubTokens(logging.Filter):
+    """urllib3 logs each request line at DEBUG, query string (Meta's token) included."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = scrub(record.getMessage()), ()
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_ScrubTokens())
+
 
 @dataclass(frozen=True)
 class RetryPolicy:
@@ -163,9 +180,12 @@ class ChannelHttp:
                     data=form,
                     timeout=self._policy.request_timeout_s,
                 )
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except _TRANSIENT_FAILURES as exc:
                 # Its text embeds the full URL, query string included: keep only the type.
                 verdict = Verdict(Outcome.TRANSIENT, type(exc).__name__)
+            except requests.RequestException as exc:
+                # Not a network hiccup (an invalid URL, too many redirects): retrying won't help.
+                verdict = Verdict(Outcome.REJECTED, type(exc).__name__)
             else:
                 status = response.status_code
                 reply = Reply(status, response.headers, _json_or_none(response))

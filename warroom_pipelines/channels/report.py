@@ -147,6 +147,28 @@ class ChannelFetch:
     def rate_limit_wait_s(self) -> float:
         return sum(a.calls.rate_limit_wait_s for a in self.accounts.values())
 
+    def summary(self) -> dict[str, Any]:
+        """Plain JSON-ready figures for the asset's metadata, per account and in total."""
+        return {
+            "rows": len(self.frame),
+            "api_calls": self.api_calls,
+            "retries": self.retries,
+            "rate_limit_wait_s": round(self.rate_limit_wait_s, 3),
+            "accounts": {
+                account: {
+                    "rows": stats.rows,
+                    "spend": stats.spend,
+                    "currency": stats.currency,
+                    "time_zone": stats.time_zone,
+                    "api_calls": stats.calls.api_calls,
+                    "retries": stats.calls.retries,
+                    "rate_limit_wait_s": round(stats.calls.rate_limit_wait_s, 3),
+                    "unallocated_conversions": stats.unallocated_conversions,
+                }
+                for account, stats in self.accounts.items()
+            },
+        }
+
 
 def combine(channel: str, parts: dict[str, tuple[pd.DataFrame, AccountStats]]) -> ChannelFetch:
     """Stack per-account frames and fill each account's row count and spend."""
