@@ -138,7 +138,21 @@ def test_pages_hours_to_utc_and_allocates_daily_purchases(
     assert (stats.rows, stats.currency, stats.time_zone) == (5, "USD", "America/Los_Angeles")
     assert stats.spend == pytest.approx(43.14)
     assert (fetch.api_calls, fetch.retries, fetch.rate_limit_wait_s) == (7, 0, 0.0)
+    summary = json.loads(json.dumps(fetch.summary()))
+    assert summary["accounts"]["104598762233591"]["api_calls"] == 7
+    assert summary["rows"] == 5 and summary["accounts"]["104598762233591"]["currency"] == "USD"
     finalize(frame, brand="acme", ingested_at=datetime(2026, 5, 2, tzinfo=UTC))
+
+
+def test_daily_conversions_without_hourly_rows_are_reported_not_dropped(
+    acme: FakeMeta, httpserver: HTTPServer, fake_time: FakeTime
+) -> None:
+    acme.daily.append(
+        meta_row("C3", "2026-05-01", None, impressions=10, clicks=1, spend=1.0, actions=family(3))
+    )
+    fetch = client(httpserver, fake_time).fetch_day(["104598762233591"], DAY)
+    assert fetch.accounts["104598762233591"].unallocated_conversions == 3
+    assert "C3" not in set(fetch.frame["campaign_id"])
 
 
 def test_hourly_actions_mode_counts_one_action_type(
