@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 
@@ -38,8 +37,7 @@ from warroom_pipelines.channels.report import (
     AccountStats,
     ChannelFetch,
     LocalRow,
-    combine,
-    to_unified,
+    fetch_accounts,
 )
 from warroom_pipelines.vault.secret import Secret
 
@@ -185,24 +183,23 @@ class GoogleAdsClient:
 
     def fetch_day(self, account_ids: Sequence[str], day: date) -> ChannelFetch:
         """Campaign-hours of the UTC day for each customer id (with or without hyphens)."""
-        parts = {}
-        for raw_id in account_ids:
-            customer_id = self._customer_id(raw_id)
-            stats = AccountStats()
-            account = self._customer(customer_id, stats.calls)
-            stats.currency, stats.time_zone = account.currency, account.time_zone
-            local_dates = local_dates_covering(day, account.time_zone)
-            query = (
-                "SELECT campaign.id, campaign.name, segments.date, segments.hour, "
-                "metrics.impressions, metrics.clicks, metrics.cost_micros, "
-                "metrics.conversions, metrics.conversions_value FROM campaign "
-                f"WHERE segments.date BETWEEN '{local_dates[0].isoformat()}' "
-                f"AND '{local_dates[-1].isoformat()}'"
-            )
-            results = self._search_stream(customer_id, query, stats.calls)
-            rows = [self._hourly_row(account, result) for result in results]
-            parts[customer_id] = (to_unified(rows, account, day, SOURCE), stats)
-        return combine(CHANNEL, parts)
+        ids = [self._customer_id(raw) for raw in account_ids]
+        return fetch_accounts(CHANNEL, SOURCE, ids, day, self._read)
+
+    def _read(
+        self, customer_id: str, day: date, stats: AccountStats
+    ) -> tuple[Account, list[LocalRow]]:
+        account = self._customer(customer_id, stats.calls)
+        local_dates = local_dates_covering(day, account.time_zone)
+        query = (
+            "SELECT campaign.id, campaign.name, segments.date, segments.hour, "
+            "metrics.impressions, metrics.clicks, metrics.cost_micros, "
+            "metrics.conversions, metrics.conversions_value FROM campaign "
+            f"WHERE segments.date BETWEEN '{local_dates[0].isoformat()}' "
+            f"AND '{local_dates[-1].isoformat()}'"
+        )
+        results = self._search_stream(customer_id, query, stats.calls)
+        return account, [self._hourly_row(account, result) for result in results]
 
     def _customer_id(self, raw: str) -> str:
         customer_id = raw.replace("-", "")
@@ -292,13 +289,11 @@ class GoogleAdsClient:
         if not rows:
             raise bare.error("customer query returned no row", "customer")
         customer = rows[0].get("customer")
-        currency = bare.text(customer, "currencyCode", "customer.currency_code")
-        time_zone = bare.text(customer, "timeZone", "customer.time_zone")
-        try:
-            ZoneInfo(time_zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise bare.error(f"unknown time zone {time_zone!r}", "customer.time_zone") from None
-        return Account(self.brand, CHANNEL, customer_id, currency, time_zone)
+        return bare.located(
+            bare.text(customer, "currencyCode", "customer.currency_code"),
+            bare.text(customer, "timeZone", "customer.time_zone"),
+            zone_field="customer.time_zone",
+        )
 
     @staticmethod
     def _hourly_row(account: Account, result: dict[str, Any]) -> LocalRow:

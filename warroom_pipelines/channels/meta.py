@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 
@@ -41,8 +40,7 @@ from warroom_pipelines.channels.report import (
     AccountStats,
     ChannelFetch,
     LocalRow,
-    combine,
-    to_unified,
+    fetch_accounts,
 )
 from warroom_pipelines.vault.secret import Secret
 
@@ -173,20 +171,20 @@ class MetaAdsClient:
 
     def fetch_day(self, account_ids: Sequence[str], day: date) -> ChannelFetch:
         """Campaign-hours of the UTC day for each ad account (ids with or without `act_`)."""
-        parts = {}
-        for raw_id in account_ids:
-            account_id = self._account_id(raw_id)
-            stats = AccountStats()
-            account = self._account(account_id, stats.calls)
-            stats.currency, stats.time_zone = account.currency, account.time_zone
-            local_dates = local_dates_covering(day, account.time_zone)
-            hourly = self._insights(account, local_dates, stats.calls, hourly=True)
-            rows = [self._hourly_row(account, row) for row in hourly]
-            if self.config.hourly_conversions == "daily_report_allocated":
-                daily = self._insights(account, local_dates, stats.calls, hourly=False)
-                rows, stats.unallocated_conversions = self._allocate(account, rows, daily)
-            parts[account_id] = (to_unified(rows, account, day, SOURCE), stats)
-        return combine(CHANNEL, parts)
+        ids = [self._account_id(raw) for raw in account_ids]
+        return fetch_accounts(CHANNEL, SOURCE, ids, day, self._read)
+
+    def _read(
+        self, account_id: str, day: date, stats: AccountStats
+    ) -> tuple[Account, list[LocalRow]]:
+        account = self._account(account_id, stats.calls)
+        local_dates = local_dates_covering(day, account.time_zone)
+        hourly = self._insights(account, local_dates, stats.calls, hourly=True)
+        rows = [self._hourly_row(account, row) for row in hourly]
+        if self.config.hourly_conversions == "daily_report_allocated":
+            daily = self._insights(account, local_dates, stats.calls, hourly=False)
+            rows, stats.unallocated_conversions = self._allocate(account, rows, daily)
+        return account, rows
 
     def _account_id(self, raw: str) -> str:
         account_id = raw.removeprefix("act_")
@@ -218,13 +216,11 @@ class MetaAdsClient:
             stats,
         )
         bare = Account(self.brand, CHANNEL, account_id)
-        currency = bare.text(body, "currency")
-        time_zone = bare.text(body, "timezone_name")
-        try:
-            ZoneInfo(time_zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise bare.error(f"unknown time zone {time_zone!r}", "timezone_name") from None
-        return Account(self.brand, CHANNEL, account_id, currency, time_zone)
+        return bare.located(
+            bare.text(body, "currency"),
+            bare.text(body, "timezone_name"),
+            zone_field="timezone_name",
+        )
 
     def _insights(
         self, account: Account, local_dates: list[date], stats: CallStats, *, hourly: bool

@@ -8,10 +8,11 @@ day, using the shared clock helpers, so time-zone handling exists once.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
@@ -58,6 +59,14 @@ class Account:
         if number != int(number):
             raise self.error(f"expected a whole number, got {value!r}", field)
         return int(number)
+
+    def located(self, currency: str, time_zone: str, *, zone_field: str) -> Account:
+        """This account with its currency and (checked) IANA time zone filled in."""
+        try:
+            ZoneInfo(time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise self.error(f"unknown time zone {time_zone!r}", zone_field) from None
+        return replace(self, currency=currency, time_zone=time_zone)
 
     def text(self, mapping: Any, key: str, field: str | None = None) -> str:
         """A required non-empty string (ids arrive as strings or numbers)."""
@@ -170,18 +179,26 @@ class ChannelFetch:
         }
 
 
-def combine(channel: str, parts: dict[str, tuple[pd.DataFrame, AccountStats]]) -> ChannelFetch:
-    """Stack per-account frames and fill each account's row count and spend."""
-    for frame, stats in parts.values():
+AccountReader = Callable[[str, date, AccountStats], tuple[Account, list[LocalRow]]]
+
+
+def fetch_accounts(
+    channel: str, source: str, account_ids: Sequence[str], day: date, read: AccountReader
+) -> ChannelFetch:
+    """Read each account's local rows with the platform's reader and stack them as UTC rows."""
+    frames: list[pd.DataFrame] = []
+    accounts: dict[str, AccountStats] = {}
+    for account_id in dict.fromkeys(account_ids):  # an account listed twice is read once
+        stats = accounts[account_id] = AccountStats()
+        account, rows = read(account_id, day, stats)
+        frame = to_unified(rows, account, day, source)
+        stats.currency, stats.time_zone = account.currency, account.time_zone
         stats.rows = len(frame)
         stats.spend = round(float(frame["spend"].sum()), 6) if len(frame) else 0.0
-    frames = [frame for frame, _ in parts.values() if len(frame)]
-    combined = pd.concat(frames, ignore_index=True) if frames else empty_raw_frame()
-    return ChannelFetch(
-        channel=channel,
-        frame=combined.astype(RAW_COLUMNS),
-        accounts={account: stats for account, (_, stats) in parts.items()},
-    )
+        frames.append(frame)
+    non_empty = [f for f in frames if len(f)]
+    combined = pd.concat(non_empty, ignore_index=True) if non_empty else empty_raw_frame()
+    return ChannelFetch(channel=channel, frame=combined.astype(RAW_COLUMNS), accounts=accounts)
 
 
 class ChannelClient(Protocol):

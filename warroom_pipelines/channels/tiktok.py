@@ -17,7 +17,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 
@@ -37,8 +36,7 @@ from warroom_pipelines.channels.report import (
     AccountStats,
     ChannelFetch,
     LocalRow,
-    combine,
-    to_unified,
+    fetch_accounts,
 )
 from warroom_pipelines.vault.secret import Secret
 
@@ -120,23 +118,27 @@ class TikTokAdsClient:
 
     def fetch_day(self, account_ids: Sequence[str], day: date) -> ChannelFetch:
         """Campaign-hours of the UTC day for each advertiser id."""
-        parts = {}
-        for raw_id in account_ids:
-            advertiser_id = str(raw_id)
-            if not advertiser_id.isdigit():
-                raise ChannelError(
-                    f"advertiser id {raw_id!r} is not numeric", brand=self.brand, channel=CHANNEL
-                )
-            stats = AccountStats()
-            account = self._advertiser(advertiser_id, stats.calls)
-            stats.currency, stats.time_zone = account.currency, account.time_zone
-            rows = [
-                self._hourly_row(account, record)
-                for local_date in local_dates_covering(day, account.time_zone)
-                for record in self._report(account, local_date, stats.calls)
-            ]
-            parts[advertiser_id] = (to_unified(rows, account, day, SOURCE), stats)
-        return combine(CHANNEL, parts)
+        ids = [self._advertiser_id(raw) for raw in account_ids]
+        return fetch_accounts(CHANNEL, SOURCE, ids, day, self._read)
+
+    def _advertiser_id(self, raw: str) -> str:
+        if not str(raw).isdigit():
+            raise ChannelError(
+                f"advertiser id {raw!r} is not numeric", brand=self.brand, channel=CHANNEL
+            )
+        return str(raw)
+
+    def _read(
+        self, advertiser_id: str, day: date, stats: AccountStats
+    ) -> tuple[Account, list[LocalRow]]:
+        """One report per advertiser-local day overlapping the UTC day."""
+        account = self._advertiser(advertiser_id, stats.calls)
+        rows = [
+            self._hourly_row(account, record)
+            for local_date in local_dates_covering(day, account.time_zone)
+            for record in self._report(account, local_date, stats.calls)
+        ]
+        return account, rows
 
     def _get(self, path: str, params: dict[str, str], account: str, stats: CallStats) -> Any:
         url = f"{self.config.base_url.rstrip('/')}/{self.config.api_version}/{path.strip('/')}/"
@@ -164,13 +166,11 @@ class TikTokAdsClient:
         listed = _data(bare, body).get("list")
         if not isinstance(listed, list) or not listed or not isinstance(listed[0], dict):
             raise bare.error("advertiser info has no advertiser", "data.list")
-        currency = bare.text(listed[0], "currency")
-        time_zone = bare.text(listed[0], "timezone")
-        try:
-            ZoneInfo(time_zone)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise bare.error(f"unknown time zone {time_zone!r}", "timezone") from None
-        return Account(self.brand, CHANNEL, advertiser_id, currency, time_zone)
+        return bare.located(
+            bare.text(listed[0], "currency"),
+            bare.text(listed[0], "timezone"),
+            zone_field="timezone",
+        )
 
     def _report(self, account: Account, local_date: date, stats: CallStats) -> list[dict[str, Any]]:
         """Every record of the hourly campaign report of one advertiser-local day."""
