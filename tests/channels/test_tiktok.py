@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -213,3 +213,15 @@ def test_missing_page_info_is_a_response_error(
     acme.failures = [Failure(200, {"code": 0, "message": "OK", "data": {"list": []}})]
     with pytest.raises(ChannelResponseError, match="page_info"):
         client(httpserver, fake_time).fetch_day([ADV], DAY)
+
+
+def test_only_hours_that_have_ended_are_kept(
+    acme: FakeTikTok, httpserver: HTTPServer, fake_time: FakeTime
+) -> None:
+    """Today's hour in progress has partial numbers: it waits for the next refresh."""
+    as_of = datetime(2026, 5, 1, 16, 0, tzinfo=UTC)
+    fetch = client(httpserver, fake_time).fetch_day([ADV], DAY, as_of=as_of)
+    hours = sorted(fetch.frame["hour_start"].dt.hour.tolist())
+    assert hours == [6, 15, 15]  # 16:00-16:59 has not ended at 16:00
+    assert fetch.accounts[ADV].rows == 3
+    assert fetch.accounts[ADV].spend == pytest.approx(3.10 + 18.40 + 4.12)

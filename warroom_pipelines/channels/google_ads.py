@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import requests
@@ -181,10 +181,13 @@ class GoogleAdsClient:
             else None
         )
 
-    def fetch_day(self, account_ids: Sequence[str], day: date) -> ChannelFetch:
-        """Campaign-hours of the UTC day for each customer id (with or without hyphens)."""
+    def fetch_day(
+        self, account_ids: Sequence[str], day: date, as_of: datetime | None = None
+    ) -> ChannelFetch:
+        """Campaign-hours of the UTC day for each customer id (with or without hyphens)
+        that have ended by `as_of` (default: now)."""
         ids = [self._customer_id(raw) for raw in account_ids]
-        return fetch_accounts(CHANNEL, SOURCE, ids, day, self._read)
+        return fetch_accounts(CHANNEL, SOURCE, ids, day, self._read, as_of)
 
     def _read(
         self, customer_id: str, day: date, stats: AccountStats

@@ -18,7 +18,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
@@ -169,10 +169,13 @@ class MetaAdsClient:
             rng=rng,
         )
 
-    def fetch_day(self, account_ids: Sequence[str], day: date) -> ChannelFetch:
-        """Campaign-hours of the UTC day for each ad account (ids with or without `act_`)."""
+    def fetch_day(
+        self, account_ids: Sequence[str], day: date, as_of: datetime | None = None
+    ) -> ChannelFetch:
+        """Campaign-hours of the UTC day for each ad account (ids with or without `act_`)
+        that have ended by `as_of` (default: now)."""
         ids = [self._account_id(raw) for raw in account_ids]
-        return fetch_accounts(CHANNEL, SOURCE, ids, day, self._read)
+        return fetch_accounts(CHANNEL, SOURCE, ids, day, self._read, as_of)
 
     def _read(
         self, account_id: str, day: date, stats: AccountStats

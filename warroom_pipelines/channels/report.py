@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -183,15 +183,28 @@ AccountReader = Callable[[str, date, AccountStats], tuple[Account, list[LocalRow
 
 
 def fetch_accounts(
-    channel: str, source: str, account_ids: Sequence[str], day: date, read: AccountReader
+    channel: str,
+    source: str,
+    account_ids: Sequence[str],
+    day: date,
+    read: AccountReader,
+    as_of: datetime | None = None,
 ) -> ChannelFetch:
-    """Read each account's local rows with the platform's reader and stack them as UTC rows."""
+    """Read each account's local rows with the platform's reader and stack them as UTC rows.
+
+    Only hours that have ended by `as_of` (default: now) are kept: the platforms report the
+    hour in progress too, and its partial numbers would look like a collapse.
+    """
+    cutoff = pd.Timestamp(as_of or datetime.now(UTC)).tz_convert("UTC")
     frames: list[pd.DataFrame] = []
     accounts: dict[str, AccountStats] = {}
     for account_id in dict.fromkeys(account_ids):  # an account listed twice is read once
         stats = accounts[account_id] = AccountStats()
         account, rows = read(account_id, day, stats)
         frame = to_unified(rows, account, day, source)
+        frame = frame.loc[frame["hour_start"] + pd.Timedelta(hours=1) <= cutoff].reset_index(
+            drop=True
+        )
         stats.currency, stats.time_zone = account.currency, account.time_zone
         stats.rows = len(frame)
         stats.spend = round(float(frame["spend"].sum()), 6) if len(frame) else 0.0
@@ -206,4 +219,6 @@ class ChannelClient(Protocol):
 
     channel: str
 
-    def fetch_day(self, account_ids: Sequence[str], day: date) -> ChannelFetch: ...
+    def fetch_day(
+        self, account_ids: Sequence[str], day: date, as_of: datetime | None = None
+    ) -> ChannelFetch: ...

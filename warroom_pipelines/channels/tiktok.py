@@ -116,10 +116,13 @@ class TikTokAdsClient:
             rng=rng,
         )
 
-    def fetch_day(self, account_ids: Sequence[str], day: date) -> ChannelFetch:
-        """Campaign-hours of the UTC day for each advertiser id."""
+    def fetch_day(
+        self, account_ids: Sequence[str], day: date, as_of: datetime | None = None
+    ) -> ChannelFetch:
+        """Campaign-hours of the UTC day for each advertiser id that have ended
+        by `as_of` (default: now)."""
         ids = [self._advertiser_id(raw) for raw in account_ids]
-        return fetch_accounts(CHANNEL, SOURCE, ids, day, self._read)
+        return fetch_accounts(CHANNEL, SOURCE, ids, day, self._read, as_of)
 
     def _advertiser_id(self, raw: str) -> str:
         if not str(raw).isdigit():
