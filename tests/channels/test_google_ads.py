@@ -30,6 +30,8 @@ from warroom_pipelines.channels.google_ads import (
 from warroom_pipelines.channels.http import RetryPolicy
 from warroom_pipelines.vault.secret import Secret
 
+pytestmark = pytest.mark.integration  # local HTTP servers started by the tests
+
 REFRESH = "1//0gFAKErefreshTOKENforACME-abcdef"
 SECRET = "GOCSPX-client-secret-value"
 DEV = "DEVtokenACME0123456789"

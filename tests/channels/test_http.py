@@ -19,6 +19,8 @@ from warroom_pipelines.channels.http import CallStats, ChannelHttp, RetryPolicy,
 from warroom_pipelines.channels.meta import MetaAdsClient, MetaConfig
 from warroom_pipelines.vault.secret import Secret
 
+pytestmark = pytest.mark.integration  # local HTTP servers started by the tests
+
 
 def http(fake_time: FakeTime, policy: RetryPolicy) -> ChannelHttp:
     return ChannelHttp(

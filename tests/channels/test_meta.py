@@ -23,6 +23,8 @@ from warroom_pipelines.channels.meta import MetaAdsClient, MetaConfig
 from warroom_pipelines.schema import RAW_COLUMNS, finalize
 from warroom_pipelines.vault.secret import Secret
 
+pytestmark = pytest.mark.integration  # local HTTP servers started by the tests
+
 TOKEN = "EAAGm0PX4ZCpsBAFAKEtokenBRANDacme0001"
 DAY = date(2026, 5, 1)
 FAST = RetryPolicy(max_attempts=4, max_elapsed_s=3600, backoff_base_s=0.01, backoff_max_s=0.05)

@@ -26,6 +26,8 @@ from warroom_pipelines.channels.http import RetryPolicy
 from warroom_pipelines.channels.tiktok import TikTokAdsClient, TikTokConfig
 from warroom_pipelines.vault.secret import Secret
 
+pytestmark = pytest.mark.integration  # local HTTP servers started by the tests
+
 TOKEN = "act.FAKEtiktokTOKENacme0001xyz"
 ADV = "7123456789012345678"
 DAY = date(2026, 5, 1)

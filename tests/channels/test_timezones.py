@@ -32,6 +32,8 @@ from warroom_pipelines.channels.report import ChannelFetch
 from warroom_pipelines.channels.tiktok import TikTokAdsClient, TikTokConfig
 from warroom_pipelines.vault.secret import Secret
 
+pytestmark = pytest.mark.integration  # local HTTP servers started by the tests
+
 NY = "America/New_York"
 LocalHours = list[tuple[str, int]]
 
