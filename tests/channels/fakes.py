@@ -259,6 +259,7 @@ class FakeGoogleAds:
         self.rows: list[dict[str, Any]] = []
         self.failures: list[Failure] = []
         self.valid_access: set[str] = set()
+        self.accept_access = True  # False: every access token is refused (account unlinked)
         self.issued = 0
         self.refresh_tokens_seen: list[str] = []
         self.access_tokens_seen: list[str] = []
@@ -300,7 +301,7 @@ class FakeGoogleAds:
         access = request.headers.get("Authorization", "").removeprefix("Bearer ")
         self.access_tokens_seen.append(access)
         self.headers_seen.append(dict(request.headers))
-        if access not in self.valid_access:
+        if not self.accept_access or access not in self.valid_access:
             return reply(
                 401,
                 [

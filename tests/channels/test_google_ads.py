@@ -170,6 +170,18 @@ def test_expired_access_token_is_refreshed_once_and_retried(
     assert fetch.api_calls == 4  # 401, token, customer, report
 
 
+def test_a_second_401_after_refreshing_is_an_auth_error(
+    acme: FakeGoogleAds, httpserver: HTTPServer, fake_time: FakeTime
+) -> None:
+    acme.accept_access = False
+    with pytest.raises(ChannelAuthError) as caught:
+        client(httpserver, fake_time).fetch_day(["5839201945"], DAY)
+    assert caught.value.status == 401 and "OAUTH_TOKEN_EXPIRED" in str(caught.value)
+    assert acme.issued == 2  # refreshed exactly once
+    for token in acme.valid_access:
+        assert token not in str(caught.value)
+
+
 def test_revoked_refresh_token_is_an_auth_error_without_secrets(
     acme: FakeGoogleAds, httpserver: HTTPServer, fake_time: FakeTime
 ) -> None:

@@ -245,28 +245,31 @@ class GoogleAdsClient:
             f"{self.config.base_url.rstrip('/')}/{self.config.api_version}"
             f"/customers/{customer_id}/googleAds:searchStream"
         )
-        for refreshed in (False, True):
-            headers = {"Authorization": f"Bearer {self._access_token(customer_id, stats).reveal()}"}
-            if self._credentials.developer_token is not None:
-                headers["developer-token"] = self._credentials.developer_token.reveal()
-            if self._login_customer_id:
-                headers["login-customer-id"] = self._login_customer_id
-            try:
-                body = self._ads.request(
-                    "POST",
-                    url,
-                    account=customer_id,
-                    stats=stats,
-                    headers=headers,
-                    json_body={"query": query},
-                )
-            except ChannelAuthError as exc:
-                if refreshed or exc.status != 401:
-                    raise
-                self._access = None
-                continue
-            return self._results(Account(self.brand, CHANNEL, customer_id), body)
-        raise AssertionError("unreachable")
+        try:
+            body = self._post(url, customer_id, query, stats)
+        except ChannelAuthError as exc:
+            if exc.status != 401:
+                raise
+            # The access token died before its stated expiry (revoked, rotated): mint a new
+            # one and try once more; a second 401 is the brand's problem.
+            self._access = None
+            body = self._post(url, customer_id, query, stats)
+        return self._results(Account(self.brand, CHANNEL, customer_id), body)
+
+    def _post(self, url: str, customer_id: str, query: str, stats: CallStats) -> Any:
+        headers = {"Authorization": f"Bearer {self._access_token(customer_id, stats).reveal()}"}
+        if self._credentials.developer_token is not None:
+            headers["developer-token"] = self._credentials.developer_token.reveal()
+        if self._login_customer_id:
+            headers["login-customer-id"] = self._login_customer_id
+        return self._ads.request(
+            "POST",
+            url,
+            account=customer_id,
+            stats=stats,
+            headers=headers,
+            json_body={"query": query},
+        )
 
     @staticmethod
     def _results(account: Account, body: Any) -> list[dict[str, Any]]:
