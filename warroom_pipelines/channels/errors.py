@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 _TOKEN_PARAM = re.compile(
     r"(?i)\b(access_token|appsecret_proof|refresh_token|client_secret|developer[-_]token)"
-    r"(=|\"?\s*:\s*\"?)[^&\s\"',]+"
+    r"(=|['\"]?\s*:\s*['\"]?)[^&\s\"',]+"
 )
 
 
