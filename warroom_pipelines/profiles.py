@@ -20,6 +20,7 @@ from typing import Any
 
 import dagster as dg
 
+from warroom_pipelines.resources.ad_platforms import AdPlatformsResource
 from warroom_pipelines.resources.demo import DemoSourceResource
 from warroom_pipelines.resources.vault import vault_resource
 from warroom_pipelines.resources.warehouse import WarehouseIOManager, WarehouseResource
@@ -147,6 +148,7 @@ def local_resources() -> dict[str, Any]:
         "warehouse": warehouse,
         "io_manager": WarehouseIOManager(warehouse=warehouse),
         "demo_source": DemoSourceResource(),
+        "ad_platforms": AdPlatformsResource(),
         "vault": vault_resource("local", dagster_home()),
     }
 
@@ -166,6 +168,7 @@ def production_resources(environ: Mapping[str, str] | None = None) -> dict[str, 
         "warehouse": warehouse,
         "io_manager": WarehouseIOManager(warehouse=warehouse),
         "demo_source": DemoSourceResource(brands=demo_brands),
+        "ad_platforms": AdPlatformsResource(),
         "vault": vault_resource("production", dagster_home(), env),
     }
 

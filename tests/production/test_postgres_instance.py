@@ -17,7 +17,9 @@ import yaml
 from tests.production.conftest import Postgres
 from warroom_pipelines.definitions import brand_assets
 from warroom_pipelines.partitions import brands_partitions, partition_key
+from warroom_pipelines.resources.ad_platforms import AdPlatformsResource
 from warroom_pipelines.resources.demo import DemoSourceResource
+from warroom_pipelines.resources.vault import VaultResource
 from warroom_pipelines.resources.warehouse import WarehouseIOManager, WarehouseResource
 from warroom_pipelines.warehouse import DuckDBWarehouse
 
@@ -88,6 +90,8 @@ def test_two_brands_materialize_into_postgres_storage(
         "warehouse": warehouse,
         "io_manager": WarehouseIOManager(warehouse=warehouse),
         "demo_source": DemoSourceResource(campaigns_per_channel=2),
+        "ad_platforms": AdPlatformsResource(),
+        "vault": VaultResource(profile="local", key_store="sqlite", dagster_home=str(tmp_path)),
     }
     for brand in BRANDS:
         result = dg.materialize(

@@ -22,8 +22,11 @@ from warroom_pipelines.profiles import (
     production_problems,
 )
 
-SECRET_SETTINGS = ("PERFORMANCE_ENCRYPTION_KEY", "PERFORMANCE_ENCRYPTION_KEY_PREVIOUS",
-                   "DAGSTER_PG_PASSWORD")
+SECRET_SETTINGS = (
+    "PERFORMANCE_ENCRYPTION_KEY",
+    "PERFORMANCE_ENCRYPTION_KEY_PREVIOUS",
+    "DAGSTER_PG_PASSWORD",
+)
 _TIMEOUT_S = 15.0
 
 
@@ -42,7 +45,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "doctor", help="check a profile's configuration and connectivity (prints no secrets)"
     )
     doctor.add_argument(
-        "--profile", choices=PROFILES, default=None,
+        "--profile",
+        choices=PROFILES,
+        default=None,
         help="profile to check (default: WARROOM_PROFILE, else local)",
     )
     doctor.set_defaults(handler=run_doctor)
@@ -61,20 +66,26 @@ def check_master_key(profile: str, env: Mapping[str, str]) -> Finding:
     if not env.get("PERFORMANCE_ENCRYPTION_KEY", "").strip():
         if profile == "production":
             return Finding("encryption key", False, "PERFORMANCE_ENCRYPTION_KEY is not set")
-        return Finding("encryption key", True,
-                       "not set: the local profile uses a development key file")
+        return Finding(
+            "encryption key", True, "not set: the local profile uses a development key file"
+        )
     try:
         from warroom_pipelines.vault.crypto import MasterKeyring, VaultError
     except ImportError:
-        return Finding("encryption key", False,
-                       "the key vault (warroom_pipelines.vault.crypto) is not installed")
+        return Finding(
+            "encryption key",
+            False,
+            "the key vault (warroom_pipelines.vault.crypto) is not installed",
+        )
     try:
         ring = MasterKeyring.from_env(env)
     except VaultError as exc:  # its messages name the setting, never the value
         return Finding("encryption key", False, str(exc))
-    return Finding("encryption key", True,
-                   f"valid; current key id {ring.current.key_id}, "
-                   f"{len(ring.previous)} previous key(s)")
+    return Finding(
+        "encryption key",
+        True,
+        f"valid; current key id {ring.current.key_id}, {len(ring.previous)} previous key(s)",
+    )
 
 
 def check_key_store(profile: str, env: Mapping[str, str]) -> Finding:
@@ -91,8 +102,9 @@ def check_key_store(profile: str, env: Mapping[str, str]) -> Finding:
         )
         client.collection("tenants").limit(1).get(timeout=_TIMEOUT_S, retry=None)
     except Exception as exc:  # any failure to reach it is the finding
-        return Finding("key store", False,
-                       f"Firestore of project {project} is not reachable: {_kind(exc)}")
+        return Finding(
+            "key store", False, f"Firestore of project {project} is not reachable: {_kind(exc)}"
+        )
     where = env.get("FIRESTORE_EMULATOR_HOST") or f"project {project}"
     return Finding("key store", True, f"Firestore reachable ({where})")
 
@@ -109,13 +121,15 @@ def check_warehouse(profile: str, env: Mapping[str, str]) -> Finding:
         return Finding("warehouse", True, f"DuckDB file {path}")
     project, dataset = env.get("WARROOM_GCP_PROJECT"), env.get("WARROOM_BIGQUERY_DATASET")
     if not project or not dataset:
-        return Finding("warehouse", False,
-                       "WARROOM_GCP_PROJECT and WARROOM_BIGQUERY_DATASET are needed")
+        return Finding(
+            "warehouse", False, "WARROOM_GCP_PROJECT and WARROOM_BIGQUERY_DATASET are needed"
+        )
     from warroom_pipelines.warehouse.bigquery import BigQueryWarehouse
 
     try:
         BigQueryWarehouse(
-            project=project, dataset=dataset,
+            project=project,
+            dataset=dataset,
             location=env.get("WARROOM_BIGQUERY_LOCATION") or None,
             api_endpoint=env.get("WARROOM_BIGQUERY_API_ENDPOINT") or None,
         ).ping()
@@ -131,8 +145,9 @@ def check_dashboard_bucket(profile: str, env: Mapping[str, str]) -> Finding:
         return Finding("dashboard", True, "pages written under the Dagster home")
     bucket = env.get("WARROOM_DASHBOARD_BUCKET", "")
     if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]", bucket) or ".." in bucket:
-        return Finding("dashboard", False,
-                       "WARROOM_DASHBOARD_BUCKET is not a valid GCS bucket name")
+        return Finding(
+            "dashboard", False, "WARROOM_DASHBOARD_BUCKET is not a valid GCS bucket name"
+        )
     return Finding("dashboard", True, f"pages go to gs://{bucket}/")
 
 
@@ -145,18 +160,27 @@ def check_instance(profile: str, env: Mapping[str, str]) -> Finding:
             instance.get_runs(limit=1)
             storage = type(instance.run_storage).__name__
     except Exception as exc:
-        return Finding("dagster instance", False,
-                       f"{home}/dagster.yaml does not give a working instance: {_kind(exc)}")
+        return Finding(
+            "dagster instance",
+            False,
+            f"{home}/dagster.yaml does not give a working instance: {_kind(exc)}",
+        )
     if profile == "production" and not storage.startswith("Postgres"):
-        return Finding("dagster instance", False,
-                       f"{home} uses {storage}; production keeps runs in PostgreSQL "
-                       "(deploy/dagster.yaml)")
+        return Finding(
+            "dagster instance",
+            False,
+            f"{home} uses {storage}; production keeps runs in PostgreSQL (deploy/dagster.yaml)",
+        )
     return Finding("dagster instance", True, f"{home} ({storage})")
 
 
 CHECKS: tuple[Check, ...] = (
-    check_settings, check_master_key, check_key_store, check_warehouse,
-    check_dashboard_bucket, check_instance,
+    check_settings,
+    check_master_key,
+    check_key_store,
+    check_warehouse,
+    check_dashboard_bucket,
+    check_instance,
 )
 
 
@@ -190,6 +214,8 @@ def run_doctor(args: argparse.Namespace) -> int:
         line = f"{'ok  ' if finding.ok else 'FAIL'} {finding.check}: {finding.detail}"
         print(mask_secrets(line, env))
     failed = [f.check for f in findings if not f.ok]
-    print(f"{len(findings) - len(failed)} ok, {len(failed)} failing"
-          + (f" ({', '.join(failed)})" if failed else ""))
+    print(
+        f"{len(findings) - len(failed)} ok, {len(failed)} failing"
+        + (f" ({', '.join(failed)})" if failed else "")
+    )
     return 1 if failed else 0

@@ -202,7 +202,8 @@ class BigQueryWarehouse:
             if self._api_endpoint:
                 # An emulator: it takes no Google credentials.
                 self._client = bigquery.Client(
-                    project=self.project, location=self.location,
+                    project=self.project,
+                    location=self.location,
                     credentials=AnonymousCredentials(),
                     client_options={"api_endpoint": self._api_endpoint},
                 )
@@ -288,9 +289,7 @@ class BigQueryWarehouse:
                     raise
                 time.sleep(min(2.0**attempt, 20.0))
 
-    def read_slice(
-        self, table: TableRef, *, brand: str, start: date, end: date
-    ) -> pd.DataFrame:
+    def read_slice(self, table: TableRef, *, brand: str, start: date, end: date) -> pd.DataFrame:
         table_id = self.table_id(table)
         try:
             self.client.get_table(table_id)
