@@ -23,7 +23,11 @@ brand_refresh_job = dg.define_asset_job(
 defs = dg.Definitions(
     assets=brand_assets,
     jobs=[brand_refresh_job],
-    schedules=build_schedules(brand_refresh_job),
+    schedules=build_schedules(
+        brand_refresh_job,
+        sources={asset.key.path[-1]: asset.key for asset in channel_assets},
+        downstream=[a.key for a in brand_assets if a not in channel_assets],
+    ),
     sensors=[brand_registry_sensor],
     resources=resources_for(profile_name()),
 )
