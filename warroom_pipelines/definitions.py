@@ -5,6 +5,11 @@ from __future__ import annotations
 import dagster as dg
 
 from warroom_pipelines.assets.channels import channel_assets
+from warroom_pipelines.assets.dashboard import (
+    command_center,
+    command_center_job,
+    command_center_schedule,
+)
 from warroom_pipelines.assets.unified import unified_performance
 from warroom_pipelines.partitions import brand_date_partitions
 from warroom_pipelines.profiles import profile_name, resources_for
@@ -20,8 +25,8 @@ brand_refresh_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=brand_assets,
-    jobs=[brand_refresh_job],
-    schedules=build_schedules(brand_refresh_job),
+    assets=[*brand_assets, command_center],
+    jobs=[brand_refresh_job, command_center_job],
+    schedules=[*build_schedules(brand_refresh_job), command_center_schedule],
     resources=resources_for(profile_name()),
 )

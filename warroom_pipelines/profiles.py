@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from warroom_pipelines.resources.dashboard import CommandCenterResource
 from warroom_pipelines.resources.demo import DemoSourceResource
 from warroom_pipelines.resources.warehouse import WarehouseIOManager, WarehouseResource
 
@@ -36,12 +37,18 @@ def duckdb_path() -> str:
     return os.environ.get("WARROOM_DUCKDB_PATH") or str(dagster_home() / "warroom.duckdb")
 
 
+def command_center_dir() -> str:
+    """Where the dashboard pages go: WARROOM_COMMAND_CENTER_DIR, or under the Dagster home."""
+    return os.environ.get("WARROOM_COMMAND_CENTER_DIR") or str(dagster_home() / "command_center")
+
+
 def local_resources() -> dict[str, Any]:
     warehouse = WarehouseResource(path=duckdb_path())
     return {
         "warehouse": warehouse,
         "io_manager": WarehouseIOManager(warehouse=warehouse),
         "demo_source": DemoSourceResource(),
+        "command_center": CommandCenterResource(folder=command_center_dir()),
     }
 
 

@@ -8,6 +8,7 @@ fault (runaway spend is the Sentry's job and shows up as an incident).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -357,6 +358,16 @@ def _markers(
     return out
 
 
+_URL = re.compile(r"(?P<base>[a-z][a-z0-9+.-]*://)(?:[^/@\s]*@)?(?P<rest>[^?#\s]*)[^\s]*", re.I)
+
+
+def error_text(message: str, limit: int = 300) -> str:
+    """The first line of an ingestion error, without URL credentials or query strings (a
+    platform client's error may quote a request URL carrying an access token)."""
+    line = (message.strip().splitlines() or [""])[0]
+    return _URL.sub(lambda m: m["base"] + m["rest"], line)[:limit]
+
+
 def build_freshness(
     frame: pd.DataFrame, end: pd.Timestamp, errors: dict[str, str]
 ) -> list[Freshness]:
@@ -364,7 +375,7 @@ def build_freshness(
     out = []
     for channel in sorted(set(CHANNELS) | set(known) | set(errors), key=_channel_order):
         row = known.get(channel)
-        error = errors.get(channel)
+        error = error_text(errors[channel]) if errors.get(channel) else None
         if row is None:
             out.append(Freshness(channel, "error" if error else "not connected", None, None, error))
             continue
