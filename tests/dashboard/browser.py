@@ -88,8 +88,9 @@ class Chromium:
         except subprocess.TimeoutExpired:
             self.process.kill()
 
-    def _send(self, method: str, params: dict[str, Any] | None = None,
-              session: str | None = None) -> dict[str, Any]:
+    def _send(
+        self, method: str, params: dict[str, Any] | None = None, session: str | None = None
+    ) -> dict[str, Any]:
         call_id = next(self._ids)
         message: dict[str, Any] = {"id": call_id, "method": method, "params": params or {}}
         if session:
@@ -113,7 +114,12 @@ class Chromium:
             self._events.append(json.loads(self.ws.recv()))
 
     def open(
-        self, page: Path, *, screenshot: Path, probes: dict[str, str], width: int = 1920,
+        self,
+        page: Path,
+        *,
+        screenshot: Path,
+        probes: dict[str, str],
+        width: int = 1920,
         height: int = 1080,
     ) -> PageReport:
         """Load a file, run the JavaScript `probes` through DevTools (the page runs no script),
@@ -136,15 +142,20 @@ class Chromium:
         report = PageReport(url=url)
         for name, expression in probes.items():
             result = self._send(
-                "Runtime.evaluate", {"expression": expression, "returnByValue": True},
+                "Runtime.evaluate",
+                {"expression": expression, "returnByValue": True},
                 session=session,
             )
             report.values[name] = result["result"].get("value")
         size = self._send("Page.getLayoutMetrics", session=session)["cssContentSize"]
         self._send(
             "Emulation.setDeviceMetricsOverride",
-            {"width": width, "height": int(size["height"]), "deviceScaleFactor": 1,
-             "mobile": False},
+            {
+                "width": width,
+                "height": int(size["height"]),
+                "deviceScaleFactor": 1,
+                "mobile": False,
+            },
             session=session,
         )
         shot = self._send("Page.captureScreenshot", {"format": "png"}, session=session)

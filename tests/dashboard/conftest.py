@@ -108,8 +108,7 @@ def anomaly_rows(unified: pd.DataFrame, brand: str) -> pd.DataFrame:
 
 
 def write_anomalies(warehouse: DuckDBWarehouse, frame: pd.DataFrame, brand: str) -> None:
-    for day, part in frame.groupby(frame["date"].dt.date):
-        warehouse.replace_slice(ANOMALIES, part, brand=brand, dates=[day])
+    warehouse.replace_slice(ANOMALIES, frame, brand=brand, dates=sorted(set(frame["date"].dt.date)))
 
 
 @pytest.fixture(scope="session")
