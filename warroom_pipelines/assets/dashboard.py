@@ -37,6 +37,9 @@ def ingestion_errors(
             if event is None or event.step_key is None:
                 continue
             error = event.step_failure_data.error
+            # Dagster wraps the source's exception: show the root cause.
+            while error is not None and error.cause is not None:
+                error = error.cause
             source = event.step_key.split("__")[-1]
             out.setdefault(brand, {})[source] = error.message if error else "failed"
     return out
