@@ -99,6 +99,9 @@ def test_a_brand_without_anomaly_detection_renders_gracefully(
     )
     assert report.outside_requests == [] and report.errors == []
     assert "No anomaly detection yet" in report.values["text"]
+    assert "NO ANOMALY DETECTION YET" in report.values["text"]  # the status pill, not "clear"
+    # Only 8 days of data: the last 7 days have no fair previous period to compare with.
+    assert report.values["text"].count("previous period only partly ingested") == 5
     assert report.values["tiles"] == 10 and report.values["anomaly_marks"] == 0
 
 

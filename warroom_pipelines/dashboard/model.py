@@ -23,6 +23,7 @@ ALL_CHANNELS = ""
 SEVERITY_RANK = {"none": 0, "info": 1, "warning": 2, "critical": 3}
 NOT_MONITORED = "unmonitored"  # no anomaly detection has run yet
 STALE_AFTER = pd.Timedelta(hours=3)
+COMPARABLE_SHARE = 0.9
 
 
 @dataclass(frozen=True)
@@ -68,11 +69,14 @@ class Tile:
     currency: str
     value: float | None
     previous: float | None
+    comparable: bool = True  # False: the previous period is only partly ingested
 
     @property
     def change(self) -> float | None:
         """Relative change against the previous period; None when there is nothing to compare."""
-        if self.value is None or self.previous is None or self.previous == 0:
+        if not self.comparable or self.value is None or self.previous is None:
+            return None
+        if self.previous == 0:
             return None
         return (self.value - self.previous) / abs(self.previous)
 
@@ -95,6 +99,10 @@ class ChannelRow:
     week: dict[str, float | None]
     prior_week: dict[str, float | None]
     share_of_spend: float | None
+
+    @property
+    def comparable(self) -> bool:
+        return comparable(self.week, self.prior_week)
 
 
 @dataclass(frozen=True)
@@ -205,6 +213,8 @@ class BrandView:
 
     @property
     def worst_severity(self) -> str:
+        if self.incidents is None:
+            return NOT_MONITORED
         return worst_open_severity([i.severity for i in self.incidents or [] if i.status == "open"])
 
 
@@ -235,11 +245,19 @@ def build_tiles(totals: pd.DataFrame, currency: str) -> list[Tile]:
             _totals(totals, period, None, currency),
             _totals(totals, previous, None, currency),
         )
+        fair = comparable(now, before)
         for metric in METRICS:
             tiles.append(
-                Tile(metric, period, currency, now.get(metric.key), before.get(metric.key))
+                Tile(metric, period, currency, now.get(metric.key), before.get(metric.key), fair)
             )
     return tiles
+
+
+def comparable(now: dict[str, float | None], before: dict[str, float | None]) -> bool:
+    """A previous period with data for far fewer hours (a brand just connected, a gap in
+    ingestion) would turn every change into a spurious jump: such periods are not compared."""
+    hours_now, hours_before = now.get("hours") or 0.0, before.get("hours") or 0.0
+    return hours_before >= COMPARABLE_SHARE * hours_now
 
 
 def build_channels(totals: pd.DataFrame, currencies: list[str]) -> list[ChannelRow]:

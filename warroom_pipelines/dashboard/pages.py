@@ -179,7 +179,9 @@ def _table(kind: str, head: str, rows: list[str]) -> str:
 
 def _tile(tile: Tile) -> str:
     change = tile.change
-    if change is None:
+    if not tile.comparable:
+        delta = '<span class="delta">no comparison</span>: previous period only partly ingested'
+    elif change is None:
         delta = f'<span class="delta">no comparison</span> {e(_PERIOD_AGAINST[tile.period])}'
     else:
         arrow = "▲" if change > 0 else ("▼" if change < 0 else "■")
@@ -231,6 +233,9 @@ def _channels(rows: Iterable[ChannelRow]) -> str:
         def cell(key: str, w: dict[str, float | None] = w, c: str = c) -> str:
             return f'<td class="num">{e(fmt(by_key[key], w.get(key), currency=c))}</td>'
 
+        def change(key: str, row: ChannelRow = row) -> str:
+            return _change(row.week.get(key), row.prior_week.get(key)) if row.comparable else "—"
+
         share = "—" if row.share_of_spend is None else f"{row.share_of_spend * 100:.0f}%"
         body.append(
             f'<tr data-channel="{e(row.channel)}"><td>{e(channel_name(row.channel))}</td>'
@@ -239,10 +244,10 @@ def _channels(rows: Iterable[ChannelRow]) -> str:
             f'<td class="num" data-value="{_raw(w.get("spend"))}">'
             f"{e(money(w.get('spend'), c))}</td>"
             f'<td class="num">{share}</td>'
-            f'<td class="num">{_change(w.get("spend"), row.prior_week.get("spend"))}</td>'
+            f'<td class="num">{change("spend")}</td>'
             f"{cell('conversions')}"
             f"{cell('cpa')}"
-            f'<td class="num">{_change(w.get("cpa"), row.prior_week.get("cpa"))}</td>'
+            f'<td class="num">{change("cpa")}</td>'
             f"{cell('roas')}"
             f"{cell('ctr')}"
             f'<td class="num">{e(money(w.get("cpc"), c))}</td></tr>'
@@ -366,7 +371,9 @@ def _charts(view: BrandView) -> str:
 def brand_page(view: BrandView, *, overview_href: str = "../index.html") -> str:
     """One brand's page; it is built from that brand's data only."""
     severity = view.worst_severity
-    status = "all clear" if severity == "none" else f"{severity} open"
+    status = {"none": "all clear", NOT_MONITORED: "no anomaly detection yet"}.get(
+        severity, f"{severity} open"
+    )
     currencies = ", ".join(view.currencies) or "no data"
     body = (
         f'<header><h1>{e(view.brand)}</h1><span class="pill sev-{e(severity)}" '

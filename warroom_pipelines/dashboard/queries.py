@@ -97,7 +97,8 @@ class CommandCenterReader:
         brand_filter = "AND u.brand = ?" if brand is not None else ""
         sql = f"""
             WITH {cte}
-            SELECT p.period, u.brand, u.channel, u.currency, {totals_sql()}
+            SELECT p.period, u.brand, u.channel, u.currency, {totals_sql()},
+                   count(DISTINCT u.hour_start) AS hours
             FROM {UNIFIED} u
             JOIN periods p ON u.hour_start >= p.start_at AND u.hour_start < p.end_at
             WHERE u.date BETWEEN ? AND ? {brand_filter}
