@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -66,21 +65,21 @@ def anomaly_rows(unified: pd.DataFrame, brand: str) -> pd.DataFrame:
         ]
     )
     rows = []
-    for inc in pd.concat([truth, extra], ignore_index=True).itertuples():
-        metric, anomaly_type, severity = _KIND[inc.incident_type]
-        level = "channel" if inc.campaign_id is None or pd.isna(inc.campaign_id) else "campaign"
-        ended = inc.end if inc.end <= NOW.floor("h") else pd.NaT
-        for hour in pd.date_range(
-            inc.start, min(inc.end, NOW.floor("h")), freq="h", inclusive="left"
-        ):
+    for inc in pd.concat([truth, extra], ignore_index=True).to_dict("records"):
+        metric, anomaly_type, severity = _KIND[str(inc["incident_type"])]
+        campaign = inc["campaign_id"]
+        level = "channel" if campaign is None or pd.isna(campaign) else "campaign"
+        start, end = pd.Timestamp(inc["start"]), pd.Timestamp(inc["end"])
+        ended = end if end <= NOW.floor("h") else pd.NaT
+        for hour in pd.date_range(start, min(end, NOW.floor("h")), freq="h", inclusive="left"):
             rows.append(
                 {
                     "brand": brand,
                     "date": hour.tz_convert(None).normalize(),
                     "level": level,
-                    "channel": inc.channel,
-                    "campaign_id": "" if level == "channel" else str(inc.campaign_id),
-                    "campaign_name": HOSTILE_CAMPAIGN if inc.campaign_id == "hostile-1" else "",
+                    "channel": inc["channel"],
+                    "campaign_id": "" if level == "channel" else str(campaign),
+                    "campaign_name": HOSTILE_CAMPAIGN if campaign == "hostile-1" else "",
                     "hour_start": hour,
                     "metric": metric,
                     "anomaly_type": anomaly_type,
@@ -93,8 +92,8 @@ def anomaly_rows(unified: pd.DataFrame, brand: str) -> pd.DataFrame:
                     "severity": severity,
                     "money_at_stake": 12.5,
                     "currency": currency,
-                    "incident_id": inc.incident_id,
-                    "incident_start": inc.start,
+                    "incident_id": inc["incident_id"],
+                    "incident_start": start,
                     "incident_end": ended,
                     "detector": "test",
                     "detected_at": hour + pd.Timedelta(minutes=65),
@@ -129,6 +128,3 @@ def unified_only_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DuckDBWa
     warehouse = DuckDBWarehouse(path)
     write_unified(warehouse, "acme", DAYS[-8:])
     return warehouse
-
-
-__all__ = ["BRANDS", "HOSTILE_CAMPAIGN", "NOW", "np"]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import duckdb
+import pandas as pd
 import pytest
 
 from warroom_pipelines.assets.channels import channel_assets
@@ -25,7 +26,7 @@ SECRET = "EAAB-not-for-screens-7731"
 class LeakySource(DemoSourceResource):
     """A platform client whose error quotes the request URL, access token and all."""
 
-    def metrics(self, brand, day, as_of=None):  # type: ignore[no-untyped-def]
+    def metrics(self, brand: str, day: date, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
         raise ConnectionResetError(
             f"read timed out: https://graph.example/v19/act_1/insights?access_token={SECRET}"
         )
@@ -60,9 +61,11 @@ def test_command_center_writes_pages_views_and_metadata(
     metadata = result.asset_materializations_for_node("command_center")[0].metadata
     assert metadata["overview"].value == str(folder / "index.html")
     pages = metadata["brand_pages"].value
+    assert isinstance(pages, dict)
     assert set(pages) == {"acme", "initech"}
     assert all(Path(p).is_file() for p in pages.values())
     summary = metadata["summary"].value
+    assert isinstance(summary, str)
     spend = round(float(demo_metrics("acme", day)["spend"].sum()), 2)
     assert "acme" in summary and "initech" in summary
     assert metadata["views"].value == "daily_performance, campaign_performance, open_incidents"

@@ -53,9 +53,9 @@ def run_dashboard(args: argparse.Namespace) -> int:
         print(page)
         return 0
     server = make_server(published.folder, args.port)
-    host, port = server.server_address[:2]
+    port = server.server_address[1]
     relative = page.relative_to(published.folder).as_posix()
-    print(f"Serving {published.folder} on http://{host}:{port}/{relative} (Ctrl-C to stop)")
+    print(f"Serving {published.folder} on http://{LOOPBACK}:{port}/{relative} (Ctrl-C to stop)")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

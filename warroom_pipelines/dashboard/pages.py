@@ -157,6 +157,10 @@ def _hour(ts: pd.Timestamp | None) -> str:
     return "—" if ts is None or pd.isna(ts) else f"{pd.Timestamp(ts):%a %d %b %H:00} UTC"
 
 
+def _minute(ts: pd.Timestamp | None) -> str:
+    return "—" if ts is None or pd.isna(ts) else f"{pd.Timestamp(ts):%a %d %b %H:%M} UTC"
+
+
 def _document(title: str, body: str) -> str:
     return (
         "<!DOCTYPE html>\n"
@@ -324,10 +328,12 @@ def _freshness(items: Iterable[Freshness]) -> str:
             f'<tr data-freshness="{e(f.channel)}"><td>{e(channel_name(f.channel))}</td>'
             f'<td class="fresh-{e(status)}">{e(f.status)}</td>'
             f"<td>{e(_hour(f.last_hour_start))}</td>"
+            f"<td>{e(_minute(f.last_ingested_at))}</td>"
             f"<td>{e(f.error or '—')}</td></tr>"
         )
     head = "".join(
-        f"<th>{h}</th>" for h in ["Channel", "Status", "Last hour ingested", "Last ingestion error"]
+        f"<th>{h}</th>"
+        for h in ["Channel", "Status", "Last hour ingested", "Ingested at", "Last ingestion error"]
     )
     return _table("freshness", head, rows)
 
