@@ -9,7 +9,11 @@ import argparse
 import importlib
 from collections.abc import Sequence
 
+<<<<<<< HEAD
 COMMAND_MODULES = ("demo", "brands", "sql", "dashboard")
+=======
+COMMAND_MODULES = ("demo", "brands", "sql", "keys", "doctor")
+>>>>>>> main
 
 
 def build_parser() -> argparse.ArgumentParser:

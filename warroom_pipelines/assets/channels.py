@@ -8,6 +8,8 @@ from warroom_pipelines.resources.demo import DemoSourceResource
 from warroom_pipelines.schema import empty_raw_frame, validate_raw
 
 INGESTION_GROUP = "ingestion"
+# DuckDB allows one writer process: steps that write the warehouse share this pool.
+WAREHOUSE_POOL = "warehouse"
 
 
 def channel_summary(frame: pd.DataFrame) -> dict[str, dg.MetadataValue]:
@@ -36,6 +38,7 @@ def channel_summary(frame: pd.DataFrame) -> dict[str, dg.MetadataValue]:
     key=["channel_metrics", "demo"],
     partitions_def=brand_date_partitions,
     group_name=INGESTION_GROUP,
+    pool=WAREHOUSE_POOL,
     kinds={"python", "duckdb"},
     description="Campaign x hour metrics from the demo source (a realistic, deterministic "
     "stand-in for Meta, Google and TikTok) for brands it serves.",

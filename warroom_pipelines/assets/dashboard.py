@@ -15,6 +15,7 @@ from warroom_pipelines.dashboard import Published, create_views, publish
 from warroom_pipelines.partitions import BRAND_DIMENSION, BRANDS
 from warroom_pipelines.resources.dashboard import CommandCenterResource
 from warroom_pipelines.resources.warehouse import WarehouseResource
+from warroom_pipelines.warehouse import DuckDBWarehouse
 
 
 def ingestion_errors(
@@ -79,6 +80,11 @@ def command_center(
     command_center: CommandCenterResource,
 ) -> dg.MaterializeResult:
     store = warehouse.get()
+    if not isinstance(store, DuckDBWarehouse):
+        raise dg.Failure(
+            description="The Command Center reads the local DuckDB warehouse only: its SQL "
+            "has not been ported to BigQuery yet."
+        )
     views = create_views(store)
     brands = context.instance.get_dynamic_partitions(BRANDS)
     published = publish(

@@ -1,0 +1,1 @@
+"""Dagster sensors: thin glue around the domain packages."""
