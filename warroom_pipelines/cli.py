@@ -9,11 +9,7 @@ import argparse
 import importlib
 from collections.abc import Sequence
 
-<<<<<<< HEAD
-COMMAND_MODULES = ("demo", "brands", "sql", "dashboard")
-=======
-COMMAND_MODULES = ("demo", "brands", "sql", "keys", "doctor")
->>>>>>> main
+COMMAND_MODULES = ("demo", "brands", "sql", "keys", "doctor", "dashboard")
 
 
 def build_parser() -> argparse.ArgumentParser:
