@@ -114,16 +114,18 @@ def sparkline(
     width: int = 168,
     height: int = 32,
 ) -> str:
-    """A bare trend line for the overview table."""
+    """A bare trend line for the overview table, in whole pixels: with a thousand brands on
+    one page, every byte of a sparkline counts a thousand times."""
     n = max(len(values), 1)
     y_max = _scale(values)
     points = [
-        (1 + (width - 2) * (i + 0.5) / n, 2 + (height - 4) * (1 - v / y_max))
+        (round(1 + (width - 2) * (i + 0.5) / n), round(2 + (height - 4) * (1 - v / y_max)))
         for i, v in enumerate(values)
     ]
+    path = "M" + "L".join(f"{x} {y}" for x, y in points) if points else ""
     return (
         f'<svg class="spark sev-{escape(severity)}" viewBox="0 0 {width} {height}" '
         f'width="{width}" height="{height}" role="img" aria-label="{escape(title)}">'
         f"<title>{escape(title)}</title>"
-        f'<path class="line" d="{_path(points)}"/></svg>'
+        f'<path class="line" d="{path}"/></svg>'
     )

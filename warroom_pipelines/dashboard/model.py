@@ -24,6 +24,7 @@ SEVERITY_RANK = {"none": 0, "info": 1, "warning": 2, "critical": 3}
 NOT_MONITORED = "unmonitored"  # no anomaly detection has run yet
 STALE_AFTER = pd.Timedelta(hours=3)
 COMPARABLE_SHARE = 0.9
+SPARK_HOURS = 3  # the overview's sparklines: spend per 3 hours
 
 
 @dataclass(frozen=True)
@@ -449,7 +450,7 @@ class BrandSummary:
     cpa_week: float | None
     roas_week: float | None
     last_hour_start: pd.Timestamp | None
-    sparkline: list[float]
+    sparkline: list[float]  # spend per SPARK_HOURS over the last 7 days
 
 
 def overview(reader: CommandCenterReader, brands: list[str]) -> list[BrandSummary]:
@@ -493,7 +494,7 @@ def overview(reader: CommandCenterReader, brands: list[str]) -> list[BrandSummar
                 cpa_week=numbers["week"].get("cpa"),
                 roas_week=numbers["week"].get("roas"),
                 last_hour_start=pd.Timestamp(max(last)) if len(last) else None,
-                sparkline=line,
+                sparkline=[sum(line[i : i + SPARK_HOURS]) for i in range(0, hours, SPARK_HOURS)],
             )
         )
     out.sort(key=lambda s: (-SEVERITY_RANK.get(s.worst_severity, 0), -s.money_at_stake, s.brand))

@@ -20,6 +20,7 @@ from warroom_pipelines.dashboard.model import (
     ALL_CHANNELS,
     METRICS,
     NOT_MONITORED,
+    SPARK_HOURS,
     BrandSummary,
     BrandView,
     ChannelRow,
@@ -420,7 +421,9 @@ def overview_page(
         )
         money_text = money(s.money_at_stake, s.currency) if s.open_incidents else "—"
         spark = sparkline(
-            s.sparkline, title=f"{s.brand}: spend per hour, last 7 days", severity=s.worst_severity
+            s.sparkline,
+            title=f"{s.brand}: spend per {SPARK_HOURS} hours, last 7 days",
+            severity=s.worst_severity,
         )
         rows.append(
             f'<tr data-brand="{e(s.brand)}" data-severity="{e(s.worst_severity)}">'
@@ -440,7 +443,8 @@ def overview_page(
         '<th>Status</th><th>Brand</th><th class="num">Open incidents</th>'
         '<th class="num">Money at stake</th><th class="num">Spend today</th>'
         '<th class="num">vs yesterday</th><th class="num">Spend 7 d</th>'
-        '<th class="num">CPA 7 d</th><th class="num">ROAS 7 d</th><th>Spend per hour, 7 d</th>'
+        '<th class="num">CPA 7 d</th><th class="num">ROAS 7 d</th>'
+        f"<th>Spend per {SPARK_HOURS} h, 7 d</th>"
         "<th>Last hour ingested</th>"
     )
     table = (

@@ -61,13 +61,18 @@ def publish(
     out = Path(folder)
     pages: dict[str, Path] = {}
     for brand in everyone if only_brand is None else [only_brand]:
-        view = brand_view(
-            reader, brand, generated_at=generated_at, ingestion_errors=dict(errors.get(brand, {}))
-        )
+        with reader.session():
+            view = brand_view(
+                reader,
+                brand,
+                generated_at=generated_at,
+                ingestion_errors=dict(errors.get(brand, {})),
+            )
         path = out / BRANDS_DIR / brand_file(brand)
         _write(path, brand_page(view))
         pages[brand] = path
-    summaries = overview(reader, everyone)
+    with reader.session():
+        summaries = overview(reader, everyone)
     index = out / "index.html"
     _write(
         index,

@@ -6,6 +6,8 @@ platform team) reads across brands, and only the few totals it shows.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -77,9 +79,24 @@ class CommandCenterReader:
     def __init__(self, warehouse: DuckDBWarehouse, periods: Periods) -> None:
         self.warehouse = warehouse
         self.periods = periods
+        self._query: Callable[[str, Sequence[object]], pd.DataFrame] = warehouse.query
         self.has_unified = table_exists(warehouse, "main", "unified_performance")
         self.has_anomalies = table_exists(warehouse, "main", "performance_anomalies")
         self.has_alerts = table_exists(warehouse, "main", "alert_deliveries")
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """Run the queries of one page on one read-only connection.
+
+        Opening the DuckDB file costs more than a page's queries; one connection per page (not
+        one for the whole run) still lets a refresh take the writer's lock between pages.
+        """
+        with self.warehouse.connect(read_only=True) as con:
+            self._query = lambda sql, params: con.execute(sql, list(params)).df()
+            try:
+                yield
+            finally:
+                self._query = self.warehouse.query
 
     def _windows_cte(self) -> tuple[str, list[object]]:
         rows, params = [], []
@@ -108,7 +125,7 @@ class CommandCenterReader:
         params += _days(self.periods.prior_week.start, self.periods.end)
         if brand is not None:
             params.append(brand)
-        return self.warehouse.query(sql, params)
+        return self._query(sql, params)
 
     def hourly(self, brand: str) -> pd.DataFrame:
         """The brand's last 7 days per hour, per channel and (channel null) over all channels."""
@@ -128,7 +145,7 @@ class CommandCenterReader:
             window.start.to_pydatetime(),
             window.end.to_pydatetime(),
         ]
-        return self.warehouse.query(sql, params)
+        return self._query(sql, params)
 
     def hourly_spend_by_brand(self) -> pd.DataFrame:
         """Spend per brand x currency x hour over the last 7 days, for the overview's sparklines."""
@@ -146,7 +163,7 @@ class CommandCenterReader:
             window.start.to_pydatetime(),
             window.end.to_pydatetime(),
         ]
-        return self.warehouse.query(sql, params)
+        return self._query(sql, params)
 
     def freshness(self, brand: str | None) -> pd.DataFrame:
         """The last hour ingested and when, per brand x channel (over the last 30 days)."""
@@ -164,7 +181,7 @@ class CommandCenterReader:
         params: list[object] = [since, self.periods.end.to_pydatetime()]
         if brand is not None:
             params.append(brand)
-        return self.warehouse.query(sql, params)
+        return self._query(sql, params)
 
     def incidents(self, brand: str | None) -> pd.DataFrame | None:
         """Open incidents and those seen in the last 7 days; None before the Sentry exists."""
@@ -182,7 +199,7 @@ class CommandCenterReader:
         ]
         if brand is not None:
             params.append(brand)
-        return self.warehouse.query(sql, params)
+        return self._query(sql, params)
 
     def anomalous_hours(self, brand: str) -> pd.DataFrame | None:
         if not self.has_anomalies:
@@ -200,7 +217,7 @@ class CommandCenterReader:
             window.start.to_pydatetime(),
             window.end.to_pydatetime(),
         ]
-        return self.warehouse.query(sql, params)
+        return self._query(sql, params)
 
     def alert_status(self, brand: str) -> pd.DataFrame | None:
         """The latest delivery per incident (kind and status, never a destination's address)."""
@@ -215,14 +232,14 @@ class CommandCenterReader:
             WHERE brand = ?
             GROUP BY incident_id
         """
-        return self.warehouse.query(sql, [brand])
+        return self._query(sql, [brand])
 
     def brands(self) -> list[str]:
         """Brands with rows in the last 30 days."""
         if not self.has_unified:
             return []
         since = (self.periods.end - pd.Timedelta(days=30)).date()
-        frame = self.warehouse.query(
+        frame = self._query(
             f"SELECT DISTINCT brand FROM {UNIFIED} WHERE date >= ? ORDER BY brand", [since]
         )
         return [str(b) for b in frame["brand"]]
