@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -300,6 +301,7 @@ def build_charts(
     if hourly.empty:
         return []
     hourly = hourly.assign(channel=hourly["channel"].fillna(ALL_CHANNELS))
+    markers = _markers(anomalies, window, hours)
     charts = []
     series_keys = sorted(
         {(str(c), str(cur)) for c, cur in zip(hourly["channel"], hourly["currency"], strict=True)},
@@ -325,7 +327,7 @@ def build_charts(
                     currency,
                     metric,
                     values,
-                    _markers(anomalies, channel, metric.key, window, hours),
+                    markers.get((channel, metric.key), []),
                     bands,
                 )
             )
@@ -352,20 +354,15 @@ def _bands(
 
 
 def _markers(
-    anomalies: pd.DataFrame | None, channel: str, metric: str, window: Window, hours: int
-) -> list[Marker]:
-    if anomalies is None or anomalies.empty:
-        return []
-    on_panel = anomalies["metric"].map(PANEL_OF_METRIC) == metric
-    if channel == ALL_CHANNELS:
-        rows = anomalies.loc[on_panel & (anomalies["level"] == "brand")]
-    else:
-        rows = anomalies.loc[on_panel & (anomalies["channel"] == channel)]
-    out = []
-    for row in rows.to_dict("records"):
+    anomalies: pd.DataFrame | None, window: Window, hours: int
+) -> dict[tuple[str, str], list[Marker]]:
+    """Anomalous hours by (chart row, panel): brand-level ones on the all-channels row."""
+    out: dict[tuple[str, str], list[Marker]] = defaultdict(list)
+    for row in [] if anomalies is None else anomalies.to_dict("records"):
+        panel = PANEL_OF_METRIC.get(str(row["metric"]))
         hour = pd.Timestamp(row["hour_start"])
         i = _hour_index(window, hour)
-        if not 0 <= i < hours:
+        if panel is None or not 0 <= i < hours:
             continue
         campaign = row["level"] == "campaign"
         where = f"campaign {row['campaign_name'] or row['campaign_id']}: " if campaign else ""
@@ -373,7 +370,8 @@ def _markers(
             f"{hour:%a %d %H:00} UTC · {where}{row['anomaly_type']} ({row['severity']}): "
             f"{row['metric']} {row['observed']:.4g} vs expected {row['expected']:.4g}"
         )
-        out.append(Marker(i, str(row["severity"]), label, on_series=not campaign))
+        chart_row = ALL_CHANNELS if row["level"] == "brand" else str(row["channel"])
+        out[(chart_row, panel)].append(Marker(i, str(row["severity"]), label, not campaign))
     return out
 
 
