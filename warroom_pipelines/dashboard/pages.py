@@ -18,7 +18,7 @@ import pandas as pd
 from warroom_pipelines.dashboard.charts import line_chart, sparkline
 from warroom_pipelines.dashboard.model import (
     ALL_CHANNELS,
-    METRICS,
+    METRIC_BY_KEY,
     NOT_MONITORED,
     SPARK_HOURS,
     BrandSummary,
@@ -231,12 +231,11 @@ def _change(now: float | None, before: float | None) -> str:
 
 def _channels(rows: Iterable[ChannelRow]) -> str:
     body = []
-    by_key = {m.key: m for m in METRICS}
     for row in rows:
         w, c = row.week, row.currency
 
         def cell(key: str, w: dict[str, float | None] = w, c: str = c) -> str:
-            return f'<td class="num">{e(fmt(by_key[key], w.get(key), currency=c))}</td>'
+            return f'<td class="num">{e(fmt(METRIC_BY_KEY[key], w.get(key), currency=c))}</td>'
 
         def change(key: str, row: ChannelRow = row) -> str:
             return _change(row.week.get(key), row.prior_week.get(key)) if row.comparable else "—"
