@@ -172,3 +172,37 @@ def test_the_overview_puts_the_worst_open_severity_first(
         r'<tr data-brand="([^"]+)" data-severity="([^"]+)"', published.overview.read_text()
     )
     assert order == [("globex", "critical"), ("acme", "warning")]
+
+
+def test_the_latest_alert_delivery_is_shown_per_incident(
+    two_brand_warehouse: DuckDBWarehouse, tmp_path: Path
+) -> None:
+    copy = DuckDBWarehouse(tmp_path / "copy.duckdb")
+    shutil.copy(two_brand_warehouse.path, copy.path)
+    sent = pd.Timestamp("2026-11-15 12:05", tz="UTC")
+    deliveries = pd.DataFrame(
+        {
+            "incident_id": ["open-acme-1", "open-acme-1"],
+            "brand": ["acme", "acme"],
+            "date": [pd.Timestamp(NOW.date())] * 2,
+            "destination_kind": ["slack", "webhook"],
+            "destination_name": ["acme-oncall", "acme-pager"],
+            "message_kind": ["open", "update"],
+            "version": [1, 2],
+            "attempt": [1, 3],
+            "status": ["delivered", "failed"],
+            "response_code": [200, 503],
+            "first_attempt_at": [sent, sent + pd.Timedelta(hours=1)],
+            "last_attempt_at": [sent, sent + pd.Timedelta(hours=1, minutes=5)],
+            "error": ["", "HTTP 503"],
+        }
+    )
+    copy.replace_slice(
+        TableRef("main", "alert_deliveries"), deliveries, brand="acme", dates=[NOW.date()]
+    )
+    published = publish(copy, tmp_path / "pages", now=NOW)
+    row = re.search(
+        r'<tr data-incident="open-acme-1">.*?</tr>', published.brand_pages["acme"].read_text()
+    )
+    assert row and "failed (webhook)" in row[0]  # the latest attempt wins
+    assert "delivered" not in row[0]
