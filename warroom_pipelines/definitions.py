@@ -5,6 +5,11 @@ from __future__ import annotations
 import dagster as dg
 
 from warroom_pipelines.assets.channels import channel_assets
+from warroom_pipelines.assets.dashboard import (
+    command_center,
+    command_center_job,
+    command_center_schedule,
+)
 from warroom_pipelines.assets.unified import unified_performance
 from warroom_pipelines.partitions import brand_date_partitions
 from warroom_pipelines.profiles import profile_name, resources_for
@@ -21,13 +26,17 @@ brand_refresh_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=brand_assets,
-    jobs=[brand_refresh_job],
-    schedules=build_schedules(
-        brand_refresh_job,
-        sources={asset.key.path[-1]: asset.key for asset in channel_assets},
-        downstream=[a.key for a in brand_assets if a not in channel_assets],
-    ),
+    assets=[*brand_assets, command_center],
+    jobs=[brand_refresh_job, command_center_job],
+    schedules=[
+        *build_schedules(
+            brand_refresh_job,
+            sources={asset.key.path[-1]: asset.key for asset in channel_assets},
+            downstream=[a.key for a in brand_assets if a not in channel_assets],
+        ),
+        # The dashboard's queries are DuckDB SQL: no hourly failures on BigQuery until ported.
+        *([command_center_schedule] if profile_name() == "local" else []),
+    ],
     sensors=[brand_registry_sensor],
     resources=resources_for(profile_name()),
 )

@@ -21,6 +21,7 @@ from typing import Any
 import dagster as dg
 
 from warroom_pipelines.resources.ad_platforms import AdPlatformsResource
+from warroom_pipelines.resources.dashboard import CommandCenterResource
 from warroom_pipelines.resources.demo import DemoSourceResource
 from warroom_pipelines.resources.vault import vault_resource
 from warroom_pipelines.resources.warehouse import WarehouseIOManager, WarehouseResource
@@ -142,6 +143,11 @@ def duckdb_path() -> str:
     return os.environ.get("WARROOM_DUCKDB_PATH") or str(dagster_home() / "warroom.duckdb")
 
 
+def command_center_dir() -> str:
+    """Where the dashboard pages go: WARROOM_COMMAND_CENTER_DIR, or under the Dagster home."""
+    return os.environ.get("WARROOM_COMMAND_CENTER_DIR") or str(dagster_home() / "command_center")
+
+
 def local_resources() -> dict[str, Any]:
     warehouse = WarehouseResource(path=duckdb_path())
     return {
@@ -150,6 +156,7 @@ def local_resources() -> dict[str, Any]:
         "demo_source": DemoSourceResource(),
         "ad_platforms": AdPlatformsResource(),
         "vault": vault_resource("local", dagster_home()),
+        "command_center": CommandCenterResource(folder=command_center_dir()),
     }
 
 
@@ -170,6 +177,8 @@ def production_resources(environ: Mapping[str, str] | None = None) -> dict[str, 
         "demo_source": DemoSourceResource(brands=demo_brands),
         "ad_platforms": AdPlatformsResource(),
         "vault": vault_resource("production", dagster_home(), env),
+        # The Command Center reads DuckDB only so far; its schedule is local-only (definitions).
+        "command_center": CommandCenterResource(folder=command_center_dir()),
     }
 
 

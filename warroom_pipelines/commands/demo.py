@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from tqdm import tqdm
 
@@ -70,6 +71,17 @@ def run_demo(args: argparse.Namespace) -> int:
     print('  warroom sql "SELECT * FROM unified_performance LIMIT 10"')
     print(f"  duckdb -readonly {duckdb_path()}")
     print(f"Dagster UI: DAGSTER_HOME={home} uv run dagster dev   (then open http://127.0.0.1:3000)")
+    center = (
+        definitions()
+        .resolve_job_def("command_center_refresh")
+        .execute_in_process(instance=inst, run_config=quiet, raise_on_error=False)
+    )
+    if center.success:
+        from warroom_pipelines.profiles import command_center_dir
+
+        print(f"Command Center: {Path(command_center_dir()) / 'index.html'}")
+    else:
+        failed.append(f"command_center (run {center.run_id})")
     if failed:
         print(f"\n{len(failed)} runs failed: " + "; ".join(failed))
         return 1

@@ -1,0 +1,63 @@
+"""`warroom dashboard`: renders from the local warehouse, prints the page, serves on loopback."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+import requests
+
+from warroom_pipelines.cli import main
+from warroom_pipelines.commands.dashboard import make_server
+from warroom_pipelines.warehouse import DuckDBWarehouse
+
+
+@pytest.fixture
+def home(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, two_brand_warehouse: DuckDBWarehouse
+) -> Path:
+    warehouse = tmp_path / "warroom.duckdb"
+    shutil.copy(two_brand_warehouse.path, warehouse)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    monkeypatch.delenv("WARROOM_DUCKDB_PATH", raising=False)
+    monkeypatch.delenv("WARROOM_COMMAND_CENTER_DIR", raising=False)
+    return tmp_path
+
+
+def test_prints_the_overview_and_a_brand_page(home: Path, capsys) -> None:
+    assert main(["dashboard"]) == 0
+    overview = Path(capsys.readouterr().out.strip())
+    assert overview == home / "command_center" / "index.html"
+    assert 'data-brand="globex"' in overview.read_text()
+
+    assert main(["dashboard", "--brand", "acme"]) == 0
+    page = Path(capsys.readouterr().out.strip())
+    assert page == home / "command_center" / "brands" / "acme.html"
+    assert "data-tile" in page.read_text()
+
+
+def test_refuses_a_malformed_brand(home: Path, capsys) -> None:
+    assert main(["dashboard", "--brand", "../etc"]) == 2
+    assert "invalid brand key" in capsys.readouterr().err
+    assert not (home / "command_center").exists()
+
+
+def test_serves_the_folder_on_loopback_only(home: Path, capsys) -> None:
+    assert main(["dashboard"]) == 0
+    folder = Path(capsys.readouterr().out.strip()).parent
+    server = make_server(folder, 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        host, port = server.server_address[:2]
+        assert host == "127.0.0.1"
+        page = requests.get(f"http://{host}:{port}/brands/acme.html", timeout=30)
+        assert page.status_code == 200 and "data-tile" in page.text
+        outside = requests.get(f"http://{host}:{port}/../warroom.duckdb", timeout=30)
+        assert outside.status_code == 404
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()

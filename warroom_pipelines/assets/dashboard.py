@@ -1,0 +1,122 @@
+"""The Command Center asset: the analyst views and the HTML pages, after each refresh.
+
+Not partitioned: one materialization renders every brand (each brand page from that brand's
+rows only) and the overview. It runs on its own schedule a little after the hourly refresh,
+so a slow brand never holds the others' pages back.
+"""
+
+from collections.abc import Sequence
+
+import dagster as dg
+import pandas as pd
+
+from warroom_pipelines.assets.unified import unified_performance
+from warroom_pipelines.dashboard import Published, create_views, publish
+from warroom_pipelines.partitions import BRAND_DIMENSION, BRANDS
+from warroom_pipelines.resources.dashboard import CommandCenterResource
+from warroom_pipelines.resources.warehouse import WarehouseResource
+from warroom_pipelines.warehouse import DuckDBWarehouse
+
+
+def ingestion_errors(
+    instance: dg.DagsterInstance, brands: Sequence[str]
+) -> dict[str, dict[str, str]]:
+    """brand -> source -> the error, when the brand's latest run failed.
+
+    The source is the failed step's asset name (`channel_metrics/meta_ads` -> "meta_ads");
+    the page shows only the error's first line, with URL queries and credentials removed.
+    """
+    out: dict[str, dict[str, str]] = {}
+    for brand in brands:
+        runs = instance.get_runs(
+            dg.RunsFilter(tags={f"dagster/partition/{BRAND_DIMENSION}": brand}), limit=1
+        )
+        if not runs or runs[0].status != dg.DagsterRunStatus.FAILURE:
+            continue
+        for record in instance.all_logs(runs[0].run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
+            event = record.dagster_event
+            if event is None or event.step_key is None:
+                continue
+            error = event.step_failure_data.error
+            # Dagster wraps the source's exception: show the root cause.
+            while error is not None and error.cause is not None:
+                error = error.cause
+            source = event.step_key.split("__")[-1]
+            out.setdefault(brand, {})[source] = error.message if error else "failed"
+    return out
+
+
+def _summary(published: Published) -> str:
+    rows = [
+        {
+            "brand": s.brand,
+            "status": s.worst_severity,
+            "open incidents": s.open_incidents,
+            "money at stake": round(s.money_at_stake, 2),
+            "currency": s.currency,
+            "spend today": None if s.spend_today is None else round(s.spend_today, 2),
+            "spend 7 d": None if s.spend_week is None else round(s.spend_week, 2),
+            "CPA 7 d": None if s.cpa_week is None else round(s.cpa_week, 2),
+            "ROAS 7 d": None if s.roas_week is None else round(s.roas_week, 2),
+        }
+        for s in published.summaries
+    ]
+    if not rows:
+        return "No brands with data yet."
+    end = f"{published.end:%Y-%m-%d %H:00} UTC" if published.end is not None else ""
+    return f"Data to {end}.\n\n" + pd.DataFrame(rows).to_markdown(index=False)
+
+
+@dg.asset(
+    deps=[unified_performance, dg.AssetKey("performance_anomalies")],
+    group_name="command_center",
+    kinds={"html", "duckdb"},
+    description="The Command Center: an HTML page per brand and an overview of every brand, "
+    "plus the analyst views daily_performance, campaign_performance and open_incidents.",
+)
+def command_center(
+    context: dg.AssetExecutionContext,
+    warehouse: WarehouseResource,
+    command_center: CommandCenterResource,
+) -> dg.MaterializeResult:
+    store = warehouse.get()
+    if not isinstance(store, DuckDBWarehouse):
+        raise dg.Failure(
+            description="The Command Center reads the local DuckDB warehouse only: its SQL "
+            "has not been ported to BigQuery yet."
+        )
+    views = create_views(store)
+    brands = context.instance.get_dynamic_partitions(BRANDS)
+    published = publish(
+        store,
+        command_center.path(),
+        brands=brands,
+        ingestion_errors=ingestion_errors(context.instance, brands),
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "overview": dg.MetadataValue.path(str(published.overview)),
+            "brand_pages": dg.MetadataValue.json(
+                {brand: str(path) for brand, path in published.brand_pages.items()}
+            ),
+            "brands": dg.MetadataValue.int(len(published.brand_pages)),
+            "views": dg.MetadataValue.text(", ".join(views) or "none (no unified table yet)"),
+            "summary": dg.MetadataValue.md(_summary(published)),
+        }
+    )
+
+
+command_center_job = dg.define_asset_job(
+    "command_center_refresh",
+    selection=dg.AssetSelection.assets(command_center),
+    description="Re-create the analyst views and re-render the dashboard pages.",
+)
+
+command_center_schedule = dg.ScheduleDefinition(
+    name="command_center_hourly",
+    job=command_center_job,
+    cron_schedule="35 * * * *",
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Render the Command Center after the hourly refresh (which starts at :05).",
+)

@@ -1,0 +1,499 @@
+"""What the pages show, computed from the warehouse reads (no HTML here).
+
+Each headline metric knows which direction is good for the brand: more conversions, ROAS and
+CTR are good, a higher CPA is bad. Spend is neutral: more spend is a budget decision, not a
+fault (runaway spend is the Sentry's job and shows up as an incident).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pandas as pd
+
+from warroom_pipelines.dashboard.queries import CommandCenterReader, Periods, Window
+from warroom_pipelines.schema import CHANNELS
+
+Verdict = Literal["good", "bad", "neutral", "none"]
+ALL_CHANNELS = ""
+SEVERITY_RANK = {"none": 0, "info": 1, "warning": 2, "critical": 3}
+NOT_MONITORED = "unmonitored"  # no anomaly detection has run yet
+STALE_AFTER = pd.Timedelta(hours=3)
+COMPARABLE_SHARE = 0.9
+SPARK_HOURS = 3  # the overview's sparklines: spend per 3 hours
+
+
+@dataclass(frozen=True)
+class Metric:
+    key: str
+    label: str
+    kind: Literal["money", "count", "ratio", "percent"]
+    higher_is: Literal["good", "bad", "neutral"]
+
+
+METRICS: tuple[Metric, ...] = (
+    Metric("spend", "Spend", "money", "neutral"),
+    Metric("conversions", "Conversions", "count", "good"),
+    Metric("cpa", "CPA", "money", "bad"),
+    Metric("roas", "ROAS", "ratio", "good"),
+    Metric("ctr", "CTR", "percent", "good"),
+)
+METRIC_BY_KEY = {m.key: m for m in METRICS}
+# Which chart panel an anomaly of a metric is drawn on.
+PANEL_OF_METRIC = {
+    "spend": "spend",
+    "impressions": "spend",
+    "cpc": "spend",
+    "conversions": "conversions",
+    "cvr": "conversions",
+    "ctr": "ctr",
+    "cpa": "cpa",
+    "roas": "roas",
+}
+
+
+def _number(value: object) -> float | None:
+    if value is None or value is pd.NA:
+        return None
+    number = float(value)  # type: ignore[arg-type]
+    return None if math.isnan(number) else number
+
+
+@dataclass(frozen=True)
+class Tile:
+    metric: Metric
+    period: str  # "today" | "week"
+    currency: str
+    value: float | None
+    previous: float | None
+    comparable: bool = True  # False: the previous period is only partly ingested
+
+    @property
+    def change(self) -> float | None:
+        """Relative change against the previous period; None when there is nothing to compare."""
+        if not self.comparable or self.value is None or self.previous is None:
+            return None
+        if self.previous == 0:
+            return None
+        return (self.value - self.previous) / abs(self.previous)
+
+    @property
+    def verdict(self) -> Verdict:
+        change = self.change
+        if change is None:
+            return "none"
+        if abs(change) < 0.005 or self.metric.higher_is == "neutral":
+            return "neutral"
+        up_is_good = self.metric.higher_is == "good"
+        return "good" if (change > 0) == up_is_good else "bad"
+
+
+@dataclass(frozen=True)
+class ChannelRow:
+    channel: str
+    currency: str
+    today: dict[str, float | None]
+    week: dict[str, float | None]
+    prior_week: dict[str, float | None]
+    share_of_spend: float | None
+
+    @property
+    def comparable(self) -> bool:
+        return comparable(self.week, self.prior_week)
+
+
+@dataclass(frozen=True)
+class Marker:
+    hour: int  # index of the hour in the chart's window
+    severity: str
+    label: str
+    on_series: bool  # False: a campaign's anomaly, drawn on the axis, not on the channel's line
+
+
+@dataclass(frozen=True)
+class Band:
+    first_hour: int
+    end_hour: int  # exclusive
+    severity: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Chart:
+    channel: str  # ALL_CHANNELS for the brand's total
+    currency: str
+    metric: Metric
+    values: list[float | None]
+    markers: list[Marker] = field(default_factory=list)
+    bands: list[Band] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Incident:
+    """One incident of the brand: consecutive anomalous hours of one series."""
+
+    incident_id: str
+    level: str
+    channel: str
+    campaign_id: str
+    campaign_name: str
+    anomaly_type: str
+    severity: str
+    status: str  # open | resolved
+    started_at: pd.Timestamp
+    ended_at: pd.Timestamp | None
+    money_at_stake: float
+    currency: str
+    alert: str | None  # the latest delivery, e.g. "delivered (slack)"
+
+
+def _text(value: Any) -> str:
+    return "" if value is None or pd.isna(value) else str(value)
+
+
+def _moment(value: Any) -> pd.Timestamp | None:
+    return None if value is None or pd.isna(value) else pd.Timestamp(value)
+
+
+def incident_list(
+    incidents: pd.DataFrame | None, alerts: pd.DataFrame | None
+) -> list[Incident] | None:
+    if incidents is None:
+        return None
+    if alerts is not None:
+        incidents = incidents.merge(alerts, on="incident_id", how="left")
+    out = []
+    for row in incidents.to_dict("records"):
+        status = _text(row.get("alert_status"))
+        started = _moment(row["started_at"])
+        assert started is not None
+        out.append(
+            Incident(
+                incident_id=_text(row["incident_id"]),
+                level=_text(row["level"]),
+                channel=_text(row["channel"]),
+                campaign_id=_text(row["campaign_id"]),
+                campaign_name=_text(row["campaign_name"]),
+                anomaly_type=_text(row["anomaly_type"]),
+                severity=_text(row["severity"]),
+                status=_text(row["status"]),
+                started_at=started,
+                ended_at=_moment(row["ended_at"]),
+                money_at_stake=_number(row["money_at_stake"]) or 0.0,
+                currency=_text(row["currency"]),
+                alert=f"{status} ({_text(row.get('alert_destination'))})" if status else None,
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Freshness:
+    channel: str
+    status: Literal["ok", "stale", "not connected", "error"]
+    last_hour_start: pd.Timestamp | None
+    last_ingested_at: pd.Timestamp | None
+    error: str | None
+
+
+@dataclass(frozen=True)
+class BrandView:
+    brand: str
+    periods: Periods
+    generated_at: pd.Timestamp
+    currencies: list[str]
+    tiles: dict[str, list[Tile]]  # currency -> tiles (today first, then week)
+    channels: list[ChannelRow]
+    charts: list[Chart]
+    incidents: list[Incident] | None  # None: no anomaly detection yet
+    freshness: list[Freshness]
+
+    @property
+    def worst_severity(self) -> str:
+        if self.incidents is None:
+            return NOT_MONITORED
+        return worst_open_severity([i.severity for i in self.incidents or [] if i.status == "open"])
+
+
+def worst_open_severity(severities: Iterable[object]) -> str:
+    return max((str(s) for s in severities), key=lambda s: SEVERITY_RANK.get(s, 0), default="none")
+
+
+def _totals(frame: pd.DataFrame, period: str, channel: str | None, currency: str) -> dict:
+    rows = frame.loc[(frame["period"] == period) & (frame["currency"] == currency)]
+    rows = (
+        rows.loc[rows["channel"].isna()]
+        if channel is None
+        else rows.loc[rows["channel"] == channel]
+    )
+    if rows.empty:
+        return {}
+    return {
+        k: _number(v)
+        for k, v in rows.iloc[0].items()
+        if k not in ("period", "brand", "channel", "currency")
+    }
+
+
+def build_tiles(totals: pd.DataFrame, currency: str) -> list[Tile]:
+    tiles = []
+    for period, previous in (("today", "yesterday"), ("week", "prior_week")):
+        now, before = (
+            _totals(totals, period, None, currency),
+            _totals(totals, previous, None, currency),
+        )
+        fair = comparable(now, before)
+        for metric in METRICS:
+            tiles.append(
+                Tile(metric, period, currency, now.get(metric.key), before.get(metric.key), fair)
+            )
+    return tiles
+
+
+def comparable(now: dict[str, float | None], before: dict[str, float | None]) -> bool:
+    """A previous period with data for far fewer hours (a brand just connected, a gap in
+    ingestion) would turn every change into a spurious jump: such periods are not compared."""
+    hours_now, hours_before = now.get("hours") or 0.0, before.get("hours") or 0.0
+    return hours_before >= COMPARABLE_SHARE * hours_now
+
+
+def build_channels(totals: pd.DataFrame, currencies: list[str]) -> list[ChannelRow]:
+    rows = []
+    for currency in currencies:
+        week_total = _totals(totals, "week", None, currency).get("spend")
+        per_channel = totals.loc[totals["channel"].notna() & (totals["currency"] == currency)]
+        for channel in sorted(set(per_channel["channel"]), key=_channel_order):
+            week = _totals(totals, "week", channel, currency)
+            spend = week.get("spend")
+            rows.append(
+                ChannelRow(
+                    channel=channel,
+                    currency=currency,
+                    today=_totals(totals, "today", channel, currency),
+                    week=week,
+                    prior_week=_totals(totals, "prior_week", channel, currency),
+                    share_of_spend=spend / week_total if spend is not None and week_total else None,
+                )
+            )
+    return rows
+
+
+def _channel_order(channel: str) -> tuple[int, str]:
+    return (CHANNELS.index(channel) if channel in CHANNELS else len(CHANNELS), channel)
+
+
+def _hour_index(window: Window, moment: pd.Timestamp) -> int:
+    return int((moment - window.start) / pd.Timedelta(hours=1))
+
+
+def build_charts(
+    hourly: pd.DataFrame,
+    window: Window,
+    anomalies: pd.DataFrame | None,
+    incidents: list[Incident] | None,
+) -> list[Chart]:
+    hours = _hour_index(window, window.end)
+    if hourly.empty:
+        return []
+    hourly = hourly.assign(channel=hourly["channel"].fillna(ALL_CHANNELS))
+    markers = _markers(anomalies, window, hours)
+    charts = []
+    series_keys = sorted(
+        {(str(c), str(cur)) for c, cur in zip(hourly["channel"], hourly["currency"], strict=True)},
+        key=lambda k: (k[0] != ALL_CHANNELS, _channel_order(k[0]), k[1]),
+    )
+    for channel, currency in series_keys:
+        rows = hourly.loc[(hourly["channel"] == channel) & (hourly["currency"] == currency)]
+        index = [_hour_index(window, h) for h in rows["hour_start"]]
+        bands = _bands(incidents, channel, window, hours)
+        for metric in METRICS:
+            # Hours without rows delivered nothing: zero spend and conversions, no ratio.
+            values: list[float | None] = [
+                0.0
+                if metric.kind in ("money", "count") and metric.key in ("spend", "conversions")
+                else None
+            ] * hours
+            for i, value in zip(index, rows[metric.key], strict=True):
+                if 0 <= i < hours:
+                    values[i] = _number(value)
+            charts.append(
+                Chart(
+                    channel,
+                    currency,
+                    metric,
+                    values,
+                    markers.get((channel, metric.key), []),
+                    bands,
+                )
+            )
+    return charts
+
+
+def _bands(
+    incidents: list[Incident] | None, channel: str, window: Window, hours: int
+) -> list[Band]:
+    out = []
+    for row in incidents or []:
+        if channel != ALL_CHANNELS and row.channel != channel:
+            continue
+        end = row.ended_at if row.ended_at is not None else window.end
+        first, last = (
+            max(0, _hour_index(window, row.started_at)),
+            min(hours, _hour_index(window, end)),
+        )
+        if last <= first:
+            continue
+        label = f"{row.anomaly_type} ({row.severity}, {row.status})"
+        out.append(Band(first, last, row.severity, label))
+    return out
+
+
+def _markers(
+    anomalies: pd.DataFrame | None, window: Window, hours: int
+) -> dict[tuple[str, str], list[Marker]]:
+    """Anomalous hours by (chart row, panel): brand-level ones on the all-channels row."""
+    out: dict[tuple[str, str], list[Marker]] = defaultdict(list)
+    for row in [] if anomalies is None else anomalies.to_dict("records"):
+        panel = PANEL_OF_METRIC.get(str(row["metric"]))
+        hour = pd.Timestamp(row["hour_start"])
+        i = _hour_index(window, hour)
+        if panel is None or not 0 <= i < hours:
+            continue
+        campaign = row["level"] == "campaign"
+        where = f"campaign {row['campaign_name'] or row['campaign_id']}: " if campaign else ""
+        label = (
+            f"{hour:%a %d %H:00} UTC · {where}{row['anomaly_type']} ({row['severity']}): "
+            f"{row['metric']} {row['observed']:.4g} vs expected {row['expected']:.4g}"
+        )
+        chart_row = ALL_CHANNELS if row["level"] == "brand" else str(row["channel"])
+        out[(chart_row, panel)].append(Marker(i, str(row["severity"]), label, not campaign))
+    return out
+
+
+_URL = re.compile(r"(?P<base>[a-z][a-z0-9+.-]*://)(?:[^/@\s]*@)?(?P<rest>[^?#\s]*)[^\s]*", re.I)
+
+
+def error_text(message: str, limit: int = 300) -> str:
+    """The first line of an ingestion error, without URL credentials or query strings (a
+    platform client's error may quote a request URL carrying an access token)."""
+    line = (message.strip().splitlines() or [""])[0]
+    return _URL.sub(lambda m: m["base"] + m["rest"], line)[:limit]
+
+
+def build_freshness(
+    frame: pd.DataFrame, end: pd.Timestamp, errors: dict[str, str]
+) -> list[Freshness]:
+    known = {str(r["channel"]): r for r in frame.to_dict("records")} if not frame.empty else {}
+    out = []
+    for channel in sorted(set(CHANNELS) | set(known) | set(errors), key=_channel_order):
+        row = known.get(channel)
+        error = error_text(errors[channel]) if errors.get(channel) else None
+        if row is None:
+            out.append(Freshness(channel, "error" if error else "not connected", None, None, error))
+            continue
+        last = pd.Timestamp(row["last_hour_start"])
+        status: Literal["ok", "stale", "error"] = "ok"
+        if error:
+            status = "error"
+        elif end - (last + pd.Timedelta(hours=1)) >= STALE_AFTER:
+            status = "stale"
+        out.append(Freshness(channel, status, last, _moment(row["last_ingested_at"]), error))
+    return out
+
+
+def brand_view(
+    reader: CommandCenterReader,
+    brand: str,
+    *,
+    generated_at: pd.Timestamp,
+    ingestion_errors: dict[str, str] | None = None,
+) -> BrandView:
+    """Everything the brand page shows, from queries scoped to this brand only."""
+    periods = reader.periods
+    totals = reader.period_totals(brand)
+    currencies = sorted(set(totals["currency"])) if not totals.empty else []
+    incidents = incident_list(reader.incidents(brand), reader.alert_status(brand))
+    return BrandView(
+        brand=brand,
+        periods=periods,
+        generated_at=generated_at,
+        currencies=currencies,
+        tiles={c: build_tiles(totals, c) for c in currencies},
+        channels=build_channels(totals, currencies) if currencies else [],
+        charts=build_charts(
+            reader.hourly(brand), periods.week, reader.anomalous_hours(brand), incidents
+        ),
+        incidents=incidents,
+        freshness=build_freshness(reader.freshness(brand), periods.end, ingestion_errors or {}),
+    )
+
+
+@dataclass(frozen=True)
+class BrandSummary:
+    """One line of the overview."""
+
+    brand: str
+    worst_severity: str
+    open_incidents: int
+    money_at_stake: float
+    currency: str
+    spend_today: float | None
+    spend_yesterday: float | None
+    spend_week: float | None
+    cpa_week: float | None
+    roas_week: float | None
+    last_hour_start: pd.Timestamp | None
+    sparkline: list[float]  # spend per SPARK_HOURS over the last 7 days
+
+
+def overview(reader: CommandCenterReader, brands: list[str]) -> list[BrandSummary]:
+    """Every brand, worst current severity first, then the most money at stake."""
+    totals = reader.period_totals(None)
+    spend = reader.hourly_spend_by_brand()
+    fresh = reader.freshness(None)
+    incidents = reader.incidents(None)
+    hours = _hour_index(reader.periods.week, reader.periods.week.end)
+    out = []
+    for brand in brands:
+        mine = totals.loc[totals["brand"] == brand] if not totals.empty else totals
+        # The overview shows a brand's main currency: the one with the most spend this week.
+        week = mine.loc[(mine["period"] == "week") & mine["channel"].isna()] if len(mine) else mine
+        currency = str(week.sort_values("spend").iloc[-1]["currency"]) if len(week) else ""
+        numbers = {
+            p: _totals(mine, p, None, currency) if currency else {}
+            for p in ("today", "yesterday", "week")
+        }
+        line = [0.0] * hours
+        if not spend.empty:
+            rows = spend.loc[(spend["brand"] == brand) & (spend["currency"] == currency)]
+            for h, value in zip(rows["hour_start"], rows["spend"], strict=True):
+                line[_hour_index(reader.periods.week, h)] = float(value)
+        severity, open_count, at_stake = NOT_MONITORED, 0, 0.0
+        if incidents is not None:
+            open_ = incidents.loc[(incidents["brand"] == brand) & (incidents["status"] == "open")]
+            severity = worst_open_severity(open_["severity"])
+            open_count, at_stake = len(open_), float(open_["money_at_stake"].sum())
+        last = list(fresh.loc[fresh["brand"] == brand, "last_hour_start"]) if len(fresh) else []
+        out.append(
+            BrandSummary(
+                brand=brand,
+                worst_severity=severity,
+                open_incidents=open_count,
+                money_at_stake=at_stake,
+                currency=currency,
+                spend_today=numbers["today"].get("spend"),
+                spend_yesterday=numbers["yesterday"].get("spend"),
+                spend_week=numbers["week"].get("spend"),
+                cpa_week=numbers["week"].get("cpa"),
+                roas_week=numbers["week"].get("roas"),
+                last_hour_start=pd.Timestamp(max(last)) if len(last) else None,
+                sparkline=[sum(line[i : i + SPARK_HOURS]) for i in range(0, hours, SPARK_HOURS)],
+            )
+        )
+    out.sort(key=lambda s: (-SEVERITY_RANK.get(s.worst_severity, 0), -s.money_at_stake, s.brand))
+    return out

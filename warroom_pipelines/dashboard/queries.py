@@ -1,0 +1,245 @@
+"""Reads for the Command Center: every value is a query parameter, every brand read is scoped.
+
+A brand page is built only from queries filtered on `brand = ?`; only the overview (for the
+platform team) reads across brands, and only the few totals it shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+
+import pandas as pd
+
+from warroom_pipelines.dashboard.views import (
+    ALERTS,
+    ANOMALIES,
+    INCIDENTS_SELECT,
+    UNIFIED,
+    table_exists,
+    totals_sql,
+)
+from warroom_pipelines.warehouse import DuckDBWarehouse
+
+
+@dataclass(frozen=True)
+class Window:
+    """UTC hours [start, end): an hour belongs to the window when it starts inside it."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+
+
+@dataclass(frozen=True)
+class Periods:
+    """The periods the headline compares, ending at the last complete hour before `now`.
+
+    Today so far is compared with the same hours of yesterday, the last 7 days (168 hours)
+    with the 168 hours before them, so that a half-finished day never looks like a collapse.
+    """
+
+    end: pd.Timestamp
+    today: Window
+    yesterday: Window
+    week: Window
+    prior_week: Window
+
+    def named(self) -> dict[str, Window]:
+        return {
+            "today": self.today,
+            "yesterday": self.yesterday,
+            "week": self.week,
+            "prior_week": self.prior_week,
+        }
+
+
+def periods_at(now: pd.Timestamp) -> Periods:
+    end = pd.Timestamp(now).tz_convert("UTC").floor("h")
+    midnight = end.floor("D")
+    day, week = pd.Timedelta(days=1), pd.Timedelta(days=7)
+    return Periods(
+        end=end,
+        today=Window(midnight, end),
+        yesterday=Window(midnight - day, end - day),
+        week=Window(end - week, end),
+        prior_week=Window(end - 2 * week, end - week),
+    )
+
+
+def _days(start: pd.Timestamp, end: pd.Timestamp) -> list[object]:
+    """The DATE bounds covering [start, end): lets DuckDB skip other days by the date column."""
+    return [start.date(), (end - timedelta(microseconds=1)).date()]
+
+
+class CommandCenterReader:
+    """Queries of one warehouse at one moment (`periods`)."""
+
+    def __init__(self, warehouse: DuckDBWarehouse, periods: Periods) -> None:
+        self.warehouse = warehouse
+        self.periods = periods
+        self._query: Callable[[str, Sequence[object]], pd.DataFrame] = warehouse.query
+        self.has_unified = table_exists(warehouse, "main", "unified_performance")
+        self.has_anomalies = table_exists(warehouse, "main", "performance_anomalies")
+        self.has_alerts = table_exists(warehouse, "main", "alert_deliveries")
+
+    @contextmanager
+    def session(self) -> Iterator[None]:
+        """Run the queries of one page on one read-only connection.
+
+        Opening the DuckDB file costs more than a page's queries; one connection per page (not
+        one for the whole run) still lets a refresh take the writer's lock between pages.
+        """
+        with self.warehouse.connect(read_only=True) as con:
+            self._query = lambda sql, params: con.execute(sql, list(params)).df()
+            try:
+                yield
+            finally:
+                self._query = self.warehouse.query
+
+    def _windows_cte(self) -> tuple[str, list[object]]:
+        rows, params = [], []
+        for name, window in self.periods.named().items():
+            rows.append("(?, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ)")
+            params += [name, window.start.to_pydatetime(), window.end.to_pydatetime()]
+        cte = f"periods(period, start_at, end_at) AS (VALUES {', '.join(rows)})"
+        return cte, params
+
+    def period_totals(self, brand: str | None) -> pd.DataFrame:
+        """Totals per period x brand x currency (channel null) and per channel as well."""
+        if not self.has_unified:
+            return pd.DataFrame()
+        cte, params = self._windows_cte()
+        brand_filter = "AND u.brand = ?" if brand is not None else ""
+        sql = f"""
+            WITH {cte}
+            SELECT p.period, u.brand, u.channel, u.currency, {totals_sql()},
+                   count(DISTINCT u.hour_start) AS hours
+            FROM {UNIFIED} u
+            JOIN periods p ON u.hour_start >= p.start_at AND u.hour_start < p.end_at
+            WHERE u.date BETWEEN ? AND ? {brand_filter}
+            GROUP BY GROUPING SETS ((p.period, u.brand, u.currency),
+                                    (p.period, u.brand, u.channel, u.currency))
+        """
+        params += _days(self.periods.prior_week.start, self.periods.end)
+        if brand is not None:
+            params.append(brand)
+        return self._query(sql, params)
+
+    def hourly(self, brand: str) -> pd.DataFrame:
+        """The brand's last 7 days per hour, per channel and (channel null) over all channels."""
+        if not self.has_unified:
+            return pd.DataFrame()
+        window = self.periods.week
+        sql = f"""
+            SELECT hour_start, channel, currency, {totals_sql()}
+            FROM {UNIFIED}
+            WHERE brand = ? AND date BETWEEN ? AND ? AND hour_start >= ? AND hour_start < ?
+            GROUP BY GROUPING SETS ((currency, hour_start), (channel, currency, hour_start))
+            ORDER BY hour_start
+        """
+        params = [
+            brand,
+            *_days(window.start, window.end),
+            window.start.to_pydatetime(),
+            window.end.to_pydatetime(),
+        ]
+        return self._query(sql, params)
+
+    def hourly_spend_by_brand(self) -> pd.DataFrame:
+        """Spend per brand x currency x hour over the last 7 days, for the overview's sparklines."""
+        if not self.has_unified:
+            return pd.DataFrame()
+        window = self.periods.week
+        sql = f"""
+            SELECT brand, currency, hour_start, sum(spend) AS spend
+            FROM {UNIFIED}
+            WHERE date BETWEEN ? AND ? AND hour_start >= ? AND hour_start < ?
+            GROUP BY ALL ORDER BY brand, hour_start
+        """
+        params = [
+            *_days(window.start, window.end),
+            window.start.to_pydatetime(),
+            window.end.to_pydatetime(),
+        ]
+        return self._query(sql, params)
+
+    def freshness(self, brand: str | None) -> pd.DataFrame:
+        """The last hour ingested and when, per brand x channel (over the last 30 days)."""
+        if not self.has_unified:
+            return pd.DataFrame()
+        since = (self.periods.end - pd.Timedelta(days=30)).date()
+        brand_filter = "AND brand = ?" if brand is not None else ""
+        sql = f"""
+            SELECT brand, channel, max(hour_start) AS last_hour_start,
+                   max(ingested_at) AS last_ingested_at
+            FROM {UNIFIED}
+            WHERE date >= ? AND hour_start < ? {brand_filter}
+            GROUP BY brand, channel
+        """
+        params: list[object] = [since, self.periods.end.to_pydatetime()]
+        if brand is not None:
+            params.append(brand)
+        return self._query(sql, params)
+
+    def incidents(self, brand: str | None) -> pd.DataFrame | None:
+        """Open incidents and those seen in the last 7 days; None before the Sentry exists."""
+        if not self.has_anomalies:
+            return None
+        brand_filter = "AND brand = ?" if brand is not None else ""
+        sql = f"""
+            SELECT * FROM ({INCIDENTS_SELECT})
+            WHERE started_at < ? AND (status = 'open' OR last_anomalous_hour >= ?) {brand_filter}
+            ORDER BY status = 'open' DESC, started_at DESC
+        """
+        params: list[object] = [
+            self.periods.end.to_pydatetime(),
+            self.periods.week.start.to_pydatetime(),
+        ]
+        if brand is not None:
+            params.append(brand)
+        return self._query(sql, params)
+
+    def anomalous_hours(self, brand: str) -> pd.DataFrame | None:
+        if not self.has_anomalies:
+            return None
+        window = self.periods.week
+        sql = f"""
+            SELECT level, channel, campaign_id, campaign_name, hour_start, metric, anomaly_type,
+                   severity, observed, expected, incident_id
+            FROM {ANOMALIES}
+            WHERE brand = ? AND date BETWEEN ? AND ? AND hour_start >= ? AND hour_start < ?
+        """
+        params = [
+            brand,
+            *_days(window.start, window.end),
+            window.start.to_pydatetime(),
+            window.end.to_pydatetime(),
+        ]
+        return self._query(sql, params)
+
+    def alert_status(self, brand: str) -> pd.DataFrame | None:
+        """The latest delivery per incident (kind and status, never a destination's address)."""
+        if not self.has_alerts:
+            return None
+        sql = f"""
+            SELECT incident_id,
+                   arg_max(status, last_attempt_at) AS alert_status,
+                   arg_max(destination_kind, last_attempt_at) AS alert_destination,
+                   count(DISTINCT destination_name) AS alert_destinations
+            FROM {ALERTS}
+            WHERE brand = ?
+            GROUP BY incident_id
+        """
+        return self._query(sql, [brand])
+
+    def brands(self) -> list[str]:
+        """Brands with rows in the last 30 days."""
+        if not self.has_unified:
+            return []
+        since = (self.periods.end - pd.Timedelta(days=30)).date()
+        frame = self._query(
+            f"SELECT DISTINCT brand FROM {UNIFIED} WHERE date >= ? ORDER BY brand", [since]
+        )
+        return [str(b) for b in frame["brand"]]
