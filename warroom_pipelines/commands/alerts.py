@@ -1,0 +1,91 @@
+"""`warroom alerts list|send|retry`: the delivery log, a dispatch pass, dead-letter re-sends."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import Counter
+from typing import TYPE_CHECKING
+
+from warroom_pipelines.commands.common import definitions, instance, print_frame
+
+if TYPE_CHECKING:
+    from warroom_pipelines.alerts.delivery import DeliveryReport, Dispatcher
+
+_SEND_BUDGET_S = 120.0
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    alerts = subparsers.add_parser("alerts", help="alert delivery log and re-sends")
+    actions = alerts.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="print the delivery log (main.alert_deliveries)")
+    listing.add_argument("--brand", help="only this brand")
+    listing.set_defaults(handler=list_alerts)
+    send = actions.add_parser(
+        "send", help="deliver alerts for every anomaly materialization now (idempotent)"
+    )
+    send.set_defaults(handler=send_alerts)
+    retry = actions.add_parser("retry", help="re-send dead letters")
+    retry.add_argument("--brand", help="only this brand")
+    retry.set_defaults(handler=retry_alerts)
+
+
+def _dispatcher() -> Dispatcher:
+    from warroom_pipelines.resources.alerts import AlertsResource
+    from warroom_pipelines.resources.warehouse import WarehouseResource
+
+    resources = definitions().resources or {}
+    alerts = resources["alerts"]
+    warehouse = resources["warehouse"]
+    assert isinstance(alerts, AlertsResource) and isinstance(warehouse, WarehouseResource)
+    return alerts.process_config_and_initialize().dispatcher(warehouse.get())
+
+
+def list_alerts(args: argparse.Namespace) -> int:
+    print_frame(_dispatcher().log.rows(args.brand))
+    return 0
+
+
+def deliver_all(dispatcher: Dispatcher) -> Counter[str]:
+    """Plan every anomaly materialization from the start and send what is due; returns
+    deliveries per brand. Safe to repeat: the delivery log skips what was already sent."""
+    from warroom_pipelines.sensors.alerts import dispatch_new_anomalies
+
+    outcome = dispatch_new_anomalies(
+        instance(),
+        dispatcher,
+        cursor=0,
+        page_size=500,
+        deadline=time.monotonic() + _SEND_BUDGET_S,
+    )
+    return outcome.report.delivered
+
+
+def send_alerts(args: argparse.Namespace) -> int:
+    delivered = deliver_all(_dispatcher())
+    for brand, count in sorted(delivered.items()):
+        print(f"{brand}: {count} alerts delivered")
+    if not delivered:
+        print("no new alerts")
+    return 0
+
+
+def retry_dead_letters(dispatcher: Dispatcher, brand: str | None) -> DeliveryReport:
+    """Re-queue dead letters (a fresh set of attempts) and try each once now."""
+    keys = dispatcher.log.requeue_dead_letters(brand)
+    if not keys:
+        from warroom_pipelines.alerts.delivery import DeliveryReport
+
+        return DeliveryReport()
+    return dispatcher.deliver_due(time.monotonic() + _SEND_BUDGET_S, keys=keys)
+
+
+def retry_alerts(args: argparse.Namespace) -> int:
+    report = retry_dead_letters(_dispatcher(), args.brand)
+    print(
+        f"delivered: {sum(report.delivered.values())}, still failing (the sensor retries): "
+        f"{report.failed}, dead letters again: {report.dead_lettered}"
+    )
+    for error in report.errors:
+        print(f"  {error}")
+    return 0 if not report.failed and not report.dead_lettered else 1

@@ -1,0 +1,1 @@
+"""Dagster sensors: alert dispatch and pipeline-failure notices."""
