@@ -372,7 +372,8 @@ class Dispatcher:
         notified, reached = self.log.notified([i.incident_id for i in incidents])
         memory = self.log.series_memory(sorted({i.series_key for i in incidents}))
         intents: list[Intent] = []
-        for incident in incidents:
+        # Oldest first, so that within one batch a flapping series meets its own cooldown.
+        for incident in sorted(incidents, key=lambda i: (i.incident_start, i.incident_id)):
             decision = decide(
                 incident,
                 notified.get(incident.incident_id),
@@ -389,6 +390,7 @@ class Dispatcher:
                 dashboard_url=self.settings.dashboard_link(incident.brand, incident.incident_id),
             )
             told = reached.get(incident.incident_id)
+            planned = len(intents)
             for destination in self.provider.destinations(incident.brand):
                 if decision.kind == "resolved" and told is not None:
                     wanted = destination.name in told  # only those who heard of it hear the end
@@ -405,6 +407,10 @@ class Dispatcher:
                             incident.money_at_stake,
                         )
                     )
+            if decision.version == 1 and len(intents) > planned:
+                memory[incident.series_key] = SeriesMemory(
+                    incident.incident_id, incident.incident_start, incident.severity
+                )
         return self.log.record(intents, self.clock())
 
     def record_failure(
