@@ -106,6 +106,10 @@ class World:
     secrets: list[str]
     cursor: str | None = None
     run_ids: list[str] = field(default_factory=list)
+    alerts_config: dict[str, Any] = field(default_factory=dict)
+
+    def alerts_with(self, **changes: Any) -> AlertsResource:
+        return AlertsResource(**{**self.alerts_config, **changes})
 
     def materialize(self, frame: pd.DataFrame, brand: str, day: str) -> str:
         path = self.root / f"anomalies-{len(self.run_ids)}.pkl"
@@ -197,7 +201,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     smtp = SmtpReceiver(tmp_path, SMTP_USER, secrets["ACME_SMTP_PASSWORD"])
     smtp.start()
     warehouse = WarehouseResource(path=str(tmp_path / "warehouse.duckdb"))
-    alerts = AlertsResource(
+    alerts_config: dict[str, Any] = dict(
         dagster_url="http://dagster.test",
         dashboard_url="http://dashboard.test",
         destinations=destination_configs(receivers, smtp),
@@ -217,7 +221,8 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
             root=tmp_path,
             instance=instance,
             warehouse=warehouse,
-            alerts=alerts,
+            alerts=AlertsResource(**alerts_config),
+            alerts_config=alerts_config,
             receivers=receivers,
             smtp=smtp,
             secrets=[*secrets.values(), *urls.values(), "acmeSlackToken01", "globexToken02"],

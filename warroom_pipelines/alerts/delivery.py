@@ -197,7 +197,12 @@ class DeliveryLog:
         return int(after - before)
 
     def claim_due(
-        self, now: datetime, lease: timedelta, limit: int, keys: Sequence[str] | None = None
+        self,
+        now: datetime,
+        lease: timedelta,
+        limit: int,
+        keys: Sequence[str] | None = None,
+        skip: Sequence[str] = (),
     ) -> list[Claimed]:
         """Lease up to `limit` due rows (pending or failed, back-off elapsed) to this caller.
 
@@ -207,7 +212,7 @@ class DeliveryLog:
         with self._connect() as con:
             self.ensure(con)
             only = "" if keys is None else "AND idempotency_key IN (SELECT UNNEST(?::VARCHAR[]))"
-            params: list[object] = [now + lease, now]
+            params: list[object] = [now + lease, now, list(skip)]
             if keys is not None:
                 params.append(list(keys))
             params.append(limit)
@@ -216,7 +221,8 @@ class DeliveryLog:
                     f"UPDATE {DELIVERIES} SET next_attempt_at = ? WHERE idempotency_key IN ("
                     f"SELECT idempotency_key FROM {DELIVERIES} "
                     "WHERE status IN ('pending', 'failed') "
-                    f"AND (next_attempt_at IS NULL OR next_attempt_at <= ?) {only} "
+                    "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
+                    f"AND idempotency_key NOT IN (SELECT UNNEST(?::VARCHAR[])) {only} "
                     "ORDER BY recorded_at, idempotency_key LIMIT ?) "
                     "RETURNING idempotency_key, brand, destination_name, attempt, notice",
                     params,
@@ -444,11 +450,13 @@ class Dispatcher:
         return None
 
     def deliver_due(self, deadline: float, keys: Sequence[str] | None = None) -> DeliveryReport:
-        """Send due intents until the monotonic `deadline`; unsent leases are given back."""
+        """Send due intents until the monotonic `deadline`, each at most once per call;
+        leases this call has no time left for are given back."""
         report = DeliveryReport()
+        tried: list[str] = []
         while time.monotonic() < deadline:
             batch = self.log.claim_due(
-                self.clock(), self.settings.claim_lease, self.settings.batch, keys
+                self.clock(), self.settings.claim_lease, self.settings.batch, keys, tried
             )
             if not batch:
                 break
@@ -457,6 +465,7 @@ class Dispatcher:
                     self.log.release([c.key for c in batch[index:]])
                     return report
                 self._attempt(claimed, report)
+                tried.append(claimed.key)
         return report
 
     def _attempt(self, claimed: Claimed, report: DeliveryReport) -> None:
