@@ -225,7 +225,10 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
             alerts_config=alerts_config,
             receivers=receivers,
             smtp=smtp,
-            secrets=[*secrets.values(), *urls.values(), "acmeSlackToken01", "globexToken02"],
+            secrets=[
+                *secrets.values(), *urls.values(), "acmeSlackToken01", "globexToken02",
+                "acme-hook-path-5e1f", "globex-hook-path-88c2", "platform-path-0d9e",
+            ],
         )
     for receiver in receivers.values():
         receiver.stop()

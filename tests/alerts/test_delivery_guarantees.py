@@ -6,8 +6,12 @@ import dagster as dg
 import duckdb
 import pandas as pd
 
+import pytest
+
 from tests.alerts.conftest import World, anomaly_rows
 from warroom_pipelines.commands.alerts import retry_dead_letters
+
+pytestmark = pytest.mark.integration
 
 
 def _log(world: World) -> pd.DataFrame:

@@ -1,6 +1,10 @@
 """Anomaly materializations -> alerts at real receivers, once per destination and version."""
 
+import pytest
+
 from tests.alerts.conftest import World, anomaly_rows
+
+pytestmark = pytest.mark.integration
 
 
 def test_one_incident_gives_one_message_per_destination_with_its_content(world: World) -> None:
