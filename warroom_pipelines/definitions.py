@@ -9,6 +9,12 @@ from warroom_pipelines.assets.unified import unified_performance
 from warroom_pipelines.partitions import brand_date_partitions
 from warroom_pipelines.profiles import profile_name, resources_for
 from warroom_pipelines.schedules import build_schedules
+from warroom_pipelines.sensors.alerts import (
+    alert_deliveries,
+    alert_dispatch,
+    no_dead_letters,
+    pipeline_failure_notice,
+)
 
 brand_assets = [*channel_assets, unified_performance]
 
@@ -20,8 +26,10 @@ brand_refresh_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=brand_assets,
+    assets=[*brand_assets, alert_deliveries],
+    asset_checks=[no_dead_letters],
     jobs=[brand_refresh_job],
     schedules=build_schedules(brand_refresh_job),
+    sensors=[alert_dispatch, pipeline_failure_notice],
     resources=resources_for(profile_name()),
 )

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from warroom_pipelines.resources.alerts import AlertsResource
 from warroom_pipelines.resources.demo import DemoSourceResource
 from warroom_pipelines.resources.warehouse import WarehouseIOManager, WarehouseResource
 
@@ -42,7 +43,21 @@ def local_resources() -> dict[str, Any]:
         "warehouse": warehouse,
         "io_manager": WarehouseIOManager(warehouse=warehouse),
         "demo_source": DemoSourceResource(),
+        "alerts": local_alerts(),
     }
+
+
+def alerts_dir() -> Path:
+    """The local file sink: one JSON-lines file per brand, and platform.jsonl for failures."""
+    return dagster_home() / "alerts"
+
+
+def local_alerts() -> AlertsResource:
+    return AlertsResource(
+        file_sink_dir=str(alerts_dir()),
+        dagster_url=os.environ.get("WARROOM_DAGSTER_URL", "http://127.0.0.1:3000"),
+        dashboard_url=os.environ.get("WARROOM_DASHBOARD_URL", ""),
+    )
 
 
 def resources_for(profile: str) -> dict[str, Any]:

@@ -95,6 +95,30 @@ def anomaly_rows(
     return frame
 
 
+def materialize_anomalies(
+    instance: dg.DagsterInstance,
+    warehouse: WarehouseResource,
+    frame: pd.DataFrame,
+    brand: str,
+    day: str,
+    scratch: Path,
+) -> str:
+    """Materialize the performance_anomalies test double for one brand-day; returns the run id."""
+    path = scratch / f"anomalies-{brand}-{day}-{len(list(scratch.glob('anomalies-*')))}.pkl"
+    frame.to_pickle(path)
+    result = dg.materialize(
+        [scripted_performance_anomalies],
+        instance=instance,
+        resources={
+            "io_manager": WarehouseIOManager(warehouse=warehouse),
+            "scripted_anomalies": ScriptedAnomalies(path=str(path)),
+        },
+        partition_key=partition_key(brand, date.fromisoformat(day)),
+    )
+    assert result.success
+    return result.run_id
+
+
 @dataclass
 class World:
     root: Path
@@ -112,20 +136,9 @@ class World:
         return AlertsResource(**{**self.alerts_config, **changes})
 
     def materialize(self, frame: pd.DataFrame, brand: str, day: str) -> str:
-        path = self.root / f"anomalies-{len(self.run_ids)}.pkl"
-        frame.to_pickle(path)
-        result = dg.materialize(
-            [scripted_performance_anomalies],
-            instance=self.instance,
-            resources={
-                "io_manager": WarehouseIOManager(warehouse=self.warehouse),
-                "scripted_anomalies": ScriptedAnomalies(path=str(path)),
-            },
-            partition_key=partition_key(brand, date.fromisoformat(day)),
-        )
-        assert result.success
-        self.run_ids.append(result.run_id)
-        return result.run_id
+        run_id = materialize_anomalies(self.instance, self.warehouse, frame, brand, day, self.root)
+        self.run_ids.append(run_id)
+        return run_id
 
     def tick(self, cursor: str | None = "keep", alerts: AlertsResource | None = None) -> Any:
         """Evaluate alert_dispatch once, from the stored cursor unless one is given."""

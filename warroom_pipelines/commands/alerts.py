@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from typing import TYPE_CHECKING
 
-from warroom_pipelines.commands.common import definitions, instance, print_frame
+from warroom_pipelines.commands.common import ensure_dagster_home, instance, print_frame
 
 if TYPE_CHECKING:
     from warroom_pipelines.alerts.delivery import DeliveryReport, Dispatcher
@@ -31,10 +31,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _dispatcher() -> Dispatcher:
+    """The profile's alerts and warehouse resources, with EnvVar settings resolved."""
+    from warroom_pipelines.profiles import profile_name, resources_for
     from warroom_pipelines.resources.alerts import AlertsResource
     from warroom_pipelines.resources.warehouse import WarehouseResource
 
-    resources = definitions().resources or {}
+    ensure_dagster_home()
+    resources = resources_for(profile_name())
     alerts = resources["alerts"]
     warehouse = resources["warehouse"]
     assert isinstance(alerts, AlertsResource) and isinstance(warehouse, WarehouseResource)
@@ -61,12 +64,22 @@ def deliver_all(dispatcher: Dispatcher) -> Counter[str]:
     return outcome.report.delivered
 
 
-def send_alerts(args: argparse.Namespace) -> int:
+def deliver_and_report() -> Counter[str]:
+    """What `warroom demo` calls after materializing: deliver the new alerts (to the file
+    sink in the local profile) and print how many each brand got."""
     delivered = deliver_all(_dispatcher())
+    print("\nAlerts delivered:" if delivered else "\nAlerts delivered: none new")
     for brand, count in sorted(delivered.items()):
-        print(f"{brand}: {count} alerts delivered")
-    if not delivered:
-        print("no new alerts")
+        print(f"  {brand}: {count}")
+    from warroom_pipelines.profiles import alerts_dir, profile_name
+
+    if profile_name() == "local":
+        print(f"  file sink: {alerts_dir()}/<brand>.jsonl   (warroom alerts list)")
+    return delivered
+
+
+def send_alerts(args: argparse.Namespace) -> int:
+    deliver_and_report()
     return 0
 
 
