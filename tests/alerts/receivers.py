@@ -4,7 +4,6 @@ server with STARTTLS and login (aiosmtpd), each recording what arrived."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import hmac
 import ipaddress
 import json

@@ -1,11 +1,11 @@
 """Exactly once at the receiver: through outages, sensor restarts, retries and two brands."""
 
 import json
+import threading
 
 import dagster as dg
 import duckdb
 import pandas as pd
-
 import pytest
 
 from tests.alerts.conftest import World, anomaly_rows
@@ -51,7 +51,8 @@ def test_reevaluating_from_an_earlier_cursor_sends_nothing_twice(world: World) -
     world.materialize(anomaly_rows("acme", "inc-r", "2026-11-02T08:00", 2), "acme", "2026-11-02")
     first = world.tick()
     world.materialize(
-        anomaly_rows("acme", "inc-r", "2026-11-02T08:00", 3, severity="critical"), "acme", "2026-11-02"
+        anomaly_rows("acme", "inc-r", "2026-11-02T08:00", 3, severity="critical"),
+        "acme", "2026-11-02",
     )
     world.tick()
     # A restart that lost the cursor, and a re-evaluation of the first tick.
@@ -87,7 +88,8 @@ def test_dead_letters_are_visible_and_resent_by_retry(world: World) -> None:
     alerts = world.alerts_with(max_attempts=2)
     world.receivers["globex-hook"].stop()
     world.materialize(
-        anomaly_rows("globex", "g-1", "2026-11-02T08:00", 2, severity="info"), "globex", "2026-11-02"
+        anomaly_rows("globex", "g-1", "2026-11-02T08:00", 2, severity="info"),
+        "globex", "2026-11-02",
     )
     world.tick(alerts=alerts)
     last = world.tick(alerts=alerts)
@@ -117,3 +119,27 @@ def test_a_receiver_rejecting_the_signature_is_not_retried_forever(world: World)
     assert log.loc["ops-hook", "status"] == "dead_letter"
     assert log.loc["ops-hook", "response_code"] == 401
     assert len(world.receivers["acme-hook"].rejected) == 1
+
+
+def test_two_ticks_racing_send_each_alert_once(world: World) -> None:
+    rows = pd.concat(
+        anomaly_rows("acme", f"race-{n}", "2026-11-02T08:00", 1, campaign_id=f"c-{n}")
+        for n in range(12)
+    )
+    world.materialize(rows, "acme", "2026-11-02")
+    errors: list[BaseException] = []
+
+    def tick() -> None:
+        try:
+            world.tick(cursor=None)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=tick) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    keys = _keys(world, "acme-hook")
+    assert len(keys) == len(set(keys)) == 12

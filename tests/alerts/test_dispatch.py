@@ -1,5 +1,6 @@
 """Anomaly materializations -> alerts at real receivers, once per destination and version."""
 
+import pandas as pd
 import pytest
 
 from tests.alerts.conftest import World, anomaly_rows
@@ -23,9 +24,12 @@ def test_one_incident_gives_one_message_per_destination_with_its_content(world: 
     assert len(hook) == 1 and not world.receivers["acme-hook"].rejected
     document = hook[0].json()
     assert document["schema"] == "warroom.alert/v1"
-    assert (document["incident_id"], document["kind"], document["version"]) == ("inc-acme-1", "open", 1)
+    assert (document["incident_id"], document["kind"], document["version"]) == (
+        "inc-acme-1", "open", 1
+    )
     assert hook[0].headers["Idempotency-Key"] == "inc-acme-1:ops-hook:v1"
-    assert world.receivers["acme-slack"].received[0].headers["Idempotency-Key"] == "inc-acme-1:war-room:v1"
+    slack_key = world.receivers["acme-slack"].received[0].headers["Idempotency-Key"]
+    assert slack_key == "inc-acme-1:war-room:v1"
     assert world.smtp.logins == ["alerts@acme.test"]
     (mail,) = world.smtp.messages
     assert mail["Message-ID"] == "<inc-acme-1.email.v1@warroom.alerts>"
@@ -49,9 +53,10 @@ def test_updates_and_resolution_are_follow_ups_of_the_same_incident(world: World
     world.materialize(anomaly_rows("acme", "inc-1", "2026-11-02T09:00", 3), "acme", "2026-11-02")
     world.tick()
     assert [b["kind"] for b in world.bodies("acme-hook")] == ["open"]
-    # Critical now: an update; the email destination (critical only) hears of it for the first time.
+    # Critical now: an update; the email destination (critical only) hears of it first now.
     world.materialize(
-        anomaly_rows("acme", "inc-1", "2026-11-02T09:00", 4, severity="critical"), "acme", "2026-11-02"
+        anomaly_rows("acme", "inc-1", "2026-11-02T09:00", 4, severity="critical"),
+        "acme", "2026-11-02",
     )
     world.tick()
     world.materialize(
@@ -77,15 +82,17 @@ def test_an_incident_across_midnight_is_one_alert(world: World) -> None:
     world.materialize(rows, "acme", "2026-11-02")
     world.materialize(rows, "acme", "2026-11-03")
     world.tick()
-    assert [(b["incident_id"], b["version"]) for b in world.bodies("acme-hook")] == [("inc-night", 1)]
+    versions = [(b["incident_id"], b["version"]) for b in world.bodies("acme-hook")]
+    assert versions == [("inc-night", 1)]
 
 
 def test_a_flapping_series_is_held_back_by_the_cooldown(world: World) -> None:
     first = anomaly_rows("acme", "flap-1", "2026-11-02T09:00", 1, resolved=True)
     again = anomaly_rows("acme", "flap-2", "2026-11-02T11:00", 1)
     later = anomaly_rows("acme", "flap-3", "2026-11-02T15:00", 1)
-    other = anomaly_rows("acme", "other", "2026-11-02T11:00", 1, anomaly_type="ctr_drop", metric="ctr")
-    import pandas as pd
+    other = anomaly_rows(
+        "acme", "other", "2026-11-02T11:00", 1, anomaly_type="ctr_drop", metric="ctr"
+    )
 
     world.materialize(pd.concat([first, again, later, other]), "acme", "2026-11-02")
     world.tick()

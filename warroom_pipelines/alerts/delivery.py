@@ -50,6 +50,7 @@ from warroom_pipelines.warehouse import DuckDBWarehouse, TableRef
 DELIVERIES = TableRef("main", "alert_deliveries")
 ANOMALIES = TableRef("main", "performance_anomalies")
 PENDING, DELIVERED, FAILED, DEAD_LETTER = "pending", "delivered", "failed", "dead_letter"
+_CONFLICT_RETRIES = 3
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS {DELIVERIES} (
@@ -166,6 +167,17 @@ class DeliveryLog:
 
     def record(self, intents: Sequence[Intent], now: datetime) -> int:
         """Insert intents that are not yet in the log; returns how many were new."""
+        for attempt in range(_CONFLICT_RETRIES):
+            try:
+                return self._insert(intents, now)
+            except (duckdb.ConstraintException, duckdb.TransactionException):
+                # A concurrent writer inserted the same keys first (DuckDB's optimistic
+                # concurrency reports it instead of applying ON CONFLICT): try again.
+                if attempt == _CONFLICT_RETRIES - 1:
+                    raise
+        return 0
+
+    def _insert(self, intents: Sequence[Intent], now: datetime) -> int:
         if not intents:
             return 0
         with self._connect() as con:
