@@ -1,13 +1,15 @@
 """Incident grouping, versions, cooldown, scrubbing and back-off: the pure rules."""
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import ClassVar
 
 import pandas as pd
 import pytest
 
 from tests.alerts.conftest import anomaly_rows
 from warroom_pipelines.alerts.delivery import AlertSettings
-from warroom_pipelines.alerts.destinations import scrub
+from warroom_pipelines.alerts.destinations import EmailDestination, VaultDestinations, scrub
 from warroom_pipelines.alerts.incidents import (
     Decision,
     Notified,
@@ -17,6 +19,7 @@ from warroom_pipelines.alerts.incidents import (
     group_incidents,
 )
 from warroom_pipelines.alerts.messages import FailureNotice, slack_payload, title
+from warroom_pipelines.vault.secret import Secret
 
 POLICY = VersionPolicy(money_growth=2.0, cooldown=timedelta(hours=3))
 
@@ -83,3 +86,34 @@ def test_failure_notice_renders_job_brand_and_date() -> None:
     notice = FailureNotice("r1", "brand_refresh", "acme", "2026-11-02", "ValueError: boom", "http://d/runs/r1")
     assert title(notice) == "[War Room] Pipeline failure: brand_refresh for acme 2026-11-02"
     assert "ValueError: boom" in str(slack_payload(notice))
+
+
+@dataclass(frozen=True)
+class SlackAlerts:  # the vault's model, by its attribute names
+    webhook_url: Secret
+    min_severity: str = "warning"
+    name: ClassVar[str] = "slack"
+
+
+@dataclass(frozen=True)
+class EmailAlerts:
+    recipients: tuple[str, ...]
+    sender: str
+    host: str
+    port: int = 587
+    username: str | None = None
+    password: Secret | None = None
+    starttls: bool = True
+    min_severity: str = "critical"
+    name: ClassVar[str] = "email"
+
+
+def test_vault_integrations_become_the_brands_destinations() -> None:
+    stored = {"acme": [SlackAlerts(Secret("https://hooks.slack.test/T/B/x")),
+                       EmailAlerts(("a@acme.test",), "w@acme.test", "smtp.acme.test")]}
+    provider = VaultDestinations(lambda brand: stored.get(brand, []))
+    slack, email = provider.destinations("acme")
+    assert (slack.kind, slack.name, slack.min_severity) == ("slack", "slack", "warning")
+    assert isinstance(email, EmailDestination) and email.recipients == ("a@acme.test",)
+    assert email.min_severity == "critical" and email.password.reveal() == ""
+    assert provider.destinations("globex") == []

@@ -28,11 +28,11 @@ import re
 import smtplib
 import ssl
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import requests
 
@@ -287,3 +287,39 @@ class ChainedDestinations:
         if len(set(names)) != len(names):
             raise ValueError(f"brand {brand!r} has two destinations with the same name: {names}")
         return found
+
+
+def destination_from_integration(integration: Any) -> Destination:
+    """A vault alert integration (SlackAlerts, WebhookAlerts, EmailAlerts) as a destination
+    named after the integration; read by attribute so that alerts does not import the vault."""
+    kind = integration.name
+    if kind == "slack":
+        return SlackDestination("slack", integration.webhook_url, integration.min_severity)
+    if kind == "webhook":
+        return WebhookDestination(
+            "webhook", integration.url, integration.signing_secret, integration.min_severity
+        )
+    if kind == "email":
+        return EmailDestination(
+            name="email",
+            host=integration.host,
+            port=integration.port,
+            sender=integration.sender,
+            recipients=tuple(integration.recipients),
+            username=integration.username or "",
+            password=integration.password or Secret(""),
+            starttls=integration.starttls,
+            min_severity=integration.min_severity,
+        )
+    raise ValueError(f"vault integration {kind!r} is not an alert destination")
+
+
+@dataclass(frozen=True)
+class VaultDestinations:
+    """Each brand's destinations as stored in the vault, e.g.
+    `VaultDestinations(lambda brand: vault.for_brand(brand).alert_destinations())`."""
+
+    alert_integrations: Callable[[str], Sequence[Any]]
+
+    def destinations(self, brand: str) -> list[Destination]:
+        return [destination_from_integration(i) for i in self.alert_integrations(brand)]
