@@ -10,6 +10,7 @@ import pytest
 
 from tests.alerts.conftest import World, anomaly_rows
 from warroom_pipelines.commands.alerts import retry_dead_letters
+from warroom_pipelines.sensors.alerts import no_dead_letters
 
 pytestmark = pytest.mark.integration
 
@@ -99,6 +100,7 @@ def test_dead_letters_are_visible_and_resent_by_retry(world: World) -> None:
     log = _log(world).set_index("destination_name")
     assert log.loc["ops-hook", "status"] == "dead_letter"
     assert log.loc["war-room", "status"] == "delivered"
+    assert not no_dead_letters(warehouse=world.warehouse).passed  # the check run from the UI
 
     world.receivers["globex-hook"].start()
     world.tick(alerts=alerts)
@@ -109,6 +111,7 @@ def test_dead_letters_are_visible_and_resent_by_retry(world: World) -> None:
     world.tick(alerts=alerts)
     assert _keys(world, "globex-hook") == ["g-1:ops-hook:v1"]
     assert set(_log(world)["status"]) == {"delivered"}
+    assert no_dead_letters(warehouse=world.warehouse).passed
 
 
 def test_a_receiver_rejecting_the_signature_is_not_retried_forever(world: World) -> None:
