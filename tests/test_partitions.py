@@ -16,7 +16,8 @@ def test_valid_brand_keys(key: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "key", ["", "Acme", "acme|eu", "acme,eu", "acme[1]", "acme eu", "-acme", "acme-", "a" * 64, "ac_me"]
+    "key",
+    ["", "Acme", "acme|eu", "acme,eu", "acme[1]", "acme eu", "-acme", "acme-", "a" * 64, "ac_me"],
 )
 def test_bad_brand_keys_are_refused_with_the_key_named(key: str) -> None:
     with pytest.raises(InvalidBrandKey) as err:

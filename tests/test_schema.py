@@ -10,7 +10,13 @@ DAY = datetime(2026, 11, 3).date()
 
 
 @pytest.mark.parametrize(
-    ("column", "value"), [("impressions", -1), ("spend", float("nan")), ("spend", "12,50"), ("conversions", float("inf"))]
+    ("column", "value"),
+    [
+        ("impressions", -1),
+        ("spend", float("nan")),
+        ("spend", "12,50"),
+        ("conversions", float("inf")),
+    ],
 )
 def test_bad_numbers_name_brand_channel_and_field(column, value) -> None:
     frame = demo_metrics("acme", DAY).astype({column: "object"})
@@ -42,7 +48,9 @@ def test_quality_checks_find_gaps_duplicates_and_negatives() -> None:
     assert not quality_checks(gap, complete_before=end)["hours_complete"].passed
     # A partial day only expects the hours that have ended.
     morning = table.loc[table["hour_start"] < pd.Timestamp("2026-11-03 09:00", tz="UTC")]
-    assert quality_checks(morning, complete_before=pd.Timestamp("2026-11-03 09:00", tz="UTC"))["hours_complete"].passed
+    assert quality_checks(morning, complete_before=pd.Timestamp("2026-11-03 09:00", tz="UTC"))[
+        "hours_complete"
+    ].passed
     doubled = pd.concat([table, table.iloc[:3]])
     assert quality_checks(doubled, complete_before=end)["unique_key"].failures == 3
     negative = table.copy()

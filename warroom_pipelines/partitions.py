@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 from datetime import date
+from typing import cast
 
 import dagster as dg
 
@@ -46,7 +47,8 @@ def start_date() -> str:
     return value
 
 
-brands_partitions = dg.DynamicPartitionsDefinition(name="brands")
+BRANDS = "brands"  # the dynamic partitions that are the brand registry
+brands_partitions = dg.DynamicPartitionsDefinition(name=BRANDS)
 # end_offset=1: today is a partition too, so the hourly refresh can fill it as hours end.
 dates_partitions = dg.DailyPartitionsDefinition(
     start_date=start_date(), timezone="UTC", end_offset=1
@@ -65,5 +67,8 @@ def partition_key(brand: str, day: str | date) -> dg.MultiPartitionKey:
 
 def brand_and_date(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> tuple[str, date]:
     """The run's brand and day, from its multi-partition key."""
-    keys = context.partition_key.keys_by_dimension  # type: ignore[attr-defined]
+    key = context.partition_key
+    if not isinstance(key, dg.MultiPartitionKey):
+        key = brand_date_partitions.get_partition_key_from_str(key)
+    keys = cast(dg.MultiPartitionKey, key).keys_by_dimension
     return keys[BRAND_DIMENSION], date.fromisoformat(keys[DATE_DIMENSION])

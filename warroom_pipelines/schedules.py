@@ -4,14 +4,14 @@ Ad platforms keep revising recent days (late conversions, invalid-click refunds)
 restatement re-materializes a trailing window every day.
 """
 
-
 import os
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import dagster as dg
 
-from warroom_pipelines.partitions import brands_partitions, partition_key
+from warroom_pipelines.partitions import BRANDS, partition_key
 
 if TYPE_CHECKING:
     from dagster._core.definitions.unresolved_asset_job_definition import (
@@ -29,7 +29,7 @@ def restatement_days() -> int:
 
 
 def brand_day_requests(
-    brands: list[str], days: list[date], *, tick: str, reason: str
+    brands: Sequence[str], days: list[date], *, tick: str, reason: str
 ) -> list[dg.RunRequest]:
     """One run per brand-day (the tenant boundary), keyed so a re-evaluated tick adds nothing."""
     return [
@@ -54,10 +54,12 @@ def build_schedules(job: "UnresolvedAssetJobDefinition") -> list[dg.ScheduleDefi
     )
     def hourly_refresh(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
         now = context.scheduled_execution_time
-        brands = context.instance.get_dynamic_partitions(brands_partitions.name)
+        brands = context.instance.get_dynamic_partitions(BRANDS)
         today = now.date()
         return brand_day_requests(
-            brands, [today, today - timedelta(days=1)], tick=now.strftime("%Y-%m-%dT%H"),
+            brands,
+            [today, today - timedelta(days=1)],
+            tick=now.strftime("%Y-%m-%dT%H"),
             reason="hourly",
         )
 
@@ -72,7 +74,7 @@ def build_schedules(job: "UnresolvedAssetJobDefinition") -> list[dg.ScheduleDefi
     )
     def daily_restatement(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
         now = context.scheduled_execution_time
-        brands = context.instance.get_dynamic_partitions(brands_partitions.name)
+        brands = context.instance.get_dynamic_partitions(BRANDS)
         today = now.date()
         days = [today - timedelta(days=n) for n in range(2, restatement_days() + 2)]
         return brand_day_requests(brands, days, tick=now.strftime("%Y-%m-%d"), reason="restatement")

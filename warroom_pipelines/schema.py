@@ -128,7 +128,7 @@ def validate_raw(frame: pd.DataFrame, *, brand: str, channel: str | None = None)
         if bad_mask.any():
             row = frame.loc[bad_mask].iloc[0]
             raise SchemaError(
-                f"must be a finite non-negative number, got {frame.loc[bad_mask, column].iloc[0]!r}",
+                f"must be a finite non-negative number, got {row[column]!r}",
                 brand=brand,
                 channel=str(row["channel"]),
                 field=column,
@@ -139,7 +139,14 @@ def validate_raw(frame: pd.DataFrame, *, brand: str, channel: str | None = None)
         raise SchemaError(
             "clicks exceed impressions", brand=brand, channel=str(row["channel"]), field="clicks"
         )
-    for column in ("channel", "account_id", "campaign_id", "currency", "account_timezone", "hour_start"):
+    for column in (
+        "channel",
+        "account_id",
+        "campaign_id",
+        "currency",
+        "account_timezone",
+        "hour_start",
+    ):
         if frame[column].isna().any():
             row = frame.loc[frame[column].isna()].iloc[0]
             raise SchemaError(
@@ -179,7 +186,9 @@ class CheckOutcome:
     detail: str
 
 
-def quality_checks(frame: pd.DataFrame, *, complete_before: pd.Timestamp) -> dict[str, CheckOutcome]:
+def quality_checks(
+    frame: pd.DataFrame, *, complete_before: pd.Timestamp
+) -> dict[str, CheckOutcome]:
     """The unified table's rules, run against what was actually stored.
 
     `complete_before` is the end of the hours that should be reported by now: for today's
@@ -187,8 +196,15 @@ def quality_checks(frame: pd.DataFrame, *, complete_before: pd.Timestamp) -> dic
     """
     if frame.empty:
         ok = CheckOutcome(True, 0, "no rows")
-        return {name: ok for name in ("unique_key", "non_negative", "clicks_within_impressions",
-                                      "hours_complete")}
+        return {
+            name: ok
+            for name in (
+                "unique_key",
+                "non_negative",
+                "clicks_within_impressions",
+                "hours_complete",
+            )
+        }
     dupes = int(frame.duplicated(list(KEY_COLUMNS)).sum())
     negatives = int(
         (frame[list(COUNT_COLUMNS + AMOUNT_COLUMNS)].astype("float64") < 0).any(axis=1).sum()
@@ -199,17 +215,25 @@ def quality_checks(frame: pd.DataFrame, *, complete_before: pd.Timestamp) -> dic
     # bucket, so a daylight-saving day has an hour fewer in UTC.
     day = frame["hour_start"].min().floor("D")
     gaps: list[str] = []
-    for (channel, account, tz), rows in frame.groupby(["channel", "account_id", "account_timezone"]):
+    for (channel, account, tz), rows in frame.groupby(
+        ["channel", "account_id", "account_timezone"]
+    ):
         expected = _expected_hours(day, str(tz), complete_before)
-        missing = expected.difference(rows["hour_start"])
+        missing = expected.difference(pd.DatetimeIndex(rows["hour_start"]))
         if len(missing):
             gaps.append(f"{channel}/{account}: {len(expected) - len(missing)}/{len(expected)} h")
     gap_text = ", ".join(gaps)
     return {
         "unique_key": CheckOutcome(dupes == 0, dupes, f"{dupes} duplicate keys"),
-        "non_negative": CheckOutcome(negatives == 0, negatives, f"{negatives} rows with a negative measure"),
-        "clicks_within_impressions": CheckOutcome(over == 0, over, f"{over} rows with clicks > impressions"),
-        "hours_complete": CheckOutcome(not gaps, len(gaps), gap_text or "every account reports every hour"),
+        "non_negative": CheckOutcome(
+            negatives == 0, negatives, f"{negatives} rows with a negative measure"
+        ),
+        "clicks_within_impressions": CheckOutcome(
+            over == 0, over, f"{over} rows with clicks > impressions"
+        ),
+        "hours_complete": CheckOutcome(
+            not gaps, len(gaps), gap_text or "every account reports every hour"
+        ),
     }
 
 

@@ -23,10 +23,14 @@ def test_a_utc_day_spans_two_local_days_west_and_east_of_utc() -> None:
 
 
 def test_new_york_hours_on_both_daylight_saving_days() -> None:
-    spring = local_hours_to_utc(pd.Series([date(2026, 3, 8)] * 4), pd.Series([0, 1, 2, 3]), "America/New_York")
+    spring = local_hours_to_utc(
+        pd.Series([date(2026, 3, 8)] * 4), pd.Series([0, 1, 2, 3]), "America/New_York"
+    )
     # 02:00 does not exist that night: it joins 01:00 (06:00 UTC); 03:00 is EDT (07:00 UTC).
     assert [t.hour for t in spring] == [5, 6, 6, 7]
-    autumn = local_hours_to_utc(pd.Series([date(2026, 11, 1)] * 4), pd.Series([0, 1, 2, 3]), "America/New_York")
+    autumn = local_hours_to_utc(
+        pd.Series([date(2026, 11, 1)] * 4), pd.Series([0, 1, 2, 3]), "America/New_York"
+    )
     # 01:00 happens twice; the platforms report it once, at its first (EDT) occurrence.
     assert [t.hour for t in autumn] == [4, 5, 7, 8]
 
@@ -34,11 +38,17 @@ def test_new_york_hours_on_both_daylight_saving_days() -> None:
 def test_aggregate_hours_merges_the_spring_forward_collision() -> None:
     frame = pd.DataFrame(
         {
-            "brand": ["a", "a"], "channel": ["meta_ads"] * 2, "account_id": ["1"] * 2,
-            "campaign_id": ["c"] * 2, "campaign_name": ["C"] * 2,
+            "brand": ["a", "a"],
+            "channel": ["meta_ads"] * 2,
+            "account_id": ["1"] * 2,
+            "campaign_id": ["c"] * 2,
+            "campaign_name": ["C"] * 2,
             "hour_start": pd.to_datetime(["2026-03-08 06:00Z"] * 2),
-            "impressions": [100, 50], "clicks": [3, 2], "spend": [1.5, 1.0],
-            "conversions": [1.0, 0.0], "conversion_value": [10.0, 0.0],
+            "impressions": [100, 50],
+            "clicks": [3, 2],
+            "spend": [1.5, 1.0],
+            "conversions": [1.0, 0.0],
+            "conversion_value": [10.0, 0.0],
         }
     )
     merged = aggregate_hours(frame)
@@ -47,5 +57,7 @@ def test_aggregate_hours_merges_the_spring_forward_collision() -> None:
 
 
 def test_in_utc_day_is_half_open() -> None:
-    hours = pd.Series(pd.to_datetime(["2026-06-01 00:00Z", "2026-06-01 23:00Z", "2026-06-02 00:00Z"]))
+    hours = pd.Series(
+        pd.to_datetime(["2026-06-01 00:00Z", "2026-06-01 23:00Z", "2026-06-02 00:00Z"])
+    )
     assert in_utc_day(hours, date(2026, 6, 1)).tolist() == [True, True, False]

@@ -44,7 +44,11 @@ def test_accounts_have_their_own_time_zones_and_campaign_counts_in_range() -> No
             campaigns = sum(len(a.campaigns) for a in accounts if a.channel == channel)
             assert 5 <= campaigns <= 40
         assert all(a.currency in {"USD", "EUR", "GBP"} for a in accounts)
-    zones = {a.time_zone for b in ("acme", "globex", "initech", "umbrella", "hooli") for a in brand_accounts(b)}
+    zones = {
+        a.time_zone
+        for b in ("acme", "globex", "initech", "umbrella", "hooli")
+        for a in brand_accounts(b)
+    }
     assert len(zones) >= 3
 
 
@@ -58,8 +62,12 @@ def test_accounts_have_their_own_time_zones_and_campaign_counts_in_range() -> No
 )
 def test_funnel_ratios_stay_in_plausible_ranges(channel, ctr, cpc, cvr) -> None:
     days = [DAY - timedelta(days=n) for n in range(7)]
-    frame = pd.concat([demo_metrics(b, d, QUIET) for b in ("acme", "globex", "initech") for d in days])
-    totals = frame.loc[frame["channel"] == channel, ["impressions", "clicks", "spend", "conversions"]].sum()
+    frame = pd.concat(
+        [demo_metrics(b, d, QUIET) for b in ("acme", "globex", "initech") for d in days]
+    )
+    totals = frame.loc[
+        frame["channel"] == channel, ["impressions", "clicks", "spend", "conversions"]
+    ].sum()
     assert ctr[0] < totals.clicks / totals.impressions < ctr[1]
     assert cpc[0] < totals.spend / totals.clicks < cpc[1]
     assert cvr[0] < totals.conversions / totals.clicks < cvr[1]
@@ -99,8 +107,10 @@ def test_campaigns_start_and_pause() -> None:
 
 
 def _incident_rows(frame: pd.DataFrame, incident: pd.Series) -> pd.Series:
-    mask = (frame["channel"] == incident["channel"]) & (frame["hour_start"] >= incident["start"]) & (
-        frame["hour_start"] < incident["end"]
+    mask = (
+        (frame["channel"] == incident["channel"])
+        & (frame["hour_start"] >= incident["start"])
+        & (frame["hour_start"] < incident["end"])
     )
     if incident["campaign_id"] is not None:
         mask &= frame["campaign_id"] == incident["campaign_id"]
@@ -162,4 +172,10 @@ def test_labels_are_deterministic_and_inside_their_day() -> None:
     pd.testing.assert_frame_equal(a, b)
     assert len(a) > 0
     assert (a["end"] > a["start"]).all()
-    assert set(a["incident_type"]) <= {"ctr_collapse", "cpa_spike", "spend_runaway", "tracking_break", "roas_drop"}
+    assert set(a["incident_type"]) <= {
+        "ctr_collapse",
+        "cpa_spike",
+        "spend_runaway",
+        "tracking_break",
+        "roas_drop",
+    }

@@ -1,6 +1,5 @@
 """One ingestion asset per source, each a brand-day slice of `channel_metrics.<source>`."""
 
-
 import dagster as dg
 import pandas as pd
 
@@ -17,8 +16,12 @@ def channel_summary(frame: pd.DataFrame) -> dict[str, dg.MetadataValue]:
         return {"rows": dg.MetadataValue.int(0)}
     per_account = (
         frame.groupby(["channel", "account_id", "currency"])
-        .agg(rows=("campaign_id", "size"), campaigns=("campaign_id", "nunique"),
-             spend=("spend", "sum"), conversions=("conversions", "sum"))
+        .agg(
+            rows=("campaign_id", "size"),
+            campaigns=("campaign_id", "nunique"),
+            spend=("spend", "sum"),
+            conversions=("conversions", "sum"),
+        )
         .reset_index()
     )
     per_account["spend"] = per_account["spend"].round(2)

@@ -1,6 +1,6 @@
 """The unified performance table: every source of a brand-day, in one shape."""
 
-
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import dagster as dg
@@ -15,14 +15,24 @@ from warroom_pipelines.warehouse import TableRef
 
 UNIFIED_TABLE = TableRef("main", "unified_performance")
 _CHECKS: dict[str, tuple[dg.AssetCheckSeverity, str]] = {
-    "unique_key": (dg.AssetCheckSeverity.ERROR, "One row per brand, channel, account, campaign and hour."),
-    "non_negative": (dg.AssetCheckSeverity.ERROR, "Impressions, clicks, spend, conversions and value are not negative."),
-    "clicks_within_impressions": (dg.AssetCheckSeverity.ERROR, "No row has more clicks than impressions."),
-    "hours_complete": (dg.AssetCheckSeverity.WARN, "Every account that reports the day reports each of its hours so far."),
+    "unique_key": (
+        dg.AssetCheckSeverity.ERROR,
+        "One row per brand, channel, account, campaign and hour.",
+    ),
+    "non_negative": (
+        dg.AssetCheckSeverity.ERROR,
+        "Impressions, clicks, spend, conversions and value are not negative.",
+    ),
+    "clicks_within_impressions": (
+        dg.AssetCheckSeverity.ERROR,
+        "No row has more clicks than impressions.",
+    ),
+    "hours_complete": (
+        dg.AssetCheckSeverity.WARN,
+        "Every account that reports the day reports each of its hours so far.",
+    ),
 }
-_CHANNEL_INPUTS = {
-    asset.key.path[-1]: dg.AssetIn(key=asset.key) for asset in channel_assets
-}
+_CHANNEL_INPUTS = {asset.key.path[-1]: dg.AssetIn(key=asset.key) for asset in channel_assets}
 
 
 @dg.asset(
@@ -40,7 +50,7 @@ _CHANNEL_INPUTS = {
 )
 def unified_performance(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, **sources: pd.DataFrame
-):  # type: ignore[no-untyped-def]
+) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
     brand, day = brand_and_date(context)
     ingested_at = datetime.now(UTC)
     parts = [frame for frame in sources.values() if not frame.empty]
@@ -59,5 +69,3 @@ def unified_performance(
             severity=_CHECKS[name][0],
             metadata={"failures": outcome.failures, "detail": outcome.detail},
         )
-
-

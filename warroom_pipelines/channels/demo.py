@@ -42,7 +42,12 @@ INCIDENT_TYPES: tuple[str, ...] = (
 _FUNNELS: dict[str, dict[str, tuple[float, float]]] = {
     "meta_ads": {"ctr": (0.008, 0.02), "cpc": (0.45, 1.6), "cvr": (0.015, 0.045), "aov": (40, 120)},
     "google_ads": {"ctr": (0.025, 0.065), "cpc": (0.6, 2.2), "cvr": (0.04, 0.09), "aov": (70, 180)},
-    "tiktok_ads": {"ctr": (0.005, 0.015), "cpc": (0.25, 1.0), "cvr": (0.008, 0.025), "aov": (30, 80)},
+    "tiktok_ads": {
+        "ctr": (0.005, 0.015),
+        "cpc": (0.25, 1.0),
+        "cvr": (0.008, 0.025),
+        "aov": (30, 80),
+    },
 }
 _DAILY_IMPRESSIONS = {"meta_ads": 60_000.0, "google_ads": 18_000.0, "tiktok_ads": 80_000.0}
 _TIME_ZONES = (
@@ -57,8 +62,32 @@ _TIME_ZONES = (
 _CURRENCIES = ("USD", "EUR", "GBP")
 # Share of a day's traffic per local hour: quiet nights, a lunch bump, an evening peak.
 _HOUR_SHAPE = np.array(
-    [1.2, 0.8, 0.6, 0.5, 0.5, 0.7, 1.4, 2.6, 3.8, 4.6, 5.0, 5.3,
-     5.6, 5.4, 5.1, 5.0, 5.1, 5.5, 6.2, 6.9, 7.2, 6.6, 4.8, 2.9]
+    [
+        1.2,
+        0.8,
+        0.6,
+        0.5,
+        0.5,
+        0.7,
+        1.4,
+        2.6,
+        3.8,
+        4.6,
+        5.0,
+        5.3,
+        5.6,
+        5.4,
+        5.1,
+        5.0,
+        5.1,
+        5.5,
+        6.2,
+        6.9,
+        7.2,
+        6.6,
+        4.8,
+        2.9,
+    ]
 )
 _HOUR_SHARE = _HOUR_SHAPE / _HOUR_SHAPE.sum()
 # Monday..Sunday relative volume.
@@ -136,13 +165,15 @@ def brand_accounts(brand: str, config: DemoConfig = DemoConfig()) -> tuple[Accou
         funnel = _FUNNELS[channel]
         campaigns: list[Campaign] = []
         for i in range(n_campaigns):
-            launch = _CAMPAIGN_EPOCH + timedelta(days=int(crng.integers(0, 720)) if i % 4 == 0 else 0)
+            launch = _CAMPAIGN_EPOCH + timedelta(
+                days=int(crng.integers(0, 720)) if i % 4 == 0 else 0
+            )
             ends = launch + timedelta(days=int(crng.integers(60, 400))) if i % 7 == 3 else None
             share = float(crng.lognormal(0.0, 0.9))
             campaigns.append(
                 Campaign(
                     campaign_id=f"{_seed(brand, channel, i) % 10**10:010d}",
-                    name=f"{brand.title()} {_CAMPAIGN_THEMES[i % len(_CAMPAIGN_THEMES)]} {i + 1:02d}",
+                    name=f"{brand.title()} {_THEMES[i % len(_THEMES)]} {i + 1:02d}",
                     launch=launch,
                     ends=ends,
                     daily_impressions=_DAILY_IMPRESSIONS[channel] * scale * share / 3.0,
@@ -153,11 +184,12 @@ def brand_accounts(brand: str, config: DemoConfig = DemoConfig()) -> tuple[Accou
                 )
             )
         for a in range(n_accounts):
+            account_number = _seed(brand, channel, "acct", a) % 10**8
             accounts.append(
                 Account(
                     brand=brand,
                     channel=channel,
-                    account_id=f"demo-{channel.split('_')[0]}-{_seed(brand, channel, 'acct', a) % 10**8:08d}",
+                    account_id=f"demo-{channel.split('_')[0]}-{account_number:08d}",
                     currency=currency,
                     time_zone=_TIME_ZONES[int(crng.integers(len(_TIME_ZONES)))],
                     campaigns=tuple(campaigns[a::n_accounts]),
@@ -166,9 +198,17 @@ def brand_accounts(brand: str, config: DemoConfig = DemoConfig()) -> tuple[Accou
     return tuple(accounts)
 
 
-_CAMPAIGN_THEMES = (
-    "Prospecting", "Retargeting", "Brand Search", "Generic Search", "Lookalike",
-    "Catalog Sales", "Spring Launch", "Always-On", "Video Views", "Promo",
+_THEMES = (
+    "Prospecting",
+    "Retargeting",
+    "Brand Search",
+    "Generic Search",
+    "Lookalike",
+    "Catalog Sales",
+    "Spring Launch",
+    "Always-On",
+    "Video Views",
+    "Promo",
 )
 
 
@@ -249,9 +289,7 @@ def _account_local_day(account: Account, local_day: date, config: DemoConfig) ->
     conversions = rng.binomial(clicks, np.clip(cvr, 0.0, 1.0)).astype("float64")
     value = np.round(conversions * aov * rng.gamma(8.0, 1.0 / 8.0, size=(n, 24)), 2)
 
-    utc_hours = local_hours_to_utc(
-        pd.Series([local_day] * 24), pd.Series(hours), account.time_zone
-    )
+    utc_hours = local_hours_to_utc(pd.Series([local_day] * 24), pd.Series(hours), account.time_zone)
     utc_naive = utc_hours.dt.tz_convert(None).to_numpy()
     for incident in _incidents_near(account.brand, local_day, config):
         if incident.channel != account.channel:
@@ -265,8 +303,18 @@ def _account_local_day(account: Account, local_day: date, config: DemoConfig) ->
         hit = rows[:, None] & cols[None, :]
         if hit.any():
             impressions, clicks, spend, conversions, value = _apply_incident(
-                incident, hit, _rng("effect", incident.incident_id, account.account_id, local_day),
-                impressions, clicks, spend, conversions, value, ctr, cpc, cvr, aov,
+                incident,
+                hit,
+                _rng("effect", incident.incident_id, account.account_id, local_day),
+                impressions,
+                clicks,
+                spend,
+                conversions,
+                value,
+                ctr,
+                cpc,
+                cvr,
+                aov,
             )
 
     frame = pd.DataFrame(
@@ -316,8 +364,13 @@ def _apply_incident(
         kept = rng.binomial(clicks, 0.25)
         ratio = np.divide(kept, clicks, out=np.ones(clicks.shape), where=clicks > 0)
         conv = rng.binomial(conversions.astype("int64"), np.clip(ratio, 0, 1)).astype("float64")
-        new_value = np.round(value * np.divide(conv, conversions, out=np.zeros(conv.shape), where=conversions > 0), 2)
-        clicks, spend = np.where(hit, kept, clicks), np.where(hit, np.round(spend * ratio, 2), spend)
+        new_value = np.round(
+            value * np.divide(conv, conversions, out=np.zeros(conv.shape), where=conversions > 0), 2
+        )
+        clicks, spend = (
+            np.where(hit, kept, clicks),
+            np.where(hit, np.round(spend * ratio, 2), spend),
+        )
         value, conversions = np.where(hit, new_value, value), np.where(hit, conv, conversions)
     elif kind == "cpa_spike":  # auction got expensive and traffic worse: cost up, conversions down
         conv = rng.binomial(conversions.astype("int64"), 0.45).astype("float64")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from warroom_pipelines.commands.common import fail, instance
-from warroom_pipelines.partitions import InvalidBrandKey, brands_partitions, validate_brand_key
+from warroom_pipelines.partitions import BRANDS, InvalidBrandKey, validate_brand_key
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,26 +27,26 @@ def add_brands(args: argparse.Namespace) -> int:
     except InvalidBrandKey as exc:
         return fail(str(exc))
     inst = instance()
-    known = set(inst.get_dynamic_partitions(brands_partitions.name))
+    known = set(inst.get_dynamic_partitions(BRANDS))
     new = [k for k in keys if k not in known]
-    inst.add_dynamic_partitions(brands_partitions.name, new)
+    inst.add_dynamic_partitions(BRANDS, new)
     for key in keys:
         print(f"{key}: {'added' if key in new else 'already registered'}")
     return 0
 
 
 def list_brands(args: argparse.Namespace) -> int:
-    for key in sorted(instance().get_dynamic_partitions(brands_partitions.name)):
+    for key in sorted(instance().get_dynamic_partitions(BRANDS)):
         print(key)
     return 0
 
 
 def remove_brands(args: argparse.Namespace) -> int:
     inst = instance()
-    known = set(inst.get_dynamic_partitions(brands_partitions.name))
+    known = set(inst.get_dynamic_partitions(BRANDS))
     for key in args.brands:
         if key in known:
-            inst.delete_dynamic_partition(brands_partitions.name, key)
+            inst.delete_dynamic_partition(BRANDS, key)
             print(f"{key}: removed (its warehouse rows are kept)")
         else:
             print(f"{key}: not registered")

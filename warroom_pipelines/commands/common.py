@@ -39,7 +39,9 @@ def print_frame(frame: pd.DataFrame) -> None:
     if frame.empty:
         print("(no rows)")
         return
-    with pd.option_context("display.max_rows", 500, "display.max_columns", 50, "display.width", 200):
+    with pd.option_context(
+        "display.max_rows", 500, "display.max_columns", 50, "display.width", 200
+    ):
         print(frame.to_string(index=False))
 
 

@@ -7,8 +7,13 @@ from datetime import UTC, datetime, timedelta
 
 from tqdm import tqdm
 
-from warroom_pipelines.commands.common import definitions, ensure_dagster_home, instance, print_frame
-from warroom_pipelines.partitions import brands_partitions, partition_key, validate_brand_key
+from warroom_pipelines.commands.common import (
+    definitions,
+    ensure_dagster_home,
+    instance,
+    print_frame,
+)
+from warroom_pipelines.partitions import BRANDS, partition_key, validate_brand_key
 
 DEMO_BRANDS = ("acme-outdoor", "globex-beauty", "initech-pets")
 
@@ -26,8 +31,8 @@ def run_demo(args: argparse.Namespace) -> int:
     home = ensure_dagster_home()
     brands = [validate_brand_key(b) for b in args.brands]
     inst = instance()
-    known = set(inst.get_dynamic_partitions(brands_partitions.name))
-    inst.add_dynamic_partitions(brands_partitions.name, [b for b in brands if b not in known])
+    known = set(inst.get_dynamic_partitions(BRANDS))
+    inst.add_dynamic_partitions(BRANDS, [b for b in brands if b not in known])
     job = definitions().get_job_def("brand_refresh")
 
     today = datetime.now(UTC).date()
@@ -62,7 +67,7 @@ def run_demo(args: argparse.Namespace) -> int:
         )
     )
     print(f"\nWarehouse (DuckDB): {duckdb_path()}")
-    print(f"  warroom sql \"SELECT * FROM unified_performance LIMIT 10\"")
+    print('  warroom sql "SELECT * FROM unified_performance LIMIT 10"')
     print(f"  duckdb -readonly {duckdb_path()}")
     print(f"Dagster UI: DAGSTER_HOME={home} uv run dagster dev   (then open http://127.0.0.1:3000)")
     if failed:

@@ -10,8 +10,12 @@ from warroom_pipelines.commands.common import ensure_dagster_home, fail, print_f
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    sql = subparsers.add_parser("sql", help="run a read-only SQL query on the local DuckDB warehouse")
-    sql.add_argument("query", help='e.g. "SELECT brand, sum(spend) FROM unified_performance GROUP BY 1"')
+    sql = subparsers.add_parser(
+        "sql", help="run a read-only SQL query on the local DuckDB warehouse"
+    )
+    sql.add_argument(
+        "query", help='e.g. "SELECT brand, sum(spend) FROM unified_performance GROUP BY 1"'
+    )
     sql.set_defaults(handler=run_sql)
 
 

@@ -3,6 +3,7 @@
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date
+from typing import cast
 
 import dagster as dg
 import pandas as pd
@@ -24,7 +25,7 @@ def _brand_dates(keys: Iterable[str]) -> dict[str, list[date]]:
     by_brand: dict[str, list[date]] = defaultdict(list)
     for key in keys:
         parts = brand_date_partitions.get_partition_key_from_str(key)
-        dims = parts.keys_by_dimension  # type: ignore[attr-defined]
+        dims = cast(dg.MultiPartitionKey, parts).keys_by_dimension
         by_brand[dims[BRAND_DIMENSION]].append(date.fromisoformat(dims[DATE_DIMENSION]))
     return by_brand
 

@@ -31,6 +31,6 @@ class Secret:
     def __hash__(self) -> int:
         return hash(self._value)
 
-    def __reduce__(self) -> object:
+    def __reduce__(self) -> tuple[object, ...]:
         # Pickling would carry the plain value into Dagster's storage: refuse it.
         raise TypeError("Secret values are not serialisable")

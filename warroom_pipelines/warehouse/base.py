@@ -39,9 +39,7 @@ class Warehouse(Protocol):
         """Atomically replace the rows of `brand` on `dates` with `frame`; returns rows written."""
         ...
 
-    def read_slice(
-        self, table: TableRef, *, brand: str, start: date, end: date
-    ) -> pd.DataFrame:
+    def read_slice(self, table: TableRef, *, brand: str, start: date, end: date) -> pd.DataFrame:
         """Rows of one brand with start <= date <= end (empty frame if the table is absent)."""
         ...
 

@@ -96,7 +96,7 @@ class DuckDBWarehouse:
         target = f"{_quote(table.schema)}.{_quote(table.table)}"
         if not existing:
             columns = ", ".join(
-                f"{_quote(c)} {_sql_type(c, t)}" for c, t in frame.dtypes.items()
+                f"{_quote(str(c))} {_sql_type(str(c), t)}" for c, t in frame.dtypes.items()
             )
             con.execute(f"CREATE TABLE {target} ({columns})")
             return
@@ -124,8 +124,7 @@ class DuckDBWarehouse:
             try:
                 self._ensure_table(con, table, frame)
                 con.execute(
-                    f"DELETE FROM {target} WHERE brand = ? AND date IN "
-                    f"(SELECT UNNEST(?::DATE[]))",
+                    f"DELETE FROM {target} WHERE brand = ? AND date IN (SELECT UNNEST(?::DATE[]))",
                     [brand, [d.isoformat() for d in dates]],
                 )
                 if len(frame):
@@ -147,9 +146,7 @@ class DuckDBWarehouse:
             ).fetchone()[0]  # type: ignore[index]
         )
 
-    def read_slice(
-        self, table: TableRef, *, brand: str, start: date, end: date
-    ) -> pd.DataFrame:
+    def read_slice(self, table: TableRef, *, brand: str, start: date, end: date) -> pd.DataFrame:
         with self.connect(read_only=True) as con:
             if not self.table_exists(con, table):
                 return pd.DataFrame()
