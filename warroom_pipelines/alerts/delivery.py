@@ -16,8 +16,8 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -79,6 +79,10 @@ CREATE TABLE IF NOT EXISTS {DELIVERIES} (
 """
 
 
+def _utc(moments: Sequence[datetime | None]) -> pd.Series:
+    return pd.Series(list(moments), dtype="datetime64[us, UTC]")
+
+
 def idempotency_key(notice_id: str, destination: str, version: int) -> str:
     return f"{notice_id}:{destination}:v{version}"
 
@@ -108,17 +112,46 @@ class Claimed:
     notice: Notice
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """The result of one attempt, written back to the log."""
+
+    key: str
+    status: str
+    response_code: int | None
+    error: str | None
+    next_attempt_at: datetime | None
+
+
 class DeliveryLog:
-    """The `alert_deliveries` table; every write is one short transaction."""
+    """The `alert_deliveries` table; every write is one short transaction.
+
+    Opening the DuckDB file costs tens of milliseconds, so a tick works in sessions (one
+    connection for a phase of DB-only work) and never holds the file while it sends.
+    """
 
     def __init__(self, warehouse: DuckDBWarehouse) -> None:
         self.warehouse = warehouse
         self._ready = False
+        self._con: duckdb.DuckDBPyConnection | None = None
 
-    def _connect(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+    @contextmanager
+    def session(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One connection for the calls inside the block (nested sessions share it)."""
+        if self._con is not None:
+            yield self._con
+            return
         # Always the writer configuration: DuckDB refuses two configurations of one file
         # within a process, and the sensor both reads and writes.
-        return self.warehouse.connect(read_only=False)
+        with self.warehouse.connect(read_only=False) as con:
+            self._con = con
+            try:
+                yield con
+            finally:
+                self._con = None
+
+    def _connect(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        return self.session()
 
     def ensure(self, con: duckdb.DuckDBPyConnection) -> None:
         if not self._ready:
@@ -180,33 +213,40 @@ class DeliveryLog:
     def _insert(self, intents: Sequence[Intent], now: datetime) -> int:
         if not intents:
             return 0
+        incoming = pd.DataFrame(
+            {
+                "incident_id": [i.notice.notice_id for i in intents],
+                "brand": [i.notice.brand for i in intents],
+                "date": [i.day.isoformat() if i.day else None for i in intents],
+                "destination_kind": [i.destination.kind for i in intents],
+                "destination_name": [i.destination.name for i in intents],
+                "message_kind": [i.notice.kind for i in intents],
+                "version": [i.notice.version for i in intents],
+                "idempotency_key": [i.key for i in intents],
+                "severity": [i.notice.severity for i in intents],
+                "money_at_stake": [i.money_at_stake for i in intents],
+                "series_key": [i.series_key for i in intents],
+                "incident_start": _utc([i.incident_start for i in intents]),
+                "notice": [json.dumps(i.notice.to_dict()) for i in intents],
+            }
+        )
         with self._connect() as con:
             self.ensure(con)
-            before = con.execute(f"SELECT count(*) FROM {DELIVERIES}").fetchone()[0]  # type: ignore[index]
-            con.execute("BEGIN TRANSACTION")
+            con.register("incoming_intents", incoming)
             try:
-                con.executemany(
+                inserted = con.execute(
                     f"INSERT INTO {DELIVERIES} (incident_id, brand, date, destination_kind, "
                     "destination_name, message_kind, version, attempt, status, idempotency_key, "
                     "severity, money_at_stake, series_key, incident_start, recorded_at, notice) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?, ?, ?) "
-                    "ON CONFLICT DO NOTHING",
-                    [
-                        [
-                            i.notice.notice_id, i.notice.brand, i.day, i.destination.kind,
-                            i.destination.name, i.notice.kind, i.notice.version, PENDING, i.key,
-                            i.notice.severity, i.money_at_stake, i.series_key, i.incident_start,
-                            now, json.dumps(i.notice.to_dict()),
-                        ]
-                        for i in intents
-                    ],
-                )
-                con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            after = con.execute(f"SELECT count(*) FROM {DELIVERIES}").fetchone()[0]  # type: ignore[index]
-        return int(after - before)
+                    "SELECT incident_id, brand, date::DATE, destination_kind, destination_name, "
+                    "message_kind, version, 0, ?, idempotency_key, severity, money_at_stake, "
+                    "series_key, incident_start, ?, notice FROM incoming_intents "
+                    "ON CONFLICT DO NOTHING RETURNING idempotency_key",
+                    [PENDING, now],
+                ).fetchall()
+            finally:
+                con.unregister("incoming_intents")
+        return len(inserted)
 
     def claim_due(
         self,
@@ -246,33 +286,37 @@ class DeliveryLog:
             for key, brand, name, attempt, notice in sorted(rows)
         ]
 
-    def release(self, keys: Sequence[str]) -> None:
-        """Give back leased rows that this tick had no time left to send."""
-        if keys:
-            with self._connect() as con:
+    def settle(self, outcomes: Sequence[Outcome], now: datetime, unsent: Sequence[str]) -> None:
+        """Write a batch's outcomes and give back the leases it had no time to use."""
+        with self._connect() as con:
+            if outcomes:
+                results = pd.DataFrame(
+                    {
+                        "key": [o.key for o in outcomes],
+                        "status": [o.status for o in outcomes],
+                        "response_code": pd.array([o.response_code for o in outcomes], "Int64"),
+                        "error": [o.error for o in outcomes],
+                        "next_attempt_at": _utc([o.next_attempt_at for o in outcomes]),
+                    }
+                )
+                con.register("attempt_results", results)
+                try:
+                    con.execute(
+                        f"UPDATE {DELIVERIES} AS d SET status = r.status, attempt = d.attempt + 1, "
+                        "response_code = r.response_code, error = r.error, "
+                        "first_attempt_at = coalesce(d.first_attempt_at, ?), last_attempt_at = ?, "
+                        "next_attempt_at = r.next_attempt_at FROM attempt_results AS r "
+                        "WHERE d.idempotency_key = r.key",
+                        [now, now],
+                    )
+                finally:
+                    con.unregister("attempt_results")
+            if unsent:
                 con.execute(
                     f"UPDATE {DELIVERIES} SET next_attempt_at = NULL "
                     "WHERE idempotency_key IN (SELECT UNNEST(?::VARCHAR[]))",
-                    [list(keys)],
+                    [list(unsent)],
                 )
-
-    def mark(
-        self,
-        key: str,
-        *,
-        status: str,
-        now: datetime,
-        response_code: int | None,
-        error: str | None,
-        next_attempt_at: datetime | None,
-    ) -> None:
-        with self._connect() as con:
-            con.execute(
-                f"UPDATE {DELIVERIES} SET status = ?, attempt = attempt + 1, response_code = ?, "
-                "error = ?, first_attempt_at = coalesce(first_attempt_at, ?), "
-                "last_attempt_at = ?, next_attempt_at = ? WHERE idempotency_key = ?",
-                [status, response_code, error, now, now, next_attempt_at, key],
-            )
 
     def requeue_dead_letters(self, brand: str | None = None) -> list[str]:
         """Dead letters become pending again with a fresh set of attempts."""
@@ -308,10 +352,10 @@ class DeliveryLog:
             ).df()
 
 
-def load_incidents(warehouse: DuckDBWarehouse, brand: str, day: date) -> list[Incident]:
+def load_incidents(log: DeliveryLog, brand: str, day: date) -> list[Incident]:
     """The incidents with hours on one brand-day, with all of their hours (across midnight)."""
-    with warehouse.connect(read_only=False) as con:
-        if not warehouse.table_exists(con, ANOMALIES):
+    with log.session() as con:
+        if not log.warehouse.table_exists(con, ANOMALIES):
             return []
         frame = con.execute(
             f"SELECT * FROM {ANOMALIES} WHERE brand = ? AND incident_id IN "
@@ -331,7 +375,7 @@ class AlertSettings:
     retry_base: timedelta = timedelta(seconds=30)
     retry_max: timedelta = timedelta(minutes=30)
     claim_lease: timedelta = timedelta(minutes=2)
-    batch: int = 20
+    batch: int = 10  # sends per claim; outcomes are written after each batch
     policy: VersionPolicy = field(default_factory=VersionPolicy)
 
     def run_url(self, run_id: str) -> str:
@@ -384,7 +428,8 @@ class Dispatcher:
 
     def plan_brand_day(self, brand: str, day: date, run_id: str) -> int:
         """Record what the brand must hear about this brand-day; returns new intents."""
-        return self.plan(load_incidents(self.log.warehouse, brand, day), run_id)
+        with self.log.session():
+            return self.plan(load_incidents(self.log, brand, day), run_id)
 
     def plan(self, incidents: Sequence[Incident], run_id: str) -> int:
         notified, reached = self.log.notified([i.incident_id for i in incidents])
@@ -472,17 +517,20 @@ class Dispatcher:
             )
             if not batch:
                 break
-            for index, claimed in enumerate(batch):
-                if time.monotonic() >= deadline:
-                    self.log.release([c.key for c in batch[index:]])
-                    return report
-                self._attempt(claimed, report)
-                tried.append(claimed.key)
+            outcomes: list[Outcome] = []
+            try:
+                for claimed in batch:
+                    if time.monotonic() >= deadline:
+                        break
+                    outcomes.append(self._attempt(claimed, report))
+                    tried.append(claimed.key)
+            finally:
+                unsent = [c.key for c in batch[len(outcomes) :]]
+                self.log.settle(outcomes, self.clock(), unsent)
         return report
 
-    def _attempt(self, claimed: Claimed, report: DeliveryReport) -> None:
+    def _attempt(self, claimed: Claimed, report: DeliveryReport) -> Outcome:
         destination = self._destination(claimed)
-        code: int | None = None
         try:
             if destination is None:
                 raise DeliveryError(
@@ -492,18 +540,16 @@ class Dispatcher:
             first = idempotency_key(claimed.notice.notice_id, destination.name, 1)
             code = destination.send(claimed.notice, claimed.key, first)
         except DeliveryError as exc:
-            self._failed(claimed, exc, report, destination is not None)
-            return
-        self.log.mark(
-            claimed.key, status=DELIVERED, now=self.clock(), response_code=code, error=None,
-            next_attempt_at=None,
-        )
+            return self._failed(claimed, exc, report, destination is not None)
+        except Exception as exc:  # a bug must not stop the other alerts; its text may hold data
+            error = DeliveryError(f"{claimed.destination_name!r}: {type(exc).__name__}")
+            return self._failed(claimed, error, report, destination is not None)
         report.delivered[claimed.brand] += 1
+        return Outcome(claimed.key, DELIVERED, code, None, None)
 
     def _failed(
         self, claimed: Claimed, exc: DeliveryError, report: DeliveryReport, configured: bool
-    ) -> None:
-        now = self.clock()
+    ) -> Outcome:
         attempts = claimed.attempt + 1
         dead = (
             not configured
@@ -511,16 +557,10 @@ class Dispatcher:
             or not _retryable(exc.response_code)
         )
         error = str(exc)
-        self.log.mark(
-            claimed.key,
-            status=DEAD_LETTER if dead else FAILED,
-            now=now,
-            response_code=exc.response_code,
-            error=error,
-            next_attempt_at=None if dead else now + self.settings.backoff(attempts),
-        )
         report.errors.append(error)
         if dead:
             report.dead_lettered += 1
-        else:
-            report.failed += 1
+            return Outcome(claimed.key, DEAD_LETTER, exc.response_code, error, None)
+        report.failed += 1
+        retry_at = self.clock() + self.settings.backoff(attempts)
+        return Outcome(claimed.key, FAILED, exc.response_code, error, retry_at)

@@ -92,14 +92,15 @@ def dispatch_new_anomalies(
             limit=page_size,
             ascending=True,
         )
-        for record in page.records:
-            brand_day = _brand_day(record.partition_key)
-            if brand_day is not None:
-                recorded += dispatcher.plan_brand_day(*brand_day, run_id=record.run_id)
-                brand_days += 1
-            cursor = record.storage_id
-            if time.monotonic() >= plan_until:
-                break
+        with dispatcher.log.session():  # one connection per page, released before sending
+            for record in page.records:
+                brand_day = _brand_day(record.partition_key)
+                if brand_day is not None:
+                    recorded += dispatcher.plan_brand_day(*brand_day, run_id=record.run_id)
+                    brand_days += 1
+                cursor = record.storage_id
+                if time.monotonic() >= plan_until:
+                    break
         if not page.has_more:
             break
     report = dispatcher.deliver_due(deadline)
