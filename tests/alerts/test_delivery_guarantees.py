@@ -10,6 +10,7 @@ import pytest
 
 from tests.alerts.conftest import World, anomaly_rows
 from warroom_pipelines.commands.alerts import retry_dead_letters
+from warroom_pipelines.resources.alerts import DestinationConfig
 from warroom_pipelines.sensors.alerts import no_dead_letters
 
 pytestmark = pytest.mark.integration
@@ -146,3 +147,26 @@ def test_two_ticks_racing_send_each_alert_once(world: World) -> None:
     assert errors == []
     keys = _keys(world, "acme-hook")
     assert len(keys) == len(set(keys)) == 12
+
+
+def test_a_brand_with_broken_settings_holds_the_cursor_without_losing_alerts(
+    world: World,
+) -> None:
+    configs = world.alerts_config["destinations"]
+    broken = [c for c in configs if c.brand != "globex"] + [
+        DestinationConfig(brand="globex", name="ops-hook", kind="webhook", url="http://x.test")
+    ]  # no signing secret
+    alerts = world.alerts_with(destinations=broken)
+    world.materialize(anomaly_rows("acme", "a-1", "2026-11-02T08:00", 1), "acme", "2026-11-02")
+    world.materialize(
+        anomaly_rows("globex", "g-1", "2026-11-02T08:00", 1, severity="info"),
+        "globex", "2026-11-02",
+    )
+    world.materialize(anomaly_rows("acme", "a-2", "2026-11-03T08:00", 1), "acme", "2026-11-03")
+    world.tick(alerts=alerts)
+    world.tick(alerts=alerts)
+    assert _keys(world, "acme-hook") == ["a-1:ops-hook:v1"]  # a-2 waits behind globex
+
+    world.tick()  # the settings are fixed
+    assert _keys(world, "acme-hook") == ["a-1:ops-hook:v1", "a-2:ops-hook:v1"]
+    assert _keys(world, "globex-hook") == ["g-1:ops-hook:v1"]

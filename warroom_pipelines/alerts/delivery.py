@@ -4,11 +4,12 @@ The delivery log (warehouse table `main.alert_deliveries`) is written BEFORE any
 an intent row per incident x destination x version, keyed by its idempotency key
 (`<incident id>:<destination>:v<version>`), inserted with ON CONFLICT DO NOTHING. So a tick that
 is re-evaluated, a sensor restarted from an older cursor or two sensors racing all land on the
-same row and nothing is announced twice. A row is claimed (leased) before its send and marked
-delivered or failed after it; failures are retried with exponential back-off and, after
-`max_attempts`, become dead letters (`warroom alerts retry` re-queues them). The only window for
-a duplicate is a crash between a successful send and its mark; the resend carries the same
-idempotency key (header / Message-ID) so that the receiver drops it.
+same row and nothing is announced twice. Rows are claimed (leased) in small batches before they
+are sent and marked delivered or failed after the batch; failures are retried with exponential
+back-off and, after `max_attempts`, become dead letters (`warroom alerts retry` re-queues them).
+The only window for a duplicate is a crash between a successful send and its batch's mark; the
+resend (after the lease) carries the same idempotency key (header / Message-ID), so that the
+receiver drops it.
 """
 
 from __future__ import annotations
@@ -425,6 +426,13 @@ class Dispatcher:
         self.settings = settings
         self.platform = platform
         self.clock = clock
+        self._by_brand: dict[str, list[Destination]] = {}
+
+    def destinations(self, brand: str) -> list[Destination]:
+        """A brand's destinations, read once per dispatcher (the vault decrypts on each read)."""
+        if brand not in self._by_brand:
+            self._by_brand[brand] = self.provider.destinations(brand)
+        return self._by_brand[brand]
 
     def plan_brand_day(self, brand: str, day: date, run_id: str) -> int:
         """Record what the brand must hear about this brand-day; returns new intents."""
@@ -454,7 +462,7 @@ class Dispatcher:
             )
             told = reached.get(incident.incident_id)
             planned = len(intents)
-            for destination in self.provider.destinations(incident.brand):
+            for destination in self.destinations(incident.brand):
                 if decision.kind == "resolved" and told is not None:
                     wanted = destination.name in told  # only those who heard of it hear the end
                 else:
@@ -484,8 +492,11 @@ class Dispatcher:
             return None
         secrets = self.platform.secrets()
         if brand:
-            for destination in self.provider.destinations(brand):
-                secrets += destination.secrets()
+            try:
+                for destination in self.destinations(brand):
+                    secrets += destination.secrets()
+            except Exception:  # the notice must go out even if the brand's settings are broken
+                pass
         notice = FailureNotice(
             run_id=run_id,
             job=job,
@@ -501,7 +512,7 @@ class Dispatcher:
     def _destination(self, claimed: Claimed) -> Destination | None:
         if isinstance(claimed.notice, FailureNotice):
             return self.platform
-        for destination in self.provider.destinations(claimed.brand):
+        for destination in self.destinations(claimed.brand):
             if destination.name == claimed.destination_name:
                 return destination
         return None
@@ -530,8 +541,9 @@ class Dispatcher:
         return report
 
     def _attempt(self, claimed: Claimed, report: DeliveryReport) -> Outcome:
-        destination = self._destination(claimed)
+        destination: Destination | None = None
         try:
+            destination = self._destination(claimed)
             if destination is None:
                 raise DeliveryError(
                     f"destination {claimed.destination_name!r} of brand {claimed.brand!r} "
@@ -541,9 +553,11 @@ class Dispatcher:
             code = destination.send(claimed.notice, claimed.key, first)
         except DeliveryError as exc:
             return self._failed(claimed, exc, report, destination is not None)
-        except Exception as exc:  # a bug must not stop the other alerts; its text may hold data
+        except Exception as exc:
+            # A broken setting or a bug must not stop the other alerts, and may pass (a vault
+            # that was unreachable): retry. Its text may hold data, so only the type is kept.
             error = DeliveryError(f"{claimed.destination_name!r}: {type(exc).__name__}")
-            return self._failed(claimed, error, report, destination is not None)
+            return self._failed(claimed, error, report, configured=True)
         report.delivered[claimed.brand] += 1
         return Outcome(claimed.key, DELIVERED, code, None, None)
 

@@ -255,16 +255,6 @@ class DestinationProvider(Protocol):
 
 
 @dataclass(frozen=True)
-class StaticDestinations:
-    """Destinations listed in configuration, per brand."""
-
-    by_brand: dict[str, list[Destination]]
-
-    def destinations(self, brand: str) -> list[Destination]:
-        return list(self.by_brand.get(brand, []))
-
-
-@dataclass(frozen=True)
 class FileSinkDestinations:
     """The local profile: every brand writes to `<directory>/<brand>.jsonl`."""
 

@@ -4,6 +4,7 @@ Destination credentials (`url`, `signing_secret`, `smtp_password`) belong in the
 they are configured here, give them as `dg.EnvVar(...)` so that Dagster never shows them.
 """
 
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,7 +20,6 @@ from warroom_pipelines.alerts.destinations import (
     FileDestination,
     FileSinkDestinations,
     SlackDestination,
-    StaticDestinations,
     WebhookDestination,
 )
 from warroom_pipelines.alerts.incidents import VersionPolicy
@@ -89,6 +89,17 @@ class DestinationConfig(dg.Config):
         )
 
 
+@dataclass(frozen=True)
+class ConfiguredDestinations:
+    """Destinations listed in the resource, built per brand when asked (a broken setting of
+    one brand does not stop another brand's alerts)."""
+
+    configs: tuple[DestinationConfig, ...]
+
+    def destinations(self, brand: str) -> list[Destination]:
+        return [config.build() for config in self.configs if config.brand == brand]
+
+
 class AlertsResource(dg.ConfigurableResource):
     """Where alerts go, how they link back, and how hard delivery tries.
 
@@ -128,10 +139,7 @@ class AlertsResource(dg.ConfigurableResource):
             providers.append(
                 FileSinkDestinations(Path(self.file_sink_dir), self.file_sink_min_severity)
             )
-        by_brand: dict[str, list[Destination]] = {}
-        for config in self.destinations:
-            by_brand.setdefault(config.brand, []).append(config.build())
-        providers.append(StaticDestinations(by_brand))
+        providers.append(ConfiguredDestinations(tuple(self.destinations)))
         return ChainedDestinations(tuple(providers))
 
     def platform_destination(self) -> Destination | None:

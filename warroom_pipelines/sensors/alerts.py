@@ -64,6 +64,7 @@ class DispatchOutcome:
     cursor: int
     brand_days: int
     report: DeliveryReport
+    blocked: str | None = None  # a brand-day that could not be planned; the cursor waits on it
 
 
 def _brand_day(partition: str | None) -> tuple[str, date] | None:
@@ -86,7 +87,8 @@ def dispatch_new_anomalies(
     plan_until = time.monotonic() + (deadline - time.monotonic()) / 2
     brand_days = 0
     recorded = 0
-    while time.monotonic() < plan_until:
+    blocked = None
+    while time.monotonic() < plan_until and blocked is None:
         page = instance.fetch_materializations(
             dg.AssetRecordsFilter(asset_key=ANOMALIES_KEY, after_storage_id=cursor),
             limit=page_size,
@@ -96,7 +98,13 @@ def dispatch_new_anomalies(
             for record in page.records:
                 brand_day = _brand_day(record.partition_key)
                 if brand_day is not None:
-                    recorded += dispatcher.plan_brand_day(*brand_day, run_id=record.run_id)
+                    try:
+                        recorded += dispatcher.plan_brand_day(*brand_day, run_id=record.run_id)
+                    except Exception as exc:
+                        # Not skipped (its alerts would be lost): the cursor waits here and
+                        # what is already due is still sent. Only the type: text may hold data.
+                        blocked = f"{brand_day[0]} {brand_day[1]}: {type(exc).__name__}"
+                        break
                     brand_days += 1
                 cursor = record.storage_id
                 if time.monotonic() >= plan_until:
@@ -105,7 +113,7 @@ def dispatch_new_anomalies(
             break
     report = dispatcher.deliver_due(deadline)
     report.recorded = recorded
-    return DispatchOutcome(cursor, brand_days, report)
+    return DispatchOutcome(cursor, brand_days, report, blocked)
 
 
 @dg.sensor(
@@ -134,6 +142,8 @@ def alert_dispatch(
     )
     for error in report.errors:
         context.log.warning(error)  # scrubbed by the destinations: no URL or secret
+    if outcome.blocked:
+        context.log.error(f"cannot plan alerts for {outcome.blocked}; retrying next tick")
     events = [dead_letter_evaluation(dispatcher.log)] if report.attempted else []
     if not events and not outcome.brand_days:
         return dg.SensorResult(cursor=str(outcome.cursor), skip_reason="no new anomalies")
