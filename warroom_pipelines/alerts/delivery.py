@@ -80,10 +80,6 @@ CREATE TABLE IF NOT EXISTS {DELIVERIES} (
 """
 
 
-def _utc(moments: Sequence[datetime | None]) -> pd.Series:
-    return pd.Series(list(moments), dtype="datetime64[us, UTC]")
-
-
 def idempotency_key(notice_id: str, destination: str, version: int) -> str:
     return f"{notice_id}:{destination}:v{version}"
 
@@ -155,10 +151,17 @@ class DeliveryLog:
         return self.session()
 
     def ensure(self, con: duckdb.DuckDBPyConnection) -> None:
-        if not self._ready:
-            con.execute(f"CREATE SCHEMA IF NOT EXISTS {DELIVERIES.schema}")
-            con.execute(_DDL)
-            self._ready = True
+        for attempt in range(_CONFLICT_RETRIES):
+            if self._ready:
+                return
+            try:
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {DELIVERIES.schema}")
+                con.execute(_DDL)
+                self._ready = True
+            except duckdb.TransactionException:
+                # Another connection created the table at the same moment; it exists now.
+                if attempt == _CONFLICT_RETRIES - 1:
+                    raise
 
     def notified(
         self, incident_ids: Sequence[str]
@@ -214,39 +217,36 @@ class DeliveryLog:
     def _insert(self, intents: Sequence[Intent], now: datetime) -> int:
         if not intents:
             return 0
-        incoming = pd.DataFrame(
-            {
-                "incident_id": [i.notice.notice_id for i in intents],
-                "brand": [i.notice.brand for i in intents],
-                "date": [i.day.isoformat() if i.day else None for i in intents],
-                "destination_kind": [i.destination.kind for i in intents],
-                "destination_name": [i.destination.name for i in intents],
-                "message_kind": [i.notice.kind for i in intents],
-                "version": [i.notice.version for i in intents],
-                "idempotency_key": [i.key for i in intents],
-                "severity": [i.notice.severity for i in intents],
-                "money_at_stake": [i.money_at_stake for i in intents],
-                "series_key": [i.series_key for i in intents],
-                "incident_start": _utc([i.incident_start for i in intents]),
-                "notice": [json.dumps(i.notice.to_dict()) for i in intents],
-            }
-        )
+        # Lists zipped by UNNEST, not a registered DataFrame: DuckDB's pandas scans are not
+        # safe when two threads of one process (two sensors) register frames at once.
+        columns = [
+            [i.notice.notice_id for i in intents],
+            [i.notice.brand for i in intents],
+            [i.day.isoformat() if i.day else None for i in intents],
+            [i.destination.kind for i in intents],
+            [i.destination.name for i in intents],
+            [i.notice.kind for i in intents],
+            [i.notice.version for i in intents],
+            [i.key for i in intents],
+            [i.notice.severity for i in intents],
+            [i.money_at_stake for i in intents],
+            [i.series_key for i in intents],
+            [i.incident_start for i in intents],
+            [json.dumps(i.notice.to_dict()) for i in intents],
+        ]
         with self._connect() as con:
             self.ensure(con)
-            con.register("incoming_intents", incoming)
-            try:
-                inserted = con.execute(
-                    f"INSERT INTO {DELIVERIES} (incident_id, brand, date, destination_kind, "
-                    "destination_name, message_kind, version, attempt, status, idempotency_key, "
-                    "severity, money_at_stake, series_key, incident_start, recorded_at, notice) "
-                    "SELECT incident_id, brand, date::DATE, destination_kind, destination_name, "
-                    "message_kind, version, 0, ?, idempotency_key, severity, money_at_stake, "
-                    "series_key, incident_start, ?, notice FROM incoming_intents "
-                    "ON CONFLICT DO NOTHING RETURNING idempotency_key",
-                    [PENDING, now],
-                ).fetchall()
-            finally:
-                con.unregister("incoming_intents")
+            inserted = con.execute(
+                f"INSERT INTO {DELIVERIES} (incident_id, brand, date, destination_kind, "
+                "destination_name, message_kind, version, attempt, status, idempotency_key, "
+                "severity, money_at_stake, series_key, incident_start, recorded_at, notice) "
+                "SELECT UNNEST(?::VARCHAR[]), UNNEST(?::VARCHAR[]), UNNEST(?::DATE[]), "
+                "UNNEST(?::VARCHAR[]), UNNEST(?::VARCHAR[]), UNNEST(?::VARCHAR[]), "
+                "UNNEST(?::INTEGER[]), 0, ?, UNNEST(?::VARCHAR[]), UNNEST(?::VARCHAR[]), "
+                "UNNEST(?::DOUBLE[]), UNNEST(?::VARCHAR[]), UNNEST(?::TIMESTAMPTZ[]), ?, "
+                "UNNEST(?::VARCHAR[]) ON CONFLICT DO NOTHING RETURNING idempotency_key",
+                [*columns[:7], PENDING, *columns[7:12], now, columns[12]],
+            ).fetchall()
         return len(inserted)
 
     def claim_due(
@@ -291,27 +291,24 @@ class DeliveryLog:
         """Write a batch's outcomes and give back the leases it had no time to use."""
         with self._connect() as con:
             if outcomes:
-                results = pd.DataFrame(
-                    {
-                        "key": [o.key for o in outcomes],
-                        "status": [o.status for o in outcomes],
-                        "response_code": pd.array([o.response_code for o in outcomes], "Int64"),
-                        "error": [o.error for o in outcomes],
-                        "next_attempt_at": _utc([o.next_attempt_at for o in outcomes]),
-                    }
+                con.execute(
+                    f"UPDATE {DELIVERIES} AS d SET status = r.status, attempt = d.attempt + 1, "
+                    "response_code = r.response_code, error = r.error, "
+                    "first_attempt_at = coalesce(d.first_attempt_at, ?), last_attempt_at = ?, "
+                    "next_attempt_at = r.next_attempt_at FROM (SELECT UNNEST(?::VARCHAR[]) AS "
+                    "key, UNNEST(?::VARCHAR[]) AS status, UNNEST(?::INTEGER[]) AS response_code, "
+                    "UNNEST(?::VARCHAR[]) AS error, UNNEST(?::TIMESTAMPTZ[]) AS next_attempt_at"
+                    ") AS r WHERE d.idempotency_key = r.key",
+                    [
+                        now,
+                        now,
+                        [o.key for o in outcomes],
+                        [o.status for o in outcomes],
+                        [o.response_code for o in outcomes],
+                        [o.error for o in outcomes],
+                        [o.next_attempt_at for o in outcomes],
+                    ],
                 )
-                con.register("attempt_results", results)
-                try:
-                    con.execute(
-                        f"UPDATE {DELIVERIES} AS d SET status = r.status, attempt = d.attempt + 1, "
-                        "response_code = r.response_code, error = r.error, "
-                        "first_attempt_at = coalesce(d.first_attempt_at, ?), last_attempt_at = ?, "
-                        "next_attempt_at = r.next_attempt_at FROM attempt_results AS r "
-                        "WHERE d.idempotency_key = r.key",
-                        [now, now],
-                    )
-                finally:
-                    con.unregister("attempt_results")
             if unsent:
                 con.execute(
                     f"UPDATE {DELIVERIES} SET next_attempt_at = NULL "
