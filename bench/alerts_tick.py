@@ -20,12 +20,12 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.alerts.conftest import anomaly_rows  # noqa: E402
-from warroom_pipelines.partitions import partition_key  # noqa: E402
-from warroom_pipelines.resources.alerts import AlertsResource  # noqa: E402
-from warroom_pipelines.resources.warehouse import WarehouseResource  # noqa: E402
-from warroom_pipelines.sensors.alerts import alert_dispatch  # noqa: E402
-from warroom_pipelines.warehouse import TableRef  # noqa: E402
+from tests.alerts.conftest import anomaly_rows
+from warroom_pipelines.partitions import partition_key
+from warroom_pipelines.resources.alerts import AlertsResource
+from warroom_pipelines.resources.warehouse import WarehouseResource
+from warroom_pipelines.sensors.alerts import alert_dispatch
+from warroom_pipelines.warehouse import TableRef
 
 DAY = "2026-11-02"
 
@@ -52,7 +52,9 @@ def main() -> None:
                 dates=[date.fromisoformat(DAY)],
             )
             instance.report_runless_asset_event(
-                dg.AssetMaterialization("performance_anomalies", partition=partition_key(brand, DAY))
+                dg.AssetMaterialization(
+                    "performance_anomalies", partition=partition_key(brand, DAY)
+                )
             )
         cursor, delivered, tick = None, 0, 0
         while True:
