@@ -15,6 +15,7 @@ from warroom_pipelines.sensors.alerts import (
     no_dead_letters,
     pipeline_failure_notice,
 )
+from warroom_pipelines.sensors.brand_registry import brand_registry_sensor
 
 brand_assets = [*channel_assets, unified_performance]
 
@@ -29,7 +30,11 @@ defs = dg.Definitions(
     assets=[*brand_assets, alert_deliveries],
     asset_checks=[no_dead_letters],
     jobs=[brand_refresh_job],
-    schedules=build_schedules(brand_refresh_job),
-    sensors=[alert_dispatch, pipeline_failure_notice],
+    schedules=build_schedules(
+        brand_refresh_job,
+        sources={asset.key.path[-1]: asset.key for asset in channel_assets},
+        downstream=[a.key for a in brand_assets if a not in channel_assets],
+    ),
+    sensors=[brand_registry_sensor, alert_dispatch, pipeline_failure_notice],
     resources=resources_for(profile_name()),
 )

@@ -8,33 +8,18 @@ asset: 1,000 brands x 365 days is past that, so large deployments start later.
 from __future__ import annotations
 
 import os
-import re
 from datetime import date
 from typing import cast
 
 import dagster as dg
 
+# Brand keys are checked without Dagster so that the vault (plain Python) shares the rule.
+from warroom_pipelines.brand_keys import InvalidBrandKey as InvalidBrandKey
+from warroom_pipelines.brand_keys import validate_brand_key as validate_brand_key
+
 BRAND_DIMENSION = "brand"
 DATE_DIMENSION = "date"
 DEFAULT_START_DATE = "2026-01-01"
-
-_BRAND_KEY = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
-
-
-class InvalidBrandKey(ValueError):
-    """A brand key that Dagster would mangle (| drops it from multi-partition keys, , breaks
-    UI backfills, [ ] break range syntax) or that is not a plain lowercase slug."""
-
-
-def validate_brand_key(brand: str) -> str:
-    """Return the brand key unchanged, or raise InvalidBrandKey naming what is wrong."""
-    if not isinstance(brand, str) or not _BRAND_KEY.fullmatch(brand):
-        raise InvalidBrandKey(
-            f"invalid brand key {brand!r}: use a lowercase slug of 1-63 characters "
-            "(a-z, 0-9 and '-', starting and ending with a letter or digit); "
-            "characters such as | , [ ] and spaces are not allowed"
-        )
-    return brand
 
 
 def start_date() -> str:

@@ -5,12 +5,13 @@ restatement re-materializes a trailing window every day.
 """
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 import dagster as dg
 
+from warroom_pipelines.channels import RESTATEMENT_DAYS
 from warroom_pipelines.partitions import BRANDS, partition_key
 
 if TYPE_CHECKING:
@@ -18,18 +19,42 @@ if TYPE_CHECKING:
         UnresolvedAssetJobDefinition,
     )
 
-DEFAULT_RESTATEMENT_DAYS = 7
+DEMO_RESTATEMENT_DAYS = 7
 
 
-def restatement_days() -> int:
-    value = os.environ.get("WARROOM_RESTATEMENT_DAYS", str(DEFAULT_RESTATEMENT_DAYS))
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"WARROOM_RESTATEMENT_DAYS must be a positive integer, got {value!r}")
-    return int(value)
+def restatement_windows(environ: Mapping[str, str] | None = None) -> dict[str, int]:
+    """Days before yesterday that the restatement re-pulls, per source.
+
+    Defaults: each platform's restatement window (RESTATEMENT_DAYS) and 7 for the demo.
+    WARROOM_RESTATEMENT_DAYS is one number for every source ("7") or source=days pairs
+    ("meta_ads=28,demo=3") that override the defaults.
+    """
+    env = os.environ if environ is None else environ
+    windows = {"demo": DEMO_RESTATEMENT_DAYS, **RESTATEMENT_DAYS}
+    value = env.get("WARROOM_RESTATEMENT_DAYS", "").strip()
+    if not value:
+        return windows
+    if value.isdigit():
+        pairs = [(source, value) for source in windows]
+    else:
+        pairs = [p.partition("=")[::2] for p in value.split(",")]
+    for source, days in pairs:
+        if source.strip() not in windows or not days.strip().isdigit() or int(days) < 1:
+            raise ValueError(
+                "WARROOM_RESTATEMENT_DAYS must be a positive integer or source=days pairs "
+                f"with sources from {sorted(windows)}, got {value!r}"
+            )
+        windows[source.strip()] = int(days)
+    return windows
 
 
 def brand_day_requests(
-    brands: Sequence[str], days: list[date], *, tick: str, reason: str
+    brands: Sequence[str],
+    days: list[date],
+    *,
+    tick: str,
+    reason: str,
+    assets: Sequence[dg.AssetKey] | None = None,
 ) -> list[dg.RunRequest]:
     """One run per brand-day (the tenant boundary), keyed so a re-evaluated tick adds nothing."""
     return [
@@ -37,13 +62,20 @@ def brand_day_requests(
             run_key=f"{reason}:{tick}:{brand}:{day.isoformat()}",
             partition_key=partition_key(brand, day),
             tags={"warroom/brand": brand, "warroom/reason": reason},
+            asset_selection=list(assets) if assets is not None else None,
         )
         for brand in brands
         for day in days
     ]
 
 
-def build_schedules(job: "UnresolvedAssetJobDefinition") -> list[dg.ScheduleDefinition]:
+def build_schedules(
+    job: "UnresolvedAssetJobDefinition",
+    sources: Mapping[str, dg.AssetKey],
+    downstream: Sequence[dg.AssetKey],
+) -> list[dg.ScheduleDefinition]:
+    """`sources`: the ingestion asset of each source; `downstream`: what is rebuilt from them."""
+
     @dg.schedule(
         name="hourly_refresh",
         cron_schedule="5 * * * *",
@@ -69,14 +101,24 @@ def build_schedules(job: "UnresolvedAssetJobDefinition") -> list[dg.ScheduleDefi
         job=job,
         execution_timezone="UTC",
         default_status=dg.DefaultScheduleStatus.RUNNING,
-        description="Re-materialize the last N days (WARROOM_RESTATEMENT_DAYS, default 7), "
-        "because ad platforms restate conversions.",
+        description="Re-pull the days before yesterday that each ad platform still revises "
+        "(Meta 28, Google 14, TikTok 7, demo 7; WARROOM_RESTATEMENT_DAYS overrides) and rebuild "
+        "what depends on them.",
     )
     def daily_restatement(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
         now = context.scheduled_execution_time
         brands = context.instance.get_dynamic_partitions(BRANDS)
-        today = now.date()
-        days = [today - timedelta(days=n) for n in range(2, restatement_days() + 2)]
-        return brand_day_requests(brands, days, tick=now.strftime("%Y-%m-%d"), reason="restatement")
+        windows = restatement_windows()
+        requests: list[dg.RunRequest] = []
+        for back in range(2, max(windows.values()) + 2):
+            restated = [sources[s] for s, days in windows.items() if days >= back - 1]
+            requests += brand_day_requests(
+                brands,
+                [now.date() - timedelta(days=back)],
+                tick=now.strftime("%Y-%m-%d"),
+                reason="restatement",
+                assets=[*restated, *downstream],
+            )
+        return requests
 
     return [hourly_refresh, daily_restatement]

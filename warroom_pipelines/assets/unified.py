@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import dagster as dg
 import pandas as pd
 
-from warroom_pipelines.assets.channels import channel_assets, channel_summary
+from warroom_pipelines.assets.channels import WAREHOUSE_POOL, channel_assets, channel_summary
 from warroom_pipelines.channels.clock import utc_day_bounds
 from warroom_pipelines.partitions import brand_and_date, brand_date_partitions
 from warroom_pipelines.resources.warehouse import WarehouseResource
@@ -39,6 +39,7 @@ _CHANNEL_INPUTS = {asset.key.path[-1]: dg.AssetIn(key=asset.key) for asset in ch
     partitions_def=brand_date_partitions,
     ins=_CHANNEL_INPUTS,
     group_name="performance",
+    pool=WAREHOUSE_POOL,
     kinds={"duckdb", "pandas"},
     metadata={"partition_expr": {"brand": "brand", "date": "date"}},
     check_specs=[

@@ -18,6 +18,9 @@ def ensure_dagster_home() -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or Path.cwd() / ".dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
     os.environ["DAGSTER_HOME"] = str(home)
+    from warroom_pipelines.profiles import ensure_local_instance_config
+
+    ensure_local_instance_config(home)
     return home
 
 

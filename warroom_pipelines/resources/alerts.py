@@ -24,7 +24,7 @@ from warroom_pipelines.alerts.destinations import (
 )
 from warroom_pipelines.alerts.incidents import VersionPolicy
 from warroom_pipelines.vault.secret import Secret
-from warroom_pipelines.warehouse import DuckDBWarehouse
+from warroom_pipelines.warehouse import DuckDBWarehouse, Warehouse, WarehouseError
 
 PLATFORM = "platform"
 
@@ -149,7 +149,16 @@ class AlertsResource(dg.ConfigurableResource):
             return FileDestination(PLATFORM, Path(self.file_sink_dir) / f"{PLATFORM}.jsonl")
         return None
 
-    def dispatcher(self, warehouse: DuckDBWarehouse) -> Dispatcher:
+    def dispatcher(self, warehouse: Warehouse) -> Dispatcher:
         return Dispatcher(
-            DeliveryLog(warehouse), self.provider(), self.settings(), self.platform_destination()
+            delivery_log(warehouse), self.provider(), self.settings(), self.platform_destination()
         )
+
+
+def delivery_log(warehouse: Warehouse) -> DeliveryLog:
+    if not isinstance(warehouse, DuckDBWarehouse):
+        # The delivery log's transactional upserts are written for DuckDB so far.
+        raise WarehouseError(
+            "the alert delivery log needs the DuckDB warehouse; BigQuery is not supported yet"
+        )
+    return DeliveryLog(warehouse)

@@ -9,15 +9,33 @@ import dagster as dg
 import pandas as pd
 
 from warroom_pipelines.partitions import BRAND_DIMENSION, DATE_DIMENSION, brand_date_partitions
-from warroom_pipelines.warehouse import DuckDBWarehouse, TableRef
+from warroom_pipelines.warehouse import DuckDBWarehouse, TableRef, Warehouse, WarehouseError
+from warroom_pipelines.warehouse.bigquery import BigQueryWarehouse
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The local DuckDB warehouse (one file under the Dagster home)."""
+    """The profile's warehouse: a DuckDB file (`path`, local) or a BigQuery dataset
+    (`bigquery_project` + `bigquery_dataset`, production). One resource class for both, so that
+    assets and the I/O manager depend on one type whichever profile is loaded."""
 
-    path: str
+    path: str | None = None
+    bigquery_project: str | None = None
+    bigquery_dataset: str | None = None
+    bigquery_location: str | None = None
+    bigquery_api_endpoint: str | None = None
 
-    def get(self) -> DuckDBWarehouse:
+    def get(self) -> Warehouse:
+        if self.bigquery_dataset:
+            if not self.bigquery_project:
+                raise WarehouseError("bigquery_dataset is set but bigquery_project is not")
+            return BigQueryWarehouse(
+                project=self.bigquery_project,
+                dataset=self.bigquery_dataset,
+                location=self.bigquery_location,
+                api_endpoint=self.bigquery_api_endpoint,
+            )
+        if not self.path:
+            raise WarehouseError("the warehouse needs a DuckDB path or a BigQuery dataset")
         return DuckDBWarehouse(self.path)
 
 

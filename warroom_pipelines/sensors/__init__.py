@@ -1,1 +1,1 @@
-"""Dagster sensors: alert dispatch and pipeline-failure notices."""
+"""Dagster sensors: thin glue around the domain packages."""

@@ -16,7 +16,7 @@ import dagster as dg
 
 from warroom_pipelines.alerts.delivery import DeliveryLog, DeliveryReport, Dispatcher
 from warroom_pipelines.partitions import BRAND_DIMENSION, DATE_DIMENSION, brand_date_partitions
-from warroom_pipelines.resources.alerts import AlertsResource
+from warroom_pipelines.resources.alerts import AlertsResource, delivery_log
 from warroom_pipelines.resources.warehouse import WarehouseResource
 
 ANOMALIES_KEY = dg.AssetKey("performance_anomalies")
@@ -51,7 +51,7 @@ def dead_letter_evaluation(log: DeliveryLog) -> dg.AssetCheckEvaluation:
     description="No alert gave up after its retries (dead letter).",
 )
 def no_dead_letters(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-    evaluation = dead_letter_evaluation(DeliveryLog(warehouse.get()))
+    evaluation = dead_letter_evaluation(delivery_log(warehouse.get()))
     return dg.AssetCheckResult(
         passed=evaluation.passed,
         metadata=dict(evaluation.metadata),

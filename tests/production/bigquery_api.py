@@ -1,0 +1,132 @@
+"""A recording stand-in for the BigQuery REST API, served by pytest-httpserver.
+
+No BigQuery emulator runs offline here (see test_bigquery_warehouse.py), so the real
+`google-cloud-bigquery` client talks to this server instead: it keeps the tables it is asked
+to create, answers jobs as done, and records every request so that the tests can check what
+War Room sends (table definitions, load job configurations and rows, transaction scripts and
+their parameters). It does not execute SQL.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from typing import Any
+
+import pandas as pd
+import pyarrow.parquet as pq
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+_TABLE = re.compile(r"^/bigquery/v2/projects/([^/]+)/datasets/([^/]+)/tables(?:/([^/]+))?$")
+_DATASET = re.compile(r"^/bigquery/v2/projects/([^/]+)/datasets/([^/]+)$")
+_JOB = re.compile(r"^/bigquery/v2/projects/([^/]+)/jobs(?:/([^/]+))?$")
+_RESULTS = re.compile(r"^/bigquery/v2/projects/([^/]+)/queries/([^/]+)$")
+_UPLOAD = re.compile(r"^/upload/bigquery/v2/projects/([^/]+)/jobs$")
+
+
+def _json(body: object, status: int = 200) -> Response:
+    return Response(json.dumps(body), status=status, content_type="application/json")
+
+
+def _not_found(what: str) -> Response:
+    error = {"code": 404, "message": f"Not found: {what}", "status": "NOT_FOUND"}
+    return _json({"error": error}, 404)
+
+
+@dataclass
+class BigQueryAPI:
+    """State and records of the stand-in; `failing_query` makes query jobs end in error."""
+
+    project: str
+    dataset: str
+    tables: dict[str, dict[str, Any]] = field(default_factory=dict)
+    jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    loads: list[tuple[dict[str, Any], pd.DataFrame]] = field(default_factory=list)
+    queries: list[dict[str, Any]] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+    failing_query: str | None = None
+    # What getQueryResults answers: BigQuery schema fields and rows of REST cell values.
+    result_fields: list[dict[str, str]] = field(default_factory=list)
+    result_rows: list[list[str | None]] = field(default_factory=list)
+
+    def install(self, server: HTTPServer) -> None:
+        server.expect_request(re.compile(r"^/.*")).respond_with_handler(self.handle)
+
+    def handle(self, request: Request) -> Response:
+        path, method = request.path, request.method
+        self.requests.append(f"{method} {path}")
+        if m := _UPLOAD.match(path):
+            return self._load(request)
+        if m := _DATASET.match(path):
+            if m.group(2) != self.dataset:
+                return _not_found(f"Dataset {m.group(1)}:{m.group(2)}")
+            return _json({"datasetReference": {"projectId": m.group(1), "datasetId": m.group(2)},
+                          "location": "EU"})
+        if m := _TABLE.match(path):
+            return self._table(method, m.group(1), m.group(2), m.group(3), request)
+        if m := _JOB.match(path):
+            if method == "POST":
+                return self._query(request)
+            return _json(self.jobs[m.group(2)]) if m.group(2) in self.jobs else _not_found("Job")
+        if m := _RESULTS.match(path):
+            job = self.jobs[m.group(2)]
+            rows = [{"f": [{"v": v} for v in row]} for row in self.result_rows]
+            return _json({"kind": "bigquery#getQueryResultsResponse",
+                          "jobReference": job["jobReference"], "jobComplete": True,
+                          "totalRows": str(len(rows)),
+                          "schema": {"fields": self.result_fields}, "rows": rows})
+        return _not_found(path)
+
+    def _table(
+        self, method: str, project: str, dataset: str, name: str | None, request: Request
+    ) -> Response:
+        if method == "POST":
+            resource = json.loads(request.data)
+            ref = resource["tableReference"]
+            table_id = f"{ref['projectId']}.{ref['datasetId']}.{ref['tableId']}"
+            if table_id in self.tables:
+                return _json({"error": {"code": 409, "message": "Already Exists",
+                                        "status": "ALREADY_EXISTS"}}, 409)
+            self.tables[table_id] = resource
+            return _json(resource)
+        table_id = f"{project}.{dataset}.{name}"
+        if table_id not in self.tables:
+            return _not_found(f"Table {table_id}")
+        if method == "DELETE":
+            self.deleted.append(table_id)
+            del self.tables[table_id]
+            return Response(status=204)
+        if method == "PATCH":
+            self.tables[table_id].update(json.loads(request.data))
+        return _json(self.tables[table_id])
+
+    def _done(self, resource: dict[str, Any], error: str | None = None) -> dict[str, Any]:
+        ref = resource.setdefault("jobReference", {})
+        ref.setdefault("projectId", self.project)
+        ref.setdefault("location", "EU")
+        resource["status"] = {"state": "DONE"}
+        if error:
+            resource["status"]["errorResult"] = {"reason": "invalidQuery", "message": error}
+        self.jobs[ref["jobId"]] = resource
+        return resource
+
+    def _load(self, request: Request) -> Response:
+        raw = b"Content-Type: " + request.headers["Content-Type"].encode() + b"\r\n\r\n"
+        message = BytesParser().parsebytes(raw + request.get_data())
+        meta_part, data_part = message.get_payload()  # type: ignore[misc]
+        metadata = json.loads(meta_part.get_payload(decode=True))
+        rows = pq.read_table(io.BytesIO(data_part.get_payload(decode=True))).to_pandas()
+        self.loads.append((metadata["configuration"]["load"], rows))
+        return _json(self._done(metadata))
+
+    def _query(self, request: Request) -> Response:
+        resource = json.loads(request.data)
+        self.queries.append(resource["configuration"]["query"])
+        sql = resource["configuration"]["query"]["query"]
+        error = self.failing_query if self.failing_query and self.failing_query in sql else None
+        return _json(self._done(resource, error))

@@ -1,0 +1,26 @@
+"""Brand keys: one rule for the Dagster partitions, the vault and the command line.
+
+Plain Python (no Dagster) so that domain packages such as the vault can validate brands.
+"""
+
+from __future__ import annotations
+
+import re
+
+_BRAND_KEY = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+class InvalidBrandKey(ValueError):
+    """A brand key that Dagster would mangle (| drops it from multi-partition keys, , breaks
+    UI backfills, [ ] break range syntax) or that is not a plain lowercase slug."""
+
+
+def validate_brand_key(brand: str) -> str:
+    """Return the brand key unchanged, or raise InvalidBrandKey naming what is wrong."""
+    if not isinstance(brand, str) or not _BRAND_KEY.fullmatch(brand):
+        raise InvalidBrandKey(
+            f"invalid brand key {brand!r}: use a lowercase slug of 1-63 characters "
+            "(a-z, 0-9 and '-', starting and ending with a letter or digit); "
+            "characters such as | , [ ] and spaces are not allowed"
+        )
+    return brand

@@ -1,0 +1,339 @@
+"""The production warehouse: one BigQuery dataset, tables partitioned by day on `date` and
+clustered by `brand`.
+
+Why not Dagster's `BigQueryPandasIOManager` (dagster-gcp-pandas): it replaces a partition as
+a DELETE and then a separate load, so a failure in between leaves the brand-day empty; it
+changes the case of column names on the way in, so analysts' lower-case SQL breaks; it creates
+tables without day partitioning or clustering (the scans, and the bill, grow with every brand);
+and an open issue reports it failing on time x dynamic multi-partitions, which is every War
+Room asset. So War Room keeps its own `WarehouseIOManager` and gives it this class, which
+implements the same `Warehouse` contract as the DuckDB file.
+
+How a brand-day slice is replaced, whole or not at all:
+1. the frame goes to a staging table with a load job (free, typed by an explicit schema, no
+   query-size limit; the staging table expires after an hour in case this process dies);
+2. one multi-statement script deletes the brand's dates and inserts the staged rows between
+   BEGIN TRANSACTION and COMMIT TRANSACTION. A failing statement fails the script and BigQuery
+   rolls the transaction back, so readers see the old slice or the new one, never neither.
+A load job straight into the target cannot delete, and DELETE + load are two jobs: that is
+the gap this closes. Transactions that mutate the same table conflict; a conflicting one is
+retried a few times, and `deploy/dagster.yaml` caps concurrent writers per warehouse.
+
+Tables live in one dataset (one IAM grant): `main.x` is `<dataset>.x`, and a prefixed asset
+such as `channel_metrics.demo` is `<dataset>.channel_metrics__demo`.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import uuid
+from collections.abc import Sequence
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from google.api_core import exceptions as gexc
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import bigquery
+
+from warroom_pipelines.warehouse.base import TableRef, WarehouseError
+
+STAGING_TTL = timedelta(hours=1)
+_CONFLICT_RETRIES = 4
+
+
+def _field_type(column: str, dtype: object) -> str:
+    kind = str(dtype)
+    if column == "date":
+        return "DATE"
+    if kind.startswith("datetime64"):
+        # Naive datetimes in War Room are UTC by convention; BigQuery keeps them as TIMESTAMP.
+        return "TIMESTAMP"
+    if kind in ("int64", "Int64", "int32", "Int32"):
+        return "INT64"
+    if kind in ("float64", "Float64", "float32"):
+        return "FLOAT64"
+    if kind in ("bool", "boolean"):
+        return "BOOL"
+    return "STRING"
+
+
+def schema_for(frame: pd.DataFrame) -> list[bigquery.SchemaField]:
+    """The BigQuery schema of a frame; column names must already be lower-case."""
+    upper = [str(c) for c in frame.columns if str(c) != str(c).lower()]
+    if upper:
+        raise WarehouseError(f"column names must be lower-case, got {upper}")
+    return [
+        bigquery.SchemaField(str(c), _field_type(str(c), t), mode="NULLABLE")
+        for c, t in frame.dtypes.items()
+    ]
+
+
+def target_table(table: TableRef, *, project: str, dataset: str) -> str:
+    """`project.dataset.table` of a War Room table (see the module docstring)."""
+    name = table.table if table.schema == "main" else f"{table.schema}__{table.table}"
+    return f"{project}.{dataset}.{name}"
+
+
+def _quote(table_id: str) -> str:
+    return "`" + table_id.replace("`", "") + "`"
+
+
+def partitioned_table(table_id: str, schema: list[bigquery.SchemaField]) -> bigquery.Table:
+    """A new War Room table: partitioned by day on `date`, clustered by brand."""
+    table = bigquery.Table(table_id, schema=schema)
+    table.time_partitioning = bigquery.TimePartitioning(
+        type_=bigquery.TimePartitioningType.DAY, field="date"
+    )
+    table.clustering_fields = ["brand"]
+    table.require_partition_filter = False
+    return table
+
+
+def staging_table(
+    table_id: str, schema: list[bigquery.SchemaField], *, now: datetime
+) -> bigquery.Table:
+    """A uniquely named table that holds one slice until the transaction has copied it."""
+    project, dataset, name = table_id.split(".")
+    staging = bigquery.Table(
+        f"{project}.{dataset}._staging_{name}_{uuid.uuid4().hex[:12]}", schema=schema
+    )
+    staging.expires = now + STAGING_TTL
+    return staging
+
+
+def load_config(schema: list[bigquery.SchemaField]) -> bigquery.LoadJobConfig:
+    return bigquery.LoadJobConfig(
+        schema=schema,
+        source_format=bigquery.SourceFormat.PARQUET,
+        write_disposition=bigquery.WriteDisposition.WRITE_APPEND,
+        create_disposition=bigquery.CreateDisposition.CREATE_NEVER,
+    )
+
+
+def as_parquet(frame: pd.DataFrame) -> io.BytesIO:
+    """The load job's file: `date` as a calendar day, every other time explicitly in UTC
+    (War Room's naive datetimes are UTC; a TIMESTAMP column wants that said)."""
+    out = frame.copy()
+    for column, dtype in out.dtypes.items():
+        if column == "date":
+            out[column] = pd.to_datetime(out[column]).dt.date
+        elif str(dtype).startswith("datetime64") and "UTC" not in str(dtype):
+            out[column] = out[column].dt.tz_localize("UTC")
+    buffer = io.BytesIO()
+    out.to_parquet(buffer, index=False)
+    buffer.seek(0)
+    return buffer
+
+
+def replace_script(target_id: str, staging_id: str | None, columns: Sequence[str]) -> str:
+    """Delete the brand's dates and insert the staged rows (if any), in one transaction."""
+    names = ", ".join(f"`{c}`" for c in columns)
+    insert = (
+        f"INSERT INTO {_quote(target_id)} ({names}) SELECT {names} FROM {_quote(staging_id)};\n"
+        if staging_id
+        else ""
+    )
+    return (
+        "BEGIN TRANSACTION;\n"
+        f"DELETE FROM {_quote(target_id)} WHERE brand = @brand AND date IN UNNEST(@dates);\n"
+        f"{insert}"
+        "COMMIT TRANSACTION;"
+    )
+
+
+def slice_parameters(brand: str, dates: Sequence[date]) -> list[Any]:
+    return [
+        bigquery.ScalarQueryParameter("brand", "STRING", brand),
+        bigquery.ArrayQueryParameter("dates", "DATE", sorted(set(dates))),
+    ]
+
+
+def positional_parameters(params: Sequence[object]) -> list[bigquery.ScalarQueryParameter]:
+    """`?` parameters of `Warehouse.query`, typed from their Python values."""
+    typed = []
+    for value in params:
+        if not isinstance(value, (str, int, float, date)):
+            value = str(value)
+        if isinstance(value, bool):
+            kind = "BOOL"
+        elif isinstance(value, int):
+            kind = "INT64"
+        elif isinstance(value, float):
+            kind = "FLOAT64"
+        elif isinstance(value, datetime):
+            kind = "TIMESTAMP"
+        elif isinstance(value, date):
+            kind = "DATE"
+        else:
+            kind = "STRING"
+        typed.append(bigquery.ScalarQueryParameter(None, kind, value))
+    return typed
+
+
+def is_conflict(exc: BaseException) -> bool:
+    """BigQuery's words for a transaction that lost a race with another on the same table."""
+    text = str(exc).lower()
+    return "concurrent update" in text or "transaction is aborted" in text
+
+
+class BigQueryWarehouse:
+    """War Room's tables in one BigQuery dataset (credentials: the runtime's service account)."""
+
+    def __init__(
+        self,
+        *,
+        project: str,
+        dataset: str,
+        location: str | None = None,
+        client: bigquery.Client | None = None,
+        api_endpoint: str | None = None,
+    ) -> None:
+        self.project = project
+        self.dataset = dataset
+        self.location = location
+        self._client = client
+        self._api_endpoint = api_endpoint
+
+    @property
+    def client(self) -> bigquery.Client:
+        if self._client is None:
+            if self._api_endpoint:
+                # An emulator: it takes no Google credentials.
+                self._client = bigquery.Client(
+                    project=self.project,
+                    location=self.location,
+                    credentials=AnonymousCredentials(),
+                    client_options={"api_endpoint": self._api_endpoint},
+                )
+            else:
+                # The runtime's service account (Workload Identity on GKE): no key files.
+                self._client = bigquery.Client(project=self.project, location=self.location)
+        return self._client
+
+    def table_id(self, table: TableRef) -> str:
+        return target_table(table, project=self.project, dataset=self.dataset)
+
+    def ensure_table(self, table: TableRef, schema: list[bigquery.SchemaField]) -> str:
+        """Create the table partitioned and clustered if absent; add new columns at the end."""
+        table_id = self.table_id(table)
+        try:
+            existing = self.client.get_table(table_id)
+        except gexc.NotFound:
+            self.client.create_table(partitioned_table(table_id, schema), exists_ok=True)
+            return table_id
+        known = {field.name for field in existing.schema}
+        added = [field for field in schema if field.name not in known]
+        if added:
+            existing.schema = [*existing.schema, *added]
+            self.client.update_table(existing, ["schema"])
+        return table_id
+
+    def replace_slice(
+        self, table: TableRef, frame: pd.DataFrame, *, brand: str, dates: Sequence[date]
+    ) -> int:
+        if not dates:
+            raise WarehouseError("replace_slice needs at least one date")
+        if len(frame) and bool((frame["brand"] != brand).any()):
+            raise WarehouseError(
+                f"refusing to write rows of another brand into {table} for brand {brand!r}"
+            )
+        schema = schema_for(frame)
+        try:
+            if frame.empty:
+                self._clear_slice(table, brand=brand, dates=dates)
+                return 0
+            target_id = self.ensure_table(table, schema)
+            staging = staging_table(target_id, schema, now=datetime.now(UTC))
+            self.client.create_table(staging)
+            try:
+                data = as_parquet(frame)
+                self.client.load_table_from_file(
+                    data, staging, size=data.getbuffer().nbytes, job_config=load_config(schema)
+                ).result()
+                self._run_transaction(
+                    replace_script(
+                        target_id,
+                        f"{staging.project}.{staging.dataset_id}.{staging.table_id}",
+                        [field.name for field in schema],
+                    ),
+                    slice_parameters(brand, dates),
+                )
+            finally:
+                self.client.delete_table(staging, not_found_ok=True)
+        except gexc.GoogleAPIError as exc:
+            raise WarehouseError(
+                f"could not replace {table} for brand {brand!r}: {exc.__class__.__name__}: "
+                f"{getattr(exc, 'message', exc)}"
+            ) from exc
+        return len(frame)
+
+    def _clear_slice(self, table: TableRef, *, brand: str, dates: Sequence[date]) -> None:
+        """No rows for the slice: delete what it had (no table yet means nothing to clear)."""
+        target_id = self.table_id(table)
+        try:
+            self.client.get_table(target_id)
+        except gexc.NotFound:
+            return
+        self._run_transaction(replace_script(target_id, None, []), slice_parameters(brand, dates))
+
+    def _run_transaction(self, script: str, parameters: list[Any]) -> None:
+        config = bigquery.QueryJobConfig(query_parameters=parameters)
+        for attempt in range(_CONFLICT_RETRIES + 1):
+            try:
+                self.client.query(script, job_config=config).result()
+                return
+            except gexc.GoogleAPIError as exc:
+                if not is_conflict(exc) or attempt == _CONFLICT_RETRIES:
+                    raise
+                time.sleep(min(2.0**attempt, 20.0))
+
+    def read_slice(self, table: TableRef, *, brand: str, start: date, end: date) -> pd.DataFrame:
+        table_id = self.table_id(table)
+        try:
+            self.client.get_table(table_id)
+        except gexc.NotFound:
+            return pd.DataFrame()
+        return self._frame(
+            f"SELECT * FROM {_quote(table_id)} "
+            "WHERE brand = @brand AND date BETWEEN @start AND @end",
+            [
+                bigquery.ScalarQueryParameter("brand", "STRING", brand),
+                bigquery.ScalarQueryParameter("start", "DATE", start),
+                bigquery.ScalarQueryParameter("end", "DATE", end),
+            ],
+        )
+
+    def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
+        return self._frame(sql, positional_parameters(params))
+
+    def execute_script(self, sql: str) -> None:
+        self.client.query(sql).result()
+
+    def ping(self) -> None:
+        """Reach the dataset (what `warroom doctor` checks); raises WarehouseError if not."""
+        try:
+            self.client.get_dataset(f"{self.project}.{self.dataset}", timeout=15)
+        except gexc.GoogleAPIError as exc:
+            raise WarehouseError(
+                f"BigQuery dataset {self.project}.{self.dataset} is not reachable: "
+                f"{exc.__class__.__name__}"
+            ) from exc
+
+    def _frame(self, sql: str, parameters: list[Any]) -> pd.DataFrame:
+        config = bigquery.QueryJobConfig(query_parameters=parameters)
+        rows = self.client.query(sql, job_config=config).result()
+        frame = rows.to_arrow(create_bqstorage_client=False).to_pandas()
+        return normalize_read(frame)
+
+
+def normalize_read(frame: pd.DataFrame) -> pd.DataFrame:
+    """Give BigQuery's answer the table's dtypes: DATE as datetime64 midnight, times in UTC."""
+    for column, dtype in frame.dtypes.items():
+        kind = str(dtype)
+        if column == "date":
+            frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
+        elif kind.startswith("datetime64") and "UTC" in kind:
+            frame[column] = frame[column].dt.tz_convert("UTC")
+    return frame
