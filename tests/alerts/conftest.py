@@ -14,6 +14,7 @@ import pytest
 from tests.alerts.receivers import HttpReceiver, SmtpReceiver
 from warroom_pipelines.partitions import brand_and_date, brand_date_partitions, partition_key
 from warroom_pipelines.resources.alerts import AlertsResource, DestinationConfig
+from warroom_pipelines.resources.vault import VaultResource, vault_resource
 from warroom_pipelines.resources.warehouse import WarehouseIOManager, WarehouseResource
 from warroom_pipelines.sensors.alerts import alert_dispatch
 
@@ -131,6 +132,7 @@ class World:
     cursor: str | None = None
     run_ids: list[str] = field(default_factory=list)
     alerts_config: dict[str, Any] = field(default_factory=dict)
+    vault: VaultResource | None = None
 
     def alerts_with(self, **changes: Any) -> AlertsResource:
         return AlertsResource(**{**self.alerts_config, **changes})
@@ -145,11 +147,14 @@ class World:
         context = dg.build_sensor_context(
             instance=self.instance,
             cursor=self.cursor if cursor == "keep" else cursor,
-            resources={"alerts": alerts or self.alerts, "warehouse": self.warehouse},
+            resources=self.resources(alerts),
         )
         result = alert_dispatch(context)
         self.cursor = result.cursor
         return result
+
+    def resources(self, alerts: AlertsResource | None = None) -> dict[str, Any]:
+        return {"alerts": alerts or self.alerts, "warehouse": self.warehouse, "vault": self.vault}
 
     def bodies(self, name: str) -> list[dict[str, Any]]:
         return [r.json() for r in self.receivers[name].received]
@@ -178,11 +183,7 @@ def destination_configs(receivers: dict[str, HttpReceiver], smtp: SmtpReceiver) 
             brand="globex", name="war-room", kind="slack",
             url=dg.EnvVar("GLOBEX_SLACK_URL"), min_severity="info",
         ),
-        DestinationConfig(
-            brand="globex", name="ops-hook", kind="webhook", url=dg.EnvVar("GLOBEX_HOOK_URL"),
-            signing_secret=dg.EnvVar("GLOBEX_HOOK_SECRET"), min_severity="info",
-        ),
-    ]
+    ]  # globex's signed webhook is stored in the vault (see `world`)
 
 
 @pytest.fixture
@@ -211,6 +212,13 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     }
     for name, value in {**secrets, **urls}.items():
         monkeypatch.setenv(name, value)
+    vault = vault_resource("local", tmp_path / "vault", environ={})
+    vault.manager().set(
+        "globex",
+        "webhook",
+        {"url": urls["GLOBEX_HOOK_URL"], "signing_secret": secrets["GLOBEX_HOOK_SECRET"],
+         "min_severity": "info"},
+    )
     smtp = SmtpReceiver(tmp_path, SMTP_USER, secrets["ACME_SMTP_PASSWORD"])
     smtp.start()
     warehouse = WarehouseResource(path=str(tmp_path / "warehouse.duckdb"))
@@ -236,6 +244,7 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
             warehouse=warehouse,
             alerts=AlertsResource(**alerts_config),
             alerts_config=alerts_config,
+            vault=vault,
             receivers=receivers,
             smtp=smtp,
             secrets=[

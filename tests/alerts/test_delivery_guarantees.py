@@ -99,18 +99,20 @@ def test_dead_letters_are_visible_and_resent_by_retry(world: World) -> None:
     assert isinstance(check, dg.AssetCheckEvaluation)
     assert not check.passed and check.metadata["by_brand"].data == {"globex": 1}
     log = _log(world).set_index("destination_name")
-    assert log.loc["ops-hook", "status"] == "dead_letter"
+    assert log.loc["webhook", "status"] == "dead_letter"
     assert log.loc["war-room", "status"] == "delivered"
     assert not no_dead_letters(warehouse=world.warehouse).passed  # the check run from the UI
 
     world.receivers["globex-hook"].start()
     world.tick(alerts=alerts)
     assert world.receivers["globex-hook"].received == []  # dead letters wait for a human
-    dispatcher = alerts.process_config_and_initialize().dispatcher(world.warehouse.get())
+    dispatcher = alerts.process_config_and_initialize().dispatcher(
+        world.warehouse.get(), world.vault
+    )
     report = retry_dead_letters(dispatcher, "globex")
     assert report.delivered == {"globex": 1}
     world.tick(alerts=alerts)
-    assert _keys(world, "globex-hook") == ["g-1:ops-hook:v1"]
+    assert _keys(world, "globex-hook") == ["g-1:webhook:v1"]
     assert set(_log(world)["status"]) == {"delivered"}
     assert no_dead_letters(warehouse=world.warehouse).passed
 
@@ -169,4 +171,4 @@ def test_a_brand_with_broken_settings_holds_the_cursor_without_losing_alerts(
 
     world.tick()  # the settings are fixed
     assert _keys(world, "acme-hook") == ["a-1:ops-hook:v1", "a-2:ops-hook:v1"]
-    assert _keys(world, "globex-hook") == ["g-1:ops-hook:v1"]
+    assert _keys(world, "globex-hook") == ["g-1:webhook:v1"]

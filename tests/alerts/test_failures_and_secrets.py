@@ -37,7 +37,7 @@ def _fail_a_run(world: World) -> dg.RunFailureSensorContext:
         dagster_event=result.get_run_failure_event(),
         dagster_instance=world.instance,
         dagster_run=world.instance.get_run_by_id(result.run_id),  # type: ignore[arg-type]
-        resources={"alerts": world.alerts, "warehouse": world.warehouse},
+        resources=world.resources(),
     ).for_run_failure()
 
 

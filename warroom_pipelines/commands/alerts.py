@@ -31,17 +31,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _dispatcher() -> Dispatcher:
-    """The profile's alerts and warehouse resources, with EnvVar settings resolved."""
+    """The profile's alerts, warehouse and vault resources, with EnvVar settings resolved."""
     from warroom_pipelines.profiles import profile_name, resources_for
     from warroom_pipelines.resources.alerts import AlertsResource
+    from warroom_pipelines.resources.vault import VaultResource
     from warroom_pipelines.resources.warehouse import WarehouseResource
 
     ensure_dagster_home()
     resources = resources_for(profile_name())
-    alerts = resources["alerts"]
-    warehouse = resources["warehouse"]
+    alerts, warehouse, vault = resources["alerts"], resources["warehouse"], resources["vault"]
     assert isinstance(alerts, AlertsResource) and isinstance(warehouse, WarehouseResource)
-    return alerts.process_config_and_initialize().dispatcher(warehouse.get())
+    assert isinstance(vault, VaultResource)
+    return alerts.process_config_and_initialize().dispatcher(
+        warehouse.process_config_and_initialize().get(), vault.process_config_and_initialize()
+    )
 
 
 def list_alerts(args: argparse.Namespace) -> int:

@@ -20,9 +20,11 @@ from warroom_pipelines.alerts.destinations import (
     FileDestination,
     FileSinkDestinations,
     SlackDestination,
+    VaultDestinations,
     WebhookDestination,
 )
 from warroom_pipelines.alerts.incidents import VersionPolicy
+from warroom_pipelines.resources.vault import VaultResource
 from warroom_pipelines.vault.secret import Secret
 from warroom_pipelines.warehouse import DuckDBWarehouse, Warehouse, WarehouseError
 
@@ -133,11 +135,17 @@ class AlertsResource(dg.ConfigurableResource):
             ),
         )
 
-    def provider(self) -> DestinationProvider:
+    def provider(self, vault: VaultResource | None = None) -> DestinationProvider:
+        """The file sink (if set), the brand's destinations in the vault, then those listed
+        here."""
         providers: list[DestinationProvider] = []
         if self.file_sink_dir:
             providers.append(
                 FileSinkDestinations(Path(self.file_sink_dir), self.file_sink_min_severity)
+            )
+        if vault is not None:
+            providers.append(
+                VaultDestinations(lambda brand: vault.for_brand(brand).alert_destinations())
             )
         providers.append(ConfiguredDestinations(tuple(self.destinations)))
         return ChainedDestinations(tuple(providers))
@@ -149,9 +157,12 @@ class AlertsResource(dg.ConfigurableResource):
             return FileDestination(PLATFORM, Path(self.file_sink_dir) / f"{PLATFORM}.jsonl")
         return None
 
-    def dispatcher(self, warehouse: Warehouse) -> Dispatcher:
+    def dispatcher(self, warehouse: Warehouse, vault: VaultResource | None = None) -> Dispatcher:
         return Dispatcher(
-            delivery_log(warehouse), self.provider(), self.settings(), self.platform_destination()
+            delivery_log(warehouse),
+            self.provider(vault),
+            self.settings(),
+            self.platform_destination(),
         )
 
 

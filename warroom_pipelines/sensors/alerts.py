@@ -17,6 +17,7 @@ import dagster as dg
 from warroom_pipelines.alerts.delivery import DeliveryLog, DeliveryReport, Dispatcher
 from warroom_pipelines.partitions import BRAND_DIMENSION, DATE_DIMENSION, brand_date_partitions
 from warroom_pipelines.resources.alerts import AlertsResource, delivery_log
+from warroom_pipelines.resources.vault import VaultResource
 from warroom_pipelines.resources.warehouse import WarehouseResource
 
 ANOMALIES_KEY = dg.AssetKey("performance_anomalies")
@@ -124,9 +125,12 @@ def dispatch_new_anomalies(
     "once per destination and version.",
 )
 def alert_dispatch(
-    context: dg.SensorEvaluationContext, alerts: AlertsResource, warehouse: WarehouseResource
+    context: dg.SensorEvaluationContext,
+    alerts: AlertsResource,
+    warehouse: WarehouseResource,
+    vault: VaultResource,
 ) -> dg.SensorResult:
-    dispatcher = alerts.dispatcher(warehouse.get())
+    dispatcher = alerts.dispatcher(warehouse.get(), vault)
     outcome = dispatch_new_anomalies(
         context.instance,
         dispatcher,
@@ -167,12 +171,15 @@ def _failure_text(context: dg.RunFailureSensorContext) -> str:
     description="Tells the platform destination which job, brand and day failed, and why.",
 )
 def pipeline_failure_notice(
-    context: dg.RunFailureSensorContext, alerts: AlertsResource, warehouse: WarehouseResource
+    context: dg.RunFailureSensorContext,
+    alerts: AlertsResource,
+    warehouse: WarehouseResource,
+    vault: VaultResource,
 ) -> None:
     # Dagster advances this sensor's cursor even when a tick fails, so the notice is written
     # to the delivery log first; if this send fails, alert_dispatch retries it.
     run = context.dagster_run
-    dispatcher = alerts.dispatcher(warehouse.get())
+    dispatcher = alerts.dispatcher(warehouse.get(), vault)  # the brand's secrets get scrubbed
     key = dispatcher.record_failure(
         run_id=run.run_id,
         job=run.job_name,
