@@ -9,7 +9,7 @@ import argparse
 import importlib
 from collections.abc import Sequence
 
-COMMAND_MODULES = ("demo", "brands", "sql", "keys", "doctor", "dashboard")
+COMMAND_MODULES = ("demo", "brands", "sql", "keys", "doctor", "dashboard", "alerts")
 
 
 def build_parser() -> argparse.ArgumentParser:

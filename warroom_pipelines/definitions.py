@@ -14,6 +14,12 @@ from warroom_pipelines.assets.unified import unified_performance
 from warroom_pipelines.partitions import brand_date_partitions
 from warroom_pipelines.profiles import profile_name, resources_for
 from warroom_pipelines.schedules import build_schedules
+from warroom_pipelines.sensors.alerts import (
+    alert_deliveries,
+    alert_dispatch,
+    no_dead_letters,
+    pipeline_failure_notice,
+)
 from warroom_pipelines.sensors.brand_registry import brand_registry_sensor
 
 brand_assets = [*channel_assets, unified_performance]
@@ -26,7 +32,8 @@ brand_refresh_job = dg.define_asset_job(
 )
 
 defs = dg.Definitions(
-    assets=[*brand_assets, command_center],
+    assets=[*brand_assets, command_center, alert_deliveries],
+    asset_checks=[no_dead_letters],
     jobs=[brand_refresh_job, command_center_job],
     schedules=[
         *build_schedules(
@@ -37,6 +44,6 @@ defs = dg.Definitions(
         # The dashboard's queries are DuckDB SQL: no hourly failures on BigQuery until ported.
         *([command_center_schedule] if profile_name() == "local" else []),
     ],
-    sensors=[brand_registry_sensor],
+    sensors=[brand_registry_sensor, alert_dispatch, pipeline_failure_notice],
     resources=resources_for(profile_name()),
 )

@@ -22,6 +22,7 @@ import dagster as dg
 
 from warroom_pipelines.resources.ad_platforms import AdPlatformsResource
 from warroom_pipelines.resources.dashboard import CommandCenterResource
+from warroom_pipelines.resources.alerts import AlertsResource
 from warroom_pipelines.resources.demo import DemoSourceResource
 from warroom_pipelines.resources.vault import vault_resource
 from warroom_pipelines.resources.warehouse import WarehouseIOManager, WarehouseResource
@@ -157,7 +158,23 @@ def local_resources() -> dict[str, Any]:
         "ad_platforms": AdPlatformsResource(),
         "vault": vault_resource("local", dagster_home()),
         "command_center": CommandCenterResource(folder=command_center_dir()),
+        "alerts": local_alerts(),
     }
+
+
+def alerts_dir() -> Path:
+    """The local file sink: one JSON-lines file per brand, and platform.jsonl for failures."""
+    return dagster_home() / "alerts"
+
+
+def local_alerts() -> AlertsResource:
+    return AlertsResource(
+        file_sink_dir=str(alerts_dir()),
+        dagster_url=os.environ.get("WARROOM_DAGSTER_URL", "http://127.0.0.1:3000"),
+        # The Command Center's pages, which alerts link to (brands/<brand>.html#incident-<id>).
+        dashboard_url=os.environ.get("WARROOM_DASHBOARD_URL")
+        or Path(command_center_dir()).as_uri(),
+    )
 
 
 def production_resources(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -179,6 +196,10 @@ def production_resources(environ: Mapping[str, str] | None = None) -> dict[str, 
         "vault": vault_resource("production", dagster_home(), env),
         # The Command Center reads DuckDB only so far; its schedule is local-only (definitions).
         "command_center": CommandCenterResource(folder=command_center_dir()),
+        "alerts": AlertsResource(
+            dagster_url=env.get("WARROOM_DAGSTER_URL", ""),
+            dashboard_url=env.get("WARROOM_DASHBOARD_URL", ""),
+        ),
     }
 
 

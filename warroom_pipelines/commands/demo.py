@@ -71,6 +71,9 @@ def run_demo(args: argparse.Namespace) -> int:
     print('  warroom sql "SELECT * FROM unified_performance LIMIT 10"')
     print(f"  duckdb -readonly {duckdb_path()}")
     print(f"Dagster UI: DAGSTER_HOME={home} uv run dagster dev   (then open http://127.0.0.1:3000)")
+    from warroom_pipelines.commands.alerts import deliver_and_report
+
+    deliver_and_report()
     center = (
         definitions()
         .resolve_job_def("command_center_refresh")

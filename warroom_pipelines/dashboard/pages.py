@@ -299,7 +299,7 @@ def _incidents(view: BrandView) -> str:
             where += f" · {r.campaign_name or r.campaign_id}"
         ended = "ongoing" if r.ended_at is None else _hour(r.ended_at)
         rows.append(
-            f'<tr data-incident="{e(r.incident_id)}">'
+            f'<tr id="incident-{e(r.incident_id)}" data-incident="{e(r.incident_id)}">'
             f'<td class="status-{e(r.status)}">{e(r.status)}</td>'
             f'<td><span class="sev sev-{e(r.severity)}">{e(r.severity)}</span></td>'
             f"<td>{e(r.anomaly_type.replace('_', ' '))}</td><td>{e(where)}</td>"

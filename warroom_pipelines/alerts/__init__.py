@@ -1,0 +1,1 @@
+"""Alerts: incidents from anomalies, rendered per destination, delivered once via a durable log."""
