@@ -21,8 +21,8 @@ from typing import Any
 import dagster as dg
 
 from warroom_pipelines.resources.ad_platforms import AdPlatformsResource
-from warroom_pipelines.resources.dashboard import CommandCenterResource
 from warroom_pipelines.resources.alerts import AlertsResource
+from warroom_pipelines.resources.dashboard import CommandCenterResource
 from warroom_pipelines.resources.demo import DemoSourceResource
 from warroom_pipelines.resources.vault import vault_resource
 from warroom_pipelines.resources.warehouse import WarehouseIOManager, WarehouseResource
