@@ -202,7 +202,9 @@ def test_the_latest_alert_delivery_is_shown_per_incident(
     )
     published = publish(copy, tmp_path / "pages", now=NOW)
     row = re.search(
-        r'<tr data-incident="open-acme-1">.*?</tr>', published.brand_pages["acme"].read_text()
+        r'<tr [^>]*data-incident="open-acme-1">.*?</tr>', published.brand_pages["acme"].read_text()
     )
     assert row and "failed (webhook)" in row[0]  # the latest attempt wins
+    # Alerts link to brands/<brand>.html#incident-<id>: the row is that anchor.
+    assert row[0].startswith('<tr id="incident-open-acme-1"')
     assert "delivered" not in row[0]
