@@ -24,8 +24,20 @@ from warroom_pipelines.sentry.explain import (
     severity,
     strongest,
 )
-from warroom_pipelines.sentry.features import Features, VolumeFloor, build_features
-from warroom_pipelines.sentry.series import HISTORY_COLUMNS, LEVELS, Panel, build_panel
+from warroom_pipelines.sentry.features import (
+    Features,
+    VolumeFloor,
+    build_features,
+    campaign_baselines,
+)
+from warroom_pipelines.sentry.series import (
+    HISTORY_COLUMNS,
+    LEVELS,
+    Panel,
+    build_panel,
+    membership,
+    roll_up,
+)
 
 ANOMALY_COLUMNS: dict[str, str] = {
     "brand": "string",
@@ -86,15 +98,12 @@ def detect(
     scored_until = history["hour_start"].max() + pd.Timedelta(hours=1)
     w = config.window_days
     first = day_start - (w + 2) * DAY  # one pad day for pooling, one for the previous day
+    campaigns = build_panel(history, first, day_start + DAY)
+    if campaigns.size == 0:
+        return empty_anomalies()
     frames = []
-    for level in LEVELS:
-        panel = build_panel(history, level, first, day_start + DAY)
-        if panel.size == 0:
-            continue
-        rows = [
-            _score_day(brand, panel, offset, day_start - (1 - offset) * DAY, config, floor)
-            for offset in (0, 1)  # the previous day, then the day itself
-        ]
+    for offset in (0, 1):  # the previous day (as its own partition scored it), then the day
+        rows = _score_day(brand, _window(campaigns, offset, w + 2), config, floor)
         frames.extend(r for r in rows if not r.empty)
     if not frames:
         return empty_anomalies()
@@ -135,28 +144,35 @@ def _window(panel: Panel, offset: int, days: int) -> Panel:
 
 
 def _score_day(
-    brand: str,
-    panel: Panel,
-    offset: int,
-    day_start: pd.Timestamp,
-    config: DetectorConfig,
-    floor: VolumeFloor,
-) -> pd.DataFrame:
+    brand: str, campaigns: Panel, config: DetectorConfig, floor: VolumeFloor
+) -> list[pd.DataFrame]:
+    """Rows of the last day of `campaigns` (pad day, window, scored day), at every level."""
     w = config.window_days
-    sub = _window(panel, offset, w + 2)
-    weekdays = np.array([(sub.start + d * DAY).weekday() for d in range(w + 2)])
-    factor = config.campaign_factor if panel.level == "campaign" else 1.0
-    features = build_features(sub, w, weekdays, floor, band=config.min_sigma * factor)
-    flags = anomalous(features.training_matrix(), features.matrix(w + 1), config, factor)
-    flags = flags.reshape(panel.size, 24)
-    if panel.level == "campaign":
-        flags &= sub.reported.reshape(panel.size, w + 2, 24)[:, w + 1]
-    if not flags.any():
-        return pd.DataFrame()
-    deviations = strongest(features, w + 1)
-    rule_index, deviation = classify(deviations, config.min_sigma * factor)
-    flags &= rule_index >= 0
-    return _rows(brand, sub, features, flags, rule_index, deviation, day_start, config, factor)
+    c = campaigns.size
+    day_start = campaigns.start + (w + 1) * DAY
+    weekdays = np.array([(campaigns.start + d * DAY).weekday() for d in range(w + 2)])
+    per_day = {k: v.reshape(c, w + 2, 24) for k, v in campaigns.measures.items()}
+    train = slice(1, w + 1)
+    _, channel_of = membership(campaigns, "channel")
+    baselines = campaign_baselines(per_day, channel_of, train)
+    out = []
+    for level in LEVELS:
+        panel, matrix = roll_up(campaigns, level)
+        features = build_features(panel, matrix, per_day, baselines, w, weekdays, floor)
+        factor = config.campaign_factor if level == "campaign" else 1.0
+        scored = features.matrix(w + 1)
+        train_rows = features.training_matrix() if config.detector != "robust_z" else scored[:0]
+        flags = anomalous(train_rows, scored, config, factor).reshape(panel.size, 24)
+        if level == "campaign":
+            flags &= panel.reported.reshape(panel.size, w + 2, 24)[:, w + 1]
+        if not flags.any():
+            continue
+        rule_index, deviation = classify(strongest(features, w + 1), config.min_sigma * factor)
+        flags &= rule_index >= 0
+        out.append(
+            _rows(brand, panel, features, flags, rule_index, deviation, day_start, config, factor)
+        )
+    return out
 
 
 def _rows(
@@ -172,6 +188,8 @@ def _rows(
 ) -> pd.DataFrame:
     d = config.window_days + 1
     band = config.min_sigma * factor
+    if not flags.any():
+        return pd.DataFrame()
     threshold = config.threshold * factor
     records = []
     for s, h in zip(*np.nonzero(flags), strict=True):
@@ -181,6 +199,7 @@ def _rows(
         sigma = float(np.nan_to_num(features.sigma[rule.metric][s, d, h]))
         spend = float(features.spend[s, d, h])
         dev = float(deviation[s, h])
+        observed = float(features.observed[rule.metric][s, d, h])
         records.append(
             {
                 "brand": brand,
@@ -192,13 +211,16 @@ def _rows(
                 "hour_start": day_start + pd.Timedelta(hours=int(h)),
                 "metric": rule.metric,
                 "anomaly_type": rule.anomaly_type,
-                "observed": float(features.observed[rule.metric][s, d, h]),
+                "observed": observed,
                 "expected": expected,
                 "expected_low": max(expected - band * sigma, 0.0),
                 "expected_high": expected + band * sigma,
                 "deviation": round(dev, 3),
                 "score": round(abs(dev), 3),
-                "severity": severity(dev, panel.level, threshold),
+                "severity": severity(
+                    rule.metric, dev, panel.level, threshold, observed / expected
+                    if expected > 0 else 1.0
+                ),
                 "money_at_stake": round(
                     money_at_stake(rule.anomaly_type, spend, float(features.expected_spend[s, d, h])),
                     2,

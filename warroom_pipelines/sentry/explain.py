@@ -18,13 +18,15 @@ import pandas as pd
 from warroom_pipelines.sentry.features import POOLS, Features
 
 SEVERITIES: tuple[str, ...] = ("info", "warning", "critical")
+VOLUMES: tuple[str, ...] = ("spend", "impressions", "conversions")
 
 
 @dataclass(frozen=True)
 class Rule:
     anomaly_type: str
     metric: str  # the metric reported (observed / expected / range)
-    tests: tuple[tuple[str, int], ...]  # (metric, direction); all must deviate this way
+    tests: tuple[tuple[str, int], ...]  # (metric, direction): each must deviate this way
+    not_against: str = ""  # a metric that must not deviate the other way (z >= 0)
 
 
 RULES: tuple[Rule, ...] = (
@@ -34,6 +36,8 @@ RULES: tuple[Rule, ...] = (
     Rule("conversion_drop", "cvr", (("cvr", -1),)),
     Rule("conversion_drop", "conversions", (("conversions", -1),)),
     Rule("cpa_spike", "cpa", (("cpa", +1),)),
+    # Dearer clicks are dearer conversions unless the conversion rate rose to match.
+    Rule("cpa_spike", "cpc", (("cpc", +1),), not_against="cpa"),
     Rule("roas_drop", "roas", (("roas", -1),)),
     Rule("roas_drop", "roas", (("aov", -1),)),
     Rule("cpc_spike", "cpc", (("cpc", +1),)),
@@ -65,20 +69,29 @@ def classify(deviations: dict[str, np.ndarray], minimum: float) -> tuple[np.ndar
         hit = rule_index == -1
         for metric, direction in rule.tests:
             hit &= deviations[metric] * direction >= minimum
+        if rule.not_against:
+            hit &= deviations[rule.not_against] * rule.tests[0][1] >= 0
         first_metric = rule.tests[0][0]
         rule_index[hit] = i
         deviation[hit] = deviations[first_metric][hit]
     return rule_index, deviation
 
 
-def severity(deviation: float, level: str, threshold: float) -> str:
-    """critical: a brand or channel twice past the alert threshold; campaigns stop at warning."""
+def severity(
+    metric: str, deviation: float, level: str, threshold: float, observed_share: float
+) -> str:
+    """How loudly to raise it. info is shown but not pushed: deviations under the alert
+    threshold, and volume drops that are not a stop (a paused campaign lowers a channel's
+    spend every day; delivery at under a tenth of normal is an outage). A brand or channel
+    twice past the threshold is critical; campaigns stop at warning."""
     size = abs(deviation)
-    if level == "campaign":
-        return "warning" if size >= 2 * threshold else "info"
-    if size >= 2 * threshold:
+    if size < threshold:
+        return "info"
+    if deviation < 0 and metric in VOLUMES and observed_share > 0.1:
+        return "info"
+    if level != "campaign" and size >= 2 * threshold:
         return "critical"
-    return "warning" if size >= threshold else "info"
+    return "warning"
 
 
 def money_at_stake(anomaly_type: str, spend: float, expected_spend: float) -> float:

@@ -2,7 +2,8 @@
 
 Counts and amounts are summed per level and hour; ratios are always derived from those
 totals (never averaged), so a brand's CTR is its clicks over its impressions. Series are
-kept per currency: amounts in different currencies are never added together.
+kept per currency: amounts in different currencies are never added together. Higher levels
+are sums of campaign series, so that their expectations can be sums of campaign ones.
 """
 
 from __future__ import annotations
@@ -46,14 +47,15 @@ class Panel:
         return len(self.keys)
 
 
-def build_panel(history: pd.DataFrame, level: str, start: pd.Timestamp, end: pd.Timestamp) -> Panel:
-    """Sum `history` (unified rows) per series and hour of [start, end); absent hours are 0."""
+def build_panel(history: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> Panel:
+    """Campaign series: `history` (unified rows) summed per campaign and hour of [start, end);
+    hours without a row are 0."""
     hours = int((end - start) / HOUR)
     rows = history.loc[(history["hour_start"] >= start) & (history["hour_start"] < end)]
-    keys = list(LEVEL_KEYS[level])
+    keys = list(LEVEL_KEYS["campaign"])
     if rows.empty:
         empty = np.zeros((0, hours))
-        return Panel(level, _key_frame(pd.DataFrame(columns=keys)), start, hours,
+        return Panel("campaign", _key_frame(pd.DataFrame(columns=keys)), start, hours,
                      {m: empty for m in MEASURES}, empty.astype(bool))
     grouped = rows.groupby([*keys, "hour_start"], sort=True)[list(MEASURES)].sum()
     series_index = grouped.index.droplevel("hour_start").unique()
@@ -67,13 +69,33 @@ def build_panel(history: pd.DataFrame, level: str, start: pd.Timestamp, end: pd.
     reported = np.zeros((len(series_index), hours), dtype=bool)
     reported[code, position] = True
     key_frame = series_index.to_frame(index=False)
+    # The latest name of each campaign (campaigns get renamed).
+    names = rows.sort_values("hour_start").groupby("campaign_id")["campaign_name"].last()
+    key_frame["campaign_name"] = key_frame["campaign_id"].map(names)
+    return Panel("campaign", _key_frame(key_frame), start, hours, measures, reported)
+
+
+def membership(campaigns: Panel, level: str) -> tuple[pd.DataFrame, np.ndarray]:
+    """The level's series keys and the 0/1 matrix [series, campaign] that sums campaigns
+    into them (the identity at campaign level)."""
     if level == "campaign":
-        # The latest name of each campaign (campaigns get renamed).
-        names = rows.sort_values("hour_start").groupby("campaign_id")["campaign_name"].last()
-        key_frame["campaign_name"] = key_frame["campaign_id"].map(names)
-    return Panel(level, _key_frame(key_frame), start, hours, measures, reported)
+        return campaigns.keys, np.eye(campaigns.size)
+    keys = [k for k in LEVEL_KEYS[level]]
+    parents = campaigns.keys.groupby(keys, sort=True).ngroup().to_numpy()
+    matrix = np.zeros((int(parents.max()) + 1 if len(parents) else 0, campaigns.size))
+    matrix[parents, np.arange(campaigns.size)] = 1.0
+    frame = campaigns.keys.drop_duplicates(keys).sort_values(keys)[keys].reset_index(drop=True)
+    return _key_frame(frame), matrix
 
 
+def roll_up(campaigns: Panel, level: str) -> tuple[Panel, np.ndarray]:
+    """The level's panel (sums of its campaigns) and its membership matrix."""
+    keys, matrix = membership(campaigns, level)
+    if level == "campaign":
+        return campaigns, matrix
+    measures = {m: matrix @ v for m, v in campaigns.measures.items()}
+    reported = (matrix @ campaigns.reported.astype(float)) > 0
+    return Panel(level, keys, campaigns.start, campaigns.hours, measures, reported), matrix
 def _key_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Every level's keys in the same columns ("" where a level has no such key)."""
     out = pd.DataFrame(index=range(len(frame)))
