@@ -24,6 +24,9 @@ class AnomalyConfig(dg.Config):
     params: dict[str, Any] = Field(default={}, description="keyword arguments of the PyOD model")
     window_days: int = Field(default=_DEFAULT.window_days, description="trailing training days")
     threshold: float = Field(default=_DEFAULT.threshold, description="alert threshold, robust sigmas")
+    volume_threshold: float = Field(
+        default=_DEFAULT.volume_threshold, description="alert threshold of spend and impressions"
+    )
     min_sigma: float = Field(default=_DEFAULT.min_sigma, description="smallest explained deviation")
     quantile: float = Field(default=_DEFAULT.quantile, description="PyOD: training-score quantile")
     campaign_factor: float = Field(default=_DEFAULT.campaign_factor, description="campaign bar")
@@ -34,6 +37,7 @@ class AnomalyConfig(dg.Config):
             params=dict(self.params),
             window_days=self.window_days,
             threshold=self.threshold,
+            volume_threshold=self.volume_threshold,
             min_sigma=self.min_sigma,
             quantile=self.quantile,
             campaign_factor=self.campaign_factor,

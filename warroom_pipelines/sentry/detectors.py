@@ -31,6 +31,7 @@ class DetectorConfig:
     params: dict[str, Any] = field(default_factory=dict)  # passed to the PyOD model
     window_days: int = 28
     threshold: float = 6.0  # robust_z: anomalous from this many robust sigmas
+    volume_threshold: float = 8.0  # the same for spend and impressions (budgets wander)
     min_sigma: float = 3.0  # any detector: a metric must deviate this much to be explained
     quantile: float = 0.999  # PyOD models: anomalous above this quantile of training scores
     max_train_rows: int = 4000  # subsample of the window's series-hours fed to PyOD

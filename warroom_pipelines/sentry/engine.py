@@ -25,6 +25,8 @@ from warroom_pipelines.sentry.explain import (
     strongest,
 )
 from warroom_pipelines.sentry.features import (
+    METRICS,
+    POOLS,
     Features,
     VolumeFloor,
     build_features,
@@ -65,6 +67,7 @@ ANOMALY_COLUMNS: dict[str, str] = {
     "detected_at": "datetime64[us, UTC]",
 }
 DAY = pd.Timedelta(days=1)
+MIN_WINDOW_DAYS = 7
 
 
 def empty_anomalies() -> pd.DataFrame:
@@ -96,7 +99,13 @@ def detect(
     if history.empty or history["hour_start"].max() < day_start:
         return empty_anomalies()
     scored_until = history["hour_start"].max() + pd.Timedelta(hours=1)
-    w = config.window_days
+    # A young brand trains on the whole days it has (days before its first row are not
+    # zeros), from MIN_WINDOW_DAYS on.
+    first_day = history["hour_start"].min().floor("D")
+    w = min(config.window_days, (day_start - first_day).days - 2)
+    if w < MIN_WINDOW_DAYS:
+        return empty_anomalies()
+    config = replace(config, window_days=w)
     first = day_start - (w + 2) * DAY  # one pad day for pooling, one for the previous day
     campaigns = build_panel(history, first, day_start + DAY)
     if campaigns.size == 0:
@@ -160,9 +169,15 @@ def _score_day(
         panel, matrix = roll_up(campaigns, level)
         features = build_features(panel, matrix, per_day, baselines, w, weekdays, floor)
         factor = config.campaign_factor if level == "campaign" else 1.0
-        scored = features.matrix(w + 1)
-        train_rows = features.training_matrix() if config.detector != "robust_z" else scored[:0]
+        # Volumes are judged against their own, higher threshold: divide them down to one scale.
+        weights = np.repeat([_limit(m, config) / config.threshold for m in METRICS], len(POOLS))
+        scored = features.matrix(w + 1) / weights
+        if config.detector == "robust_z":
+            train_rows = scored[:0]
+        else:
+            train_rows = features.training_matrix() / weights
         flags = anomalous(train_rows, scored, config, factor).reshape(panel.size, 24)
+        scores = np.max(np.abs(scored), axis=1).reshape(panel.size, 24)
         if level == "campaign":
             flags &= panel.reported.reshape(panel.size, w + 2, 24)[:, w + 1]
         if not flags.any():
@@ -170,9 +185,15 @@ def _score_day(
         rule_index, deviation = classify(strongest(features, w + 1), config.min_sigma * factor)
         flags &= rule_index >= 0
         out.append(
-            _rows(brand, panel, features, flags, rule_index, deviation, day_start, config, factor)
+            _rows(brand, panel, features, flags, rule_index, deviation, scores, day_start, config,
+                  factor)
         )
     return out
+
+
+def _limit(metric: str, config: DetectorConfig) -> float:
+    """The alert threshold of a metric, in robust sigmas."""
+    return config.volume_threshold if metric in ("spend", "impressions") else config.threshold
 
 
 def _rows(
@@ -182,6 +203,7 @@ def _rows(
     flags: np.ndarray,
     rule_index: np.ndarray,
     deviation: np.ndarray,
+    scores: np.ndarray,
     day_start: pd.Timestamp,
     config: DetectorConfig,
     factor: float,
@@ -190,7 +212,6 @@ def _rows(
     band = config.min_sigma * factor
     if not flags.any():
         return pd.DataFrame()
-    threshold = config.threshold * factor
     records = []
     for s, h in zip(*np.nonzero(flags), strict=True):
         rule = RULES[rule_index[s, h]]
@@ -216,9 +237,10 @@ def _rows(
                 "expected_low": max(expected - band * sigma, 0.0),
                 "expected_high": expected + band * sigma,
                 "deviation": round(dev, 3),
-                "score": round(abs(dev), 3),
+                "score": round(float(scores[s, h]), 3),
                 "severity": severity(
-                    rule.metric, dev, panel.level, threshold, observed / expected
+                    rule.metric, dev, float(scores[s, h]), panel.level, config.threshold * factor,
+                    observed / expected
                     if expected > 0 else 1.0
                 ),
                 "money_at_stake": round(

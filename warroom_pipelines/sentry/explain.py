@@ -78,18 +78,18 @@ def classify(deviations: dict[str, np.ndarray], minimum: float) -> tuple[np.ndar
 
 
 def severity(
-    metric: str, deviation: float, level: str, threshold: float, observed_share: float
+    metric: str, deviation: float, score: float, level: str, threshold: float, share: float
 ) -> str:
-    """How loudly to raise it. info is shown but not pushed: deviations under the alert
+    """How loudly to raise it, from the series-hour's score (its largest deviation, volumes
+    scaled to their own threshold). info is shown but not pushed: scores under the alert
     threshold, and volume drops that are not a stop (a paused campaign lowers a channel's
-    spend every day; delivery at under a tenth of normal is an outage). A brand or channel
-    twice past the threshold is critical; campaigns stop at warning."""
-    size = abs(deviation)
-    if size < threshold:
+    spend every day; delivery at under a tenth of normal, `share`, is an outage). A brand or
+    channel twice past the threshold is critical; campaigns stop at warning."""
+    if score < threshold:
         return "info"
-    if deviation < 0 and metric in VOLUMES and observed_share > 0.1:
+    if deviation < 0 and metric in VOLUMES and share > 0.1:
         return "info"
-    if level != "campaign" and size >= 2 * threshold:
+    if level != "campaign" and score >= 2 * threshold:
         return "critical"
     return "warning"
 

@@ -8,8 +8,8 @@ within two hours).
 Ratio metrics are judged with their volume, never as raw ratios: CTR and conversion rate as
 counts out of their denominator (clicks out of impressions: binomial, close to Poisson),
 CPC and CPA as the clicks or conversions the spend should have bought, ROAS as the value the
-spend should have returned and as the value per order (order value is far steadier per order
-than orders are per hour, so a broken price feed shows within the hour). A level's expected
+spend should have returned and as the value per order, both on a log scale (a broken price
+feed divides order values; orders are lumpy, so the scale comes from the window). A level's expected
 count is the sum of its campaigns' (each campaign's volume times its own baseline), so a
 paused or new campaign changes what a channel's CTR should be, and is not taken for a CTR
 drop. Volumes (spend, impressions) are judged on a log scale against the median of the same
@@ -55,15 +55,16 @@ class Ratio:
     b: str
     count: str
     floor: str  # VolumeFloor field the expected count must reach
+    log: bool = False  # judge on a log scale: order values are lumpy and drops multiplicative
 
 
 RATIOS: dict[str, Ratio] = {
     "ctr": Ratio("clicks", "impressions", "a", "clicks"),
     "cvr": Ratio("conversions", "clicks", "a", "conversions"),
-    "roas": Ratio("conversion_value", "spend", "a", "conversions"),
+    "roas": Ratio("conversion_value", "spend", "a", "conversions", log=True),
     "cpc": Ratio("spend", "clicks", "b", "clicks"),
     "cpa": Ratio("spend", "conversions", "b", "conversions"),
-    "aov": Ratio("conversion_value", "conversions", "b", "conversions"),
+    "aov": Ratio("conversion_value", "conversions", "a", "conversions", log=True),
 }
 
 
@@ -206,24 +207,35 @@ def build_features(
             unknown_c = (~known & (a_c > 0)).astype(float)
             obs, exp = b, up(exp_c)
         unknown = up(unknown_c)
-        unit = aov_unit[:, None, None] if name == "roas" else 1.0
+        unit = aov_unit[:, None, None] if ratio.log else 1.0
         minimum = getattr(floor, ratio.floor)
         per_pool = []
         for pool in POOLS:
             so, se = _pooled(obs, pool), _pooled(exp, pool)
-            if ratio.count == "a":
+            if ratio.log:  # already relative: no variance to divide by
+                var, diff = np.ones_like(se), np.log1p(so) - np.log1p(se)
+            elif ratio.count == "a":
                 var, diff = unit * se, so - se
             else:  # the spend's worth of clicks (orders) against those delivered
                 var, diff = (se if name == "cpa" else so), se - so
             ok = (se / unit >= minimum) & (var > 0) & (_pooled(unknown, pool) == 0)
+            if ratio.log:
+                ok &= _pooled(b, pool) > 0
+            if ratio.log and pool == 1:  # one hour of lumpy order values is not evidence
+                ok &= False
             per_pool.append(np.where(ok, diff / np.sqrt(np.where(ok, var, 1.0)), np.nan))
-        # Low floor: order values vary far less than Poisson, which the MAD reveals.
-        scaled = [_robust(np.where(live, p, np.nan), train, 0.3) for p in per_pool]
+        # Low floor: a ratio can be steadier than Poisson, which the MAD reveals.
+        scaled = [
+            _robust(np.where(live, p, np.nan), train, 0.02 if ratio.log else 0.3) for p in per_pool
+        ]
         z[name] = np.stack([x for x, _ in scaled], axis=-1)
         scale = scaled[0][1][:, None, None]
         with np.errstate(invalid="ignore", divide="ignore"):
             observed[name] = np.where(b > 0, a / b, np.nan)
-            if ratio.count == "a":
+            if ratio.log:
+                expected[name] = np.where(b > 0, exp / b, np.nan)
+                sigma[name] = expected[name] * (np.exp(scale) - 1.0)
+            elif ratio.count == "a":
                 expected[name] = np.where(b > 0, exp / b, np.nan)
                 sigma[name] = scale * np.sqrt(np.maximum(unit * exp, 0.0)) / b
             else:
