@@ -45,18 +45,36 @@ def history(
             spend = np.round(clicks * cpc * rng.lognormal(0, 0.03, 24), 2)
             conversions = rng.binomial(clicks, cvr).astype(float)
             value = np.round(conversions * aov * rng.gamma(8, 1 / 8, 24), 2)
-            frames.append(pd.DataFrame({
-                "brand": brand, "channel": channel, "account_id": f"{channel}-1",
-                "campaign_id": f"{brand}-{cid}", "campaign_name": f"{brand} {cid}",
-                "hour_start": hours, "date": pd.Timestamp(day), "currency": "EUR",
-                "impressions": impressions, "clicks": clicks, "spend": spend,
-                "conversions": conversions, "conversion_value": value,
-            }))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "brand": brand,
+                        "channel": channel,
+                        "account_id": f"{channel}-1",
+                        "campaign_id": f"{brand}-{cid}",
+                        "campaign_name": f"{brand} {cid}",
+                        "hour_start": hours,
+                        "date": pd.Timestamp(day),
+                        "currency": "EUR",
+                        "impressions": impressions,
+                        "clicks": clicks,
+                        "spend": spend,
+                        "conversions": conversions,
+                        "conversion_value": value,
+                    }
+                )
+            )
     return pd.concat(frames, ignore_index=True)
 
 
-def inject(frame: pd.DataFrame, effect: Effect, *, channel: str, day: date = DAY,
-           hours: range = range(10, 15)) -> pd.DataFrame:
+def inject(
+    frame: pd.DataFrame,
+    effect: Effect,
+    *,
+    channel: str,
+    day: date = DAY,
+    hours: range = range(10, 15),
+) -> pd.DataFrame:
     """Apply `effect` to the channel's rows of the given UTC hours of `day`."""
     start = pd.Timestamp(day, tz="UTC")
     hit = (frame["channel"] == channel) & frame["hour_start"].isin(

@@ -86,8 +86,13 @@ def test_later_data_leaves_a_days_scores_unchanged(normal) -> None:
     change what was raised for an hour; only an open incident gets its end."""
     broken = syn.inject(normal, syn.tracking_break, channel="meta_ads", hours=range(20, 24))
     nxt = syn.history(days=1, end=syn.DAY + timedelta(days=1), seed=99)
-    nxt = syn.inject(nxt, syn.tracking_break, channel="meta_ads",
-                     day=syn.DAY + timedelta(days=1), hours=range(0, 3))
+    nxt = syn.inject(
+        nxt,
+        syn.tracking_break,
+        channel="meta_ads",
+        day=syn.DAY + timedelta(days=1),
+        hours=range(0, 3),
+    )
     full = detect(broken, syn.DAY)
     assert len(full) and full["incident_end"].isna().any()  # still open at midnight
     later = detect(pd.concat([broken, nxt], ignore_index=True), syn.DAY)
@@ -107,8 +112,13 @@ def test_later_data_leaves_a_days_scores_unchanged(normal) -> None:
 def test_an_incident_across_midnight_keeps_its_id(normal) -> None:
     broken = syn.inject(normal, syn.tracking_break, channel="meta_ads", hours=range(21, 24))
     nxt = syn.history(days=1, end=syn.DAY + timedelta(days=1), seed=99)
-    nxt = syn.inject(nxt, syn.tracking_break, channel="meta_ads",
-                     day=syn.DAY + timedelta(days=1), hours=range(0, 4))
+    nxt = syn.inject(
+        nxt,
+        syn.tracking_break,
+        channel="meta_ads",
+        day=syn.DAY + timedelta(days=1),
+        hours=range(0, 4),
+    )
     both = pd.concat([broken, nxt], ignore_index=True)
     today = detect(both, syn.DAY)
     tomorrow = detect(both, syn.DAY + timedelta(days=1))
@@ -116,7 +126,9 @@ def test_an_incident_across_midnight_keeps_its_id(normal) -> None:
     key2 = (tomorrow["level"] == "channel") & (tomorrow["anomaly_type"] == "conversion_drop")
     assert set(today.loc[key, "incident_id"]) == set(tomorrow.loc[key2, "incident_id"])
     assert len(set(today.loc[key, "incident_id"])) == 1
-    assert tomorrow.loc[key2, "incident_start"].min() < pd.Timestamp(syn.DAY + timedelta(days=1), tz="UTC")
+    assert tomorrow.loc[key2, "incident_start"].min() < pd.Timestamp(
+        syn.DAY + timedelta(days=1), tz="UTC"
+    )
     assert tomorrow.loc[key2, "incident_end"].notna().all()
 
 
@@ -138,5 +150,8 @@ def test_one_brand_at_a_time(normal) -> None:
 
 def test_unknown_detector_is_refused(normal) -> None:
     with pytest.raises(ValueError, match="unknown detector 'nope'"):
-        detect(syn.inject(normal, syn.tracking_break, channel="meta_ads"), syn.DAY,
-               DetectorConfig(detector="nope"))
+        detect(
+            syn.inject(normal, syn.tracking_break, channel="meta_ads"),
+            syn.DAY,
+            DetectorConfig(detector="nope"),
+        )

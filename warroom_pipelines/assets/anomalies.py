@@ -23,7 +23,9 @@ class AnomalyConfig(dg.Config):
     detector: str = Field(default=_DEFAULT.detector, description=f"one of {', '.join(DETECTORS)}")
     params: dict[str, Any] = Field(default={}, description="keyword arguments of the PyOD model")
     window_days: int = Field(default=_DEFAULT.window_days, description="trailing training days")
-    threshold: float = Field(default=_DEFAULT.threshold, description="alert threshold, robust sigmas")
+    threshold: float = Field(
+        default=_DEFAULT.threshold, description="alert threshold, robust sigmas"
+    )
     volume_threshold: float = Field(
         default=_DEFAULT.volume_threshold, description="alert threshold of spend and impressions"
     )

@@ -32,7 +32,7 @@ import pandas as pd
 
 from warroom_pipelines.channels.demo import DemoConfig, demo_incidents, demo_metrics
 from warroom_pipelines.sentry.detectors import DetectorConfig
-from warroom_pipelines.sentry.engine import detect, history_window
+from warroom_pipelines.sentry.engine import DEFAULT_CONFIG, detect, history_window
 from warroom_pipelines.sentry.explain import SEVERITIES
 
 EXPECTED_TYPE: dict[str, str] = {
@@ -46,6 +46,7 @@ RECALL_LEVELS: tuple[str, ...] = ("brand", "channel", "brand_or_channel", "campa
 ONSET_SLACK = pd.Timedelta(hours=2)
 AFTER_END = pd.Timedelta(hours=3)  # a 3-hour pool still sees an incident two hours after it
 HOUR = pd.Timedelta(hours=1)
+DEFAULT_DEMO = DemoConfig()
 
 
 @dataclass(frozen=True)
@@ -76,8 +77,8 @@ def run(
     brands: list[str],
     start: date,
     end: date,
-    config: DetectorConfig = DetectorConfig(),
-    demo: DemoConfig = DemoConfig(),
+    config: DetectorConfig = DEFAULT_CONFIG,
+    demo: DemoConfig = DEFAULT_DEMO,
     cache: Path | None = None,
     min_severity: str = "warning",
 ) -> BacktestReport:
@@ -87,15 +88,16 @@ def run(
         day = start
         while day <= end:
             first, _ = history_window(day, config)
-            window = history.loc[(history["date"] >= pd.Timestamp(first))
-                                 & (history["date"] <= pd.Timestamp(day))]
+            window = history.loc[
+                (history["date"] >= pd.Timestamp(first)) & (history["date"] <= pd.Timestamp(day))
+            ]
             t0 = time.perf_counter()
             anomalies.append(detect(window, day, config))
             seconds.append(time.perf_counter() - t0)
             day += timedelta(days=1)
         labels.append(demo_incidents(brand, start, end, demo))
     rows = pd.concat(anomalies, ignore_index=True)
-    loud = SEVERITIES[SEVERITIES.index(min_severity):]
+    loud = SEVERITIES[SEVERITIES.index(min_severity) :]
     rows = rows.loc[rows["severity"].isin(loud)]
     truth = pd.concat(labels, ignore_index=True)
     scored = _score_incidents(truth, rows)
@@ -132,14 +134,18 @@ def _score_incidents(truth: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     if rows.empty:
         return out
     for i, incident in truth.iterrows():
-        same = rows.loc[(rows["brand"] == incident["brand"])
-                        & (rows["anomaly_type"] == EXPECTED_TYPE[incident["incident_type"]])
-                        & (rows["hour_start"] >= incident["start"])
-                        & (rows["hour_start"] < incident["end"])]
+        same = rows.loc[
+            (rows["brand"] == incident["brand"])
+            & (rows["anomaly_type"] == EXPECTED_TYPE[incident["incident_type"]])
+            & (rows["hour_start"] >= incident["start"])
+            & (rows["hour_start"] < incident["end"])
+        ]
         for level in RECALL_LEVELS:
             hit = same.loc[_level_mask(same, incident, level)]
             if len(hit):
-                out.loc[i, f"recall_{level}"] = hit["hour_start"].min() <= incident["start"] + ONSET_SLACK
+                out.loc[i, f"recall_{level}"] = (
+                    hit["hour_start"].min() <= incident["start"] + ONSET_SLACK
+                )
                 if level == "brand_or_channel":
                     delay = (hit["hour_start"].min() - incident["start"]) / HOUR
                     out.loc[i, "hours_to_detect"] = delay
@@ -157,7 +163,8 @@ def _recall_table(scored: pd.DataFrame) -> pd.DataFrame:
         median_hours_to_detect=("hours_to_detect", "median"),
     )
     total = grouped.groupby("scope").agg(
-        incidents=("incident_id", "size"), **columns,
+        incidents=("incident_id", "size"),
+        **columns,
         median_hours_to_detect=("hours_to_detect", "median"),
     )
     total.index = pd.MultiIndex.from_product([["all"], total.index])
@@ -165,48 +172,79 @@ def _recall_table(scored: pd.DataFrame) -> pd.DataFrame:
 
 
 def _alert_incidents(rows: pd.DataFrame) -> pd.DataFrame:
-    return rows.groupby("incident_id").agg(
-        brand=("brand", "first"), level=("level", "first"), channel=("channel", "first"),
-        campaign_id=("campaign_id", "first"), anomaly_type=("anomaly_type", "first"),
-        start=("hour_start", "min"), last=("hour_start", "max"),
-    ).reset_index()
+    return (
+        rows.groupby("incident_id")
+        .agg(
+            brand=("brand", "first"),
+            level=("level", "first"),
+            channel=("channel", "first"),
+            campaign_id=("campaign_id", "first"),
+            anomaly_type=("anomaly_type", "first"),
+            start=("hour_start", "min"),
+            last=("hour_start", "max"),
+        )
+        .reset_index()
+    )
 
 
 def _alert_table(
     rows: pd.DataFrame, truth: pd.DataFrame, brands: list[str], start: date, end: date
 ) -> pd.DataFrame:
-    alerts = _alert_incidents(rows) if len(rows) else pd.DataFrame(
-        columns=["incident_id", "brand", "level", "channel", "campaign_id", "anomaly_type",
-                 "start", "last"])
+    alerts = (
+        _alert_incidents(rows)
+        if len(rows)
+        else pd.DataFrame(
+            columns=[
+                "incident_id",
+                "brand",
+                "level",
+                "channel",
+                "campaign_id",
+                "anomaly_type",
+                "start",
+                "last",
+            ]
+        )
+    )
     matched = []
-    for alert in alerts.itertuples(index=False):
-        labels = truth.loc[(truth["brand"] == alert.brand)
-                           & (truth["start"] <= alert.last)
-                           & (truth["end"] + AFTER_END > alert.start)]
-        if alert.level != "brand":
-            labels = labels.loc[labels["channel"] == alert.channel]
+    for alert in alerts.to_dict("records"):
+        labels = truth.loc[
+            (truth["brand"] == alert["brand"])
+            & (truth["start"] <= alert["last"])
+            & (truth["end"] + AFTER_END > alert["start"])
+        ]
+        if alert["level"] != "brand":
+            labels = labels.loc[labels["channel"] == alert["channel"]]
         matched.append(len(labels) > 0)
     alerts["matched"] = matched
     # Days touched by a labelled incident (plus the pooled hours after it) are not clean.
     dirty = {
-        (r.brand, d.date())
-        for r in truth.itertuples(index=False)
-        for d in pd.date_range(r.start.floor("D"), (r.end + AFTER_END).floor("D"), freq="D")
+        (str(r["brand"]), d.date())
+        for r in truth.to_dict("records")
+        for d in pd.date_range(r["start"].floor("D"), (r["end"] + AFTER_END).floor("D"), freq="D")
     }
     days = [start + timedelta(days=n) for n in range((end - start).days + 1)]
     clean_days = sum((b, d) not in dirty for b in brands for d in days)
-    alerts["clean_day"] = [(a.brand, a.start.date()) not in dirty for a in alerts.itertuples()]
+    alerts["clean_day"] = [
+        (str(a["brand"]), a["start"].date()) not in dirty for a in alerts.to_dict("records")
+    ]
     weeks = max(clean_days, 1) / 7.0
     table = []
-    for name, levels in (("brand", ("brand",)), ("channel", ("channel",)),
-                         ("brand_or_channel", ("brand", "channel")), ("campaign", ("campaign",))):
+    for name, levels in (
+        ("brand", ("brand",)),
+        ("channel", ("channel",)),
+        ("brand_or_channel", ("brand", "channel")),
+        ("campaign", ("campaign",)),
+    ):
         part = alerts.loc[alerts["level"].isin(levels)]
         false_clean = int((~part["matched"] & part["clean_day"]).sum())
-        table.append({
-            "level": name,
-            "alert_incidents": len(part),
-            "precision": round(float(part["matched"].mean()), 3) if len(part) else np.nan,
-            "false_on_clean_days": false_clean,
-            "false_per_brand_week": round(false_clean / weeks, 3),
-        })
+        table.append(
+            {
+                "level": name,
+                "alert_incidents": len(part),
+                "precision": round(float(part["matched"].mean()), 3) if len(part) else np.nan,
+                "false_on_clean_days": false_clean,
+                "false_per_brand_week": round(false_clean / weeks, 3),
+            }
+        )
     return pd.DataFrame(table).set_index("level")

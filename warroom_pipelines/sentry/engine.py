@@ -67,6 +67,8 @@ ANOMALY_COLUMNS: dict[str, str] = {
     "detected_at": "datetime64[us, UTC]",
 }
 DAY = pd.Timedelta(days=1)
+DEFAULT_CONFIG = DetectorConfig()
+DEFAULT_FLOOR = VolumeFloor()
 MIN_WINDOW_DAYS = 7
 
 
@@ -77,8 +79,8 @@ def empty_anomalies() -> pd.DataFrame:
 def detect(
     history: pd.DataFrame,
     day: date,
-    config: DetectorConfig = DetectorConfig(),
-    floor: VolumeFloor = VolumeFloor(),
+    config: DetectorConfig = DEFAULT_CONFIG,
+    floor: VolumeFloor = DEFAULT_FLOOR,
 ) -> pd.DataFrame:
     """Anomalies of `day` for the one brand in `history` (unified rows up to that day).
 
@@ -110,10 +112,10 @@ def detect(
     campaigns = build_panel(history, first, day_start + DAY)
     if campaigns.size == 0:
         return empty_anomalies()
-    frames = []
+    frames: list[pd.DataFrame] = []
     for offset in (0, 1):  # the previous day (as its own partition scored it), then the day
-        rows = _score_day(brand, _window(campaigns, offset, w + 2), config, floor)
-        frames.extend(r for r in rows if not r.empty)
+        day_rows = _score_day(brand, _window(campaigns, offset, w + 2), config, floor)
+        frames.extend(r for r in day_rows if not r.empty)
     if not frames:
         return empty_anomalies()
     rows = pd.concat(frames, ignore_index=True)
@@ -133,10 +135,8 @@ def detect(
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.loc[:, list(ANOMALY_COLUMNS)].copy()
     for column, dtype in ANOMALY_COLUMNS.items():
-        if dtype == "datetime64[us, UTC]":
-            out[column] = pd.to_datetime(out[column], utc=True).astype(dtype)
-        else:
-            out[column] = out[column].astype(dtype)
+        values = pd.to_datetime(out[column], utc=True) if "UTC" in dtype else out[column]
+        out[column] = values.astype(dtype)  # type: ignore[call-overload]
     return out
 
 
@@ -185,8 +185,18 @@ def _score_day(
         rule_index, deviation = classify(strongest(features, w + 1), config.min_sigma * factor)
         flags &= rule_index >= 0
         out.append(
-            _rows(brand, panel, features, flags, rule_index, deviation, scores, day_start, config,
-                  factor)
+            _rows(
+                brand,
+                panel,
+                features,
+                flags,
+                rule_index,
+                deviation,
+                scores,
+                day_start,
+                config,
+                factor,
+            )
         )
     return out
 
@@ -210,6 +220,9 @@ def _rows(
 ) -> pd.DataFrame:
     d = config.window_days + 1
     band = config.min_sigma * factor
+    # A PyOD model has already judged the hour unusual as a whole: its rows alert from the
+    # explanation floor; the robust z baseline alerts from its threshold.
+    alert_from = config.threshold if config.detector == "robust_z" else config.min_sigma
     if not flags.any():
         return pd.DataFrame()
     records = []
@@ -239,12 +252,17 @@ def _rows(
                 "deviation": round(dev, 3),
                 "score": round(float(scores[s, h]), 3),
                 "severity": severity(
-                    rule.metric, dev, float(scores[s, h]), panel.level, config.threshold * factor,
-                    observed / expected
-                    if expected > 0 else 1.0
+                    rule.metric,
+                    dev,
+                    float(scores[s, h]),
+                    panel.level,
+                    alert_from * factor,
+                    observed / expected if expected > 0 else 1.0,
                 ),
                 "money_at_stake": round(
-                    money_at_stake(rule.anomaly_type, spend, float(features.expected_spend[s, d, h])),
+                    money_at_stake(
+                        rule.anomaly_type, spend, float(features.expected_spend[s, d, h])
+                    ),
                     2,
                 ),
             }

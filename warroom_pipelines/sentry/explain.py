@@ -2,9 +2,9 @@
 
 One series-hour can be off on several metrics at once (a runaway budget also lowers ROAS), so
 each anomalous hour gets the one type that names the cause, checked in order: a spend spike
-with more traffic (a runaway budget) first, then a CTR drop, a CPA spike with dearer clicks, a conversion drop (tracking break), a
-CPA spike, a ROAS drop, then the remaining directions. Consecutive anomalous hours of one
-series and type form one incident.
+with more traffic (a runaway budget) first, then a CTR drop, a CPA spike with dearer clicks,
+a conversion drop (tracking break), a CPA spike, a ROAS drop, then the remaining directions.
+Consecutive anomalous hours of one series and type form one incident.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def severity(
         return "info"
     if deviation < 0 and metric in VOLUMES and share > 0.1:
         return "info"
-    if level != "campaign" and score >= 2 * threshold:
+    if level != "campaign" and score >= 2 * max(threshold, 4.0):
         return "critical"
     return "warning"
 
@@ -117,7 +117,8 @@ def add_incidents(rows: pd.DataFrame, scored_until: pd.Timestamp) -> pd.DataFram
     still open (end NaT); otherwise it ends at the first normal hour after it.
     """
     if rows.empty:
-        return rows.assign(incident_id="", incident_start=pd.NaT, incident_end=pd.NaT)
+        none = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[us, UTC]")
+        return rows.assign(incident_id="", incident_start=none, incident_end=none)
     series = ["level", "channel", "campaign_id", "currency", "anomaly_type"]
     rows = rows.sort_values([*series, "hour_start"]).reset_index(drop=True)
     gap = rows.groupby(series, sort=False)["hour_start"].diff() != pd.Timedelta(hours=1)
@@ -127,7 +128,12 @@ def add_incidents(rows: pd.DataFrame, scored_until: pd.Timestamp) -> pd.DataFram
     rows["incident_start"] = start
     rows["incident_end"] = last.where(last < scored_until)
     rows["incident_id"] = [
-        incident_id(r.brand, (r.level, r.channel, r.campaign_id, r.currency), r.anomaly_type, s)
-        for r, s in zip(rows.itertuples(index=False), start, strict=True)
+        incident_id(
+            str(r["brand"]),
+            (str(r["level"]), str(r["channel"]), str(r["campaign_id"]), str(r["currency"])),
+            str(r["anomaly_type"]),
+            pd.Timestamp(s),
+        )
+        for r, s in zip(rows.to_dict("records"), start, strict=True)
     ]
     return rows

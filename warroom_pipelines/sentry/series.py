@@ -55,12 +55,20 @@ def build_panel(history: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -
     keys = list(LEVEL_KEYS["campaign"])
     if rows.empty:
         empty = np.zeros((0, hours))
-        return Panel("campaign", _key_frame(pd.DataFrame(columns=keys)), start, hours,
-                     {m: empty for m in MEASURES}, empty.astype(bool))
+        return Panel(
+            "campaign",
+            _key_frame(pd.DataFrame(columns=keys)),
+            start,
+            hours,
+            {m: empty for m in MEASURES},
+            empty.astype(bool),
+        )
     grouped = rows.groupby([*keys, "hour_start"], sort=True)[list(MEASURES)].sum()
-    series_index = grouped.index.droplevel("hour_start").unique()
-    code = series_index.get_indexer(grouped.index.droplevel("hour_start"))
-    position = ((grouped.index.get_level_values("hour_start") - start) // HOUR).to_numpy()
+    series = grouped.index.droplevel(["hour_start"])
+    series_index = series.unique()
+    code = series_index.get_indexer(series)
+    hours_of = pd.DatetimeIndex(grouped.index.get_level_values("hour_start"))
+    position = np.asarray((hours_of - start) // HOUR)
     measures: dict[str, np.ndarray] = {}
     for measure in MEASURES:
         values = np.zeros((len(series_index), hours))
@@ -96,6 +104,8 @@ def roll_up(campaigns: Panel, level: str) -> tuple[Panel, np.ndarray]:
     measures = {m: matrix @ v for m, v in campaigns.measures.items()}
     reported = (matrix @ campaigns.reported.astype(float)) > 0
     return Panel(level, keys, campaigns.start, campaigns.hours, measures, reported), matrix
+
+
 def _key_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Every level's keys in the same columns ("" where a level has no such key)."""
     out = pd.DataFrame(index=range(len(frame)))

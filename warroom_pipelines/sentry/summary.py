@@ -9,8 +9,20 @@ from warroom_pipelines.sentry.explain import SEVERITIES
 
 def incidents(anomalies: pd.DataFrame) -> pd.DataFrame:
     """One row per incident: where, what, when, how bad, how much money; worst first."""
-    columns = ["incident_id", "level", "channel", "campaign_name", "anomaly_type", "severity",
-               "start", "end", "hours", "deviation", "money_at_stake", "currency"]
+    columns = [
+        "incident_id",
+        "level",
+        "channel",
+        "campaign_name",
+        "anomaly_type",
+        "severity",
+        "start",
+        "end",
+        "hours",
+        "deviation",
+        "money_at_stake",
+        "currency",
+    ]
     if anomalies.empty:
         return pd.DataFrame(columns=columns)
     rank = anomalies["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
