@@ -9,7 +9,7 @@ import argparse
 import importlib
 from collections.abc import Sequence
 
-COMMAND_MODULES = ("demo", "brands", "sql")
+COMMAND_MODULES = ("demo", "brands", "sql", "backtest")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dagster as dg
 
+from warroom_pipelines.assets.anomalies import performance_anomalies
 from warroom_pipelines.assets.channels import channel_assets
 from warroom_pipelines.assets.unified import unified_performance
 from warroom_pipelines.partitions import brand_date_partitions
 from warroom_pipelines.profiles import profile_name, resources_for
 from warroom_pipelines.schedules import build_schedules
 
-brand_assets = [*channel_assets, unified_performance]
+brand_assets = [*channel_assets, unified_performance, performance_anomalies]
 
 brand_refresh_job = dg.define_asset_job(
     "brand_refresh",

@@ -31,7 +31,7 @@ RUN_CONFIG = {"ops": {"performance_anomalies": {"config": {"window_days": WINDOW
 class RunawaySource(DemoSourceResource):
     """The demo source, where globex's Meta budget cap is removed on DAY from 08:00 UTC."""
 
-    def metrics(self, brand, day, as_of=None):  # type: ignore[no-untyped-def]
+    def metrics(self, brand, day, as_of=None):
         frame = super().metrics(brand, day, as_of)
         if brand == "globex" and day == DAY:
             hit = (frame["channel"] == "meta_ads") & (frame["hour_start"].dt.hour >= 8)
@@ -45,14 +45,14 @@ def materialized(tmp_path_factory) -> dict[str, Any]:
     path = tmp_path_factory.mktemp("sentry") / "warehouse.duckdb"
 
     warehouse = WarehouseResource(path=str(path))
+    source = RunawaySource(incident_rate=0.0)
     resources = {
         "warehouse": warehouse,
         "io_manager": WarehouseIOManager(warehouse=warehouse),
-        "demo_source": RunawaySource(incident_rate=0.0),
+        "demo_source": source,
     }
     # The older history goes straight into the warehouse; the last two days run through Dagster.
     seeded, through_dagster = HISTORY[:-2], HISTORY[-2:]
-    source = resources["demo_source"]
     for brand in ("acme", "globex"):
         for day in seeded:
             rows = finalize(source.metrics(brand, day), brand=brand, ingested_at=INGESTED_AT)

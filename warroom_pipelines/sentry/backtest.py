@@ -131,6 +131,7 @@ def _score_incidents(truth: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
     for level in RECALL_LEVELS:
         out[f"recall_{level}"] = False
     out["hours_to_detect"] = np.nan
+    out["detected"] = False  # raised with the right type at some level during the incident
     if rows.empty:
         return out
     for i, incident in truth.iterrows():
@@ -146,6 +147,8 @@ def _score_incidents(truth: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
                 out.loc[i, f"recall_{level}"] = (
                     hit["hour_start"].min() <= incident["start"] + ONSET_SLACK
                 )
+                if level == "any":
+                    out.loc[i, "detected"] = True
                 if level == "brand_or_channel":
                     delay = (hit["hour_start"].min() - incident["start"]) / HOUR
                     out.loc[i, "hours_to_detect"] = delay
@@ -248,3 +251,38 @@ def _alert_table(
             }
         )
     return pd.DataFrame(table).set_index("level")
+
+
+def found_vs_injected(anomalies: pd.DataFrame, injected: pd.DataFrame) -> pd.DataFrame:
+    """Per brand: incidents the demo source injected, how many the Sentry raised with the
+    right type (at any level, warning or worse, during the incident), and its alert
+    incidents at brand and channel level with how many match no injected incident."""
+    loud = anomalies.loc[anomalies["severity"].isin(SEVERITIES[1:])] if len(anomalies) else anomalies
+    scored = _score_incidents(injected, loud)
+    brands = sorted(set(injected["brand"]) | set(anomalies.get("brand", pd.Series(dtype=str))))
+    rows = []
+    for brand in brands:
+        mine = scored.loc[scored["brand"] == brand]
+        caught = mine.loc[mine["detected"]]
+        alerts = loud.loc[(loud["brand"] == brand) & (loud["level"] != "campaign")]
+        unmatched = 0
+        if len(alerts):
+            table = _alert_incidents(alerts)
+            for alert in table.to_dict("records"):
+                labels = mine.loc[
+                    (mine["start"] <= alert["last"]) & (mine["end"] + AFTER_END > alert["start"])
+                ]
+                if alert["level"] != "brand":
+                    labels = labels.loc[labels["channel"] == alert["channel"]]
+                unmatched += int(labels.empty)
+        rows.append(
+            {
+                "brand": brand,
+                "injected": len(mine),
+                "injected_types": ", ".join(sorted(mine["incident_type"])),
+                "found": len(caught),
+                "alert_incidents": int(alerts["incident_id"].nunique()) if len(alerts) else 0,
+                "not_injected": unmatched,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -64,7 +64,7 @@ def build_panel(history: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -
             empty.astype(bool),
         )
     grouped = rows.groupby([*keys, "hour_start"], sort=True)[list(MEASURES)].sum()
-    series = grouped.index.droplevel(["hour_start"])
+    series = grouped.index.droplevel(["hour_start"])  # type: ignore[list-item]
     series_index = series.unique()
     code = series_index.get_indexer(series)
     hours_of = pd.DatetimeIndex(grouped.index.get_level_values("hour_start"))
