@@ -32,7 +32,12 @@ import pandas as pd
 
 from warroom_pipelines.channels.demo import DemoConfig, demo_incidents, demo_metrics
 from warroom_pipelines.sentry.detectors import DetectorConfig
-from warroom_pipelines.sentry.engine import DEFAULT_CONFIG, detect, history_window
+from warroom_pipelines.sentry.engine import (
+    DEFAULT_CONFIG,
+    detect,
+    empty_anomalies,
+    history_window,
+)
 from warroom_pipelines.sentry.explain import SEVERITIES
 
 EXPECTED_TYPE: dict[str, str] = {
@@ -257,9 +262,11 @@ def found_vs_injected(anomalies: pd.DataFrame, injected: pd.DataFrame) -> pd.Dat
     """Per brand: incidents the demo source injected, how many the Sentry raised with the
     right type (at any level, warning or worse, during the incident), and its alert
     incidents at brand and channel level with how many match no injected incident."""
-    loud = anomalies.loc[anomalies["severity"].isin(SEVERITIES[1:])] if len(anomalies) else anomalies
+    if anomalies.empty:
+        anomalies = empty_anomalies()
+    loud = anomalies.loc[anomalies["severity"].isin(SEVERITIES[1:])]
     scored = _score_incidents(injected, loud)
-    brands = sorted(set(injected["brand"]) | set(anomalies.get("brand", pd.Series(dtype=str))))
+    brands = sorted(set(injected["brand"]) | set(anomalies["brand"]))
     rows = []
     for brand in brands:
         mine = scored.loc[scored["brand"] == brand]
