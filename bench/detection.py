@@ -32,15 +32,15 @@ def summary(spec: str, report: backtest.BacktestReport) -> dict[str, object]:
     scored = report.incidents
     wide = scored["campaign_id"].isna()
     line: dict[str, object] = {"detector": spec}
-    line["recall channel-wide (brand|channel)"] = scored.loc[wide, "recall_brand_or_channel"].mean()
-    line["recall all (brand|channel)"] = scored["recall_brand_or_channel"].mean()
+    line["recall channel-wide (brand or channel)"] = scored.loc[wide, "recall_brand_or_channel"].mean()
+    line["recall all (brand or channel)"] = scored["recall_brand_or_channel"].mean()
     line["recall all (any level)"] = scored["recall_any"].mean()
     for kind, rows in scored.loc[wide].groupby("incident_type"):
         line[f"{kind}"] = rows["recall_brand_or_channel"].mean()
     line["median h to detect"] = scored["hours_to_detect"].median()
     alerts = report.alerts
-    line["precision (brand|channel)"] = alerts.loc["brand_or_channel", "precision"]
-    line["false/brand-week (brand|channel)"] = alerts.loc[
+    line["precision (brand or channel)"] = alerts.loc["brand_or_channel", "precision"]
+    line["false/brand-week (brand or channel)"] = alerts.loc[
         "brand_or_channel", "false_per_brand_week"
     ]
     line["false/brand-week (campaign)"] = alerts.loc["campaign", "false_per_brand_week"]

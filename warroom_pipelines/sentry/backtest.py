@@ -176,7 +176,9 @@ def _recall_table(scored: pd.DataFrame) -> pd.DataFrame:
         median_hours_to_detect=("hours_to_detect", "median"),
     )
     total.index = pd.MultiIndex.from_product([["all"], total.index])
-    return pd.concat([table, total]).round(3)
+    out = pd.concat([table, total]).round(3)
+    out.index.names = ["incident_type", "scope"]
+    return out
 
 
 def _alert_incidents(rows: pd.DataFrame) -> pd.DataFrame:
