@@ -32,7 +32,8 @@ def summary(spec: str, report: backtest.BacktestReport) -> dict[str, object]:
     scored = report.incidents
     wide = scored["campaign_id"].isna()
     line: dict[str, object] = {"detector": spec}
-    line["recall channel-wide (brand or channel)"] = scored.loc[wide, "recall_brand_or_channel"].mean()
+    wide_recall = scored.loc[wide, "recall_brand_or_channel"].mean()
+    line["recall channel-wide (brand or channel)"] = wide_recall
     line["recall all (brand or channel)"] = scored["recall_brand_or_channel"].mean()
     line["recall all (any level)"] = scored["recall_any"].mean()
     for kind, rows in scored.loc[wide].groupby("incident_type"):

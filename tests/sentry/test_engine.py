@@ -132,7 +132,7 @@ def test_an_incident_across_midnight_keeps_its_id(normal) -> None:
     assert tomorrow.loc[key2, "incident_end"].notna().all()
 
 
-@pytest.mark.parametrize("detector", ["robust_z", "ecod", "iforest"])
+@pytest.mark.parametrize("detector", ["robust_z", "copod", "iforest"])
 def test_same_input_same_output(normal, detector) -> None:
     broken = syn.inject(normal, syn.cpa_spike, channel="google_ads")
     config = DetectorConfig(detector=detector)
