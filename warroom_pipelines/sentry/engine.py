@@ -27,6 +27,7 @@ from warroom_pipelines.sentry.explain import (
 from warroom_pipelines.sentry.features import (
     METRICS,
     POOLS,
+    RELATIVE,
     Features,
     VolumeFloor,
     build_features,
@@ -234,6 +235,10 @@ def _rows(
         spend = float(features.spend[s, d, h])
         dev = float(deviation[s, h])
         observed = float(features.observed[rule.metric][s, d, h])
+        if rule.metric in RELATIVE:
+            low, high = expected * np.exp(-band * sigma), expected * np.exp(band * sigma)
+        else:
+            low, high = max(expected - band * sigma, 0.0), expected + band * sigma
         records.append(
             {
                 "brand": brand,
@@ -247,8 +252,8 @@ def _rows(
                 "anomaly_type": rule.anomaly_type,
                 "observed": observed,
                 "expected": expected,
-                "expected_low": max(expected - band * sigma, 0.0),
-                "expected_high": expected + band * sigma,
+                "expected_low": low,
+                "expected_high": high,
                 "deviation": round(dev, 3),
                 "score": round(float(scores[s, h]), 3),
                 "severity": severity(

@@ -34,6 +34,7 @@ METRICS: tuple[str, ...] = (
     "ctr", "cpc", "cpa", "cvr", "roas", "spend", "impressions", "conversions", "aov",
 )  # fmt: skip
 MAD_TO_SIGMA = 1.4826
+RELATIVE: frozenset[str] = frozenset({"roas", "aov", "spend", "impressions"})
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,9 @@ class Features:
     z: dict[str, np.ndarray]
     observed: dict[str, np.ndarray]
     expected: dict[str, np.ndarray]
-    sigma: dict[str, np.ndarray]  # one robust sigma in the metric's unit (1-hour pool)
+    # One robust sigma (1-hour pool; 3 hours for ROAS): in the metric's unit, or on the log
+    # scale for the RELATIVE metrics, whose range is expected x exp(+-k sigma).
+    sigma: dict[str, np.ndarray]
     spend: np.ndarray
     expected_spend: np.ndarray
 
@@ -151,8 +154,7 @@ def campaign_baselines(
     for name, ratio in RATIOS.items():
         num, den = campaigns[ratio.a], campaigns[ratio.b]
         own = _hour_of_day_ratio(num, den, train)
-        up = lambda x: np.einsum("sc,cdh->sdh", channel_of, x)  # noqa: E731
-        channel = _hour_of_day_ratio(up(num), up(den), train)
+        channel = _hour_of_day_ratio(_sum_into(channel_of, num), _sum_into(channel_of, den), train)
         fallback = channel_of.T @ np.nan_to_num(channel)
         out[name] = np.where(np.isfinite(own) & (own > 0), own, fallback)
     return out
@@ -186,9 +188,6 @@ def build_features(
     expected: dict[str, np.ndarray] = {}
     sigma: dict[str, np.ndarray] = {}
 
-    def up(x: np.ndarray) -> np.ndarray:  # campaign [C, days, 24] -> level [S, days, 24]
-        return np.einsum("sc,cdh->sdh", matrix, x)
-
     tot_v = m["conversion_value"][:, train].sum(axis=(1, 2))
     tot_c = m["conversions"][:, train].sum(axis=(1, 2))
     aov_unit = np.divide(tot_v, tot_c, out=np.full(s, np.inf), where=tot_c > 0)
@@ -201,12 +200,12 @@ def build_features(
         if ratio.count == "a":  # observed a against b x baseline
             exp_c = np.where(known, b_c * np.where(known, base, 0.0), 0.0)
             unknown_c = (~known & (b_c > 0)).astype(float)
-            obs, exp = a, up(exp_c)
+            obs, exp = a, _sum_into(matrix, exp_c)
         else:  # observed b against a / baseline
             exp_c = np.where(known, a_c / np.where(known, base, 1.0), 0.0)
             unknown_c = (~known & (a_c > 0)).astype(float)
-            obs, exp = b, up(exp_c)
-        unknown = up(unknown_c)
+            obs, exp = b, _sum_into(matrix, exp_c)
+        unknown = _sum_into(matrix, unknown_c)
         unit = aov_unit[:, None, None] if ratio.log else 1.0
         minimum = getattr(floor, ratio.floor)
         per_pool = []
@@ -216,25 +215,24 @@ def build_features(
                 var, diff = np.ones_like(se), np.log1p(so) - np.log1p(se)
             elif ratio.count == "a":
                 var, diff = unit * se, so - se
-            else:  # the spend's worth of clicks (orders) against those delivered
+            else:  # the spend's worth of clicks (orders) against those delivered; CPA's
+                # variance is the expected orders, as a tracking break delivers none
                 var, diff = (se if name == "cpa" else so), se - so
             ok = (se / unit >= minimum) & (var > 0) & (_pooled(unknown, pool) == 0)
-            if ratio.log:
-                ok &= _pooled(b, pool) > 0
-            if ratio.log and pool == 1:  # one hour of lumpy order values is not evidence
-                ok &= False
+            if ratio.log:  # one hour of lumpy order values is not evidence: 3 hours are
+                ok &= (_pooled(b, pool) > 0) & (pool > 1)
             per_pool.append(np.where(ok, diff / np.sqrt(np.where(ok, var, 1.0)), np.nan))
         # Low floor: a ratio can be steadier than Poisson, which the MAD reveals.
         scaled = [
             _robust(np.where(live, p, np.nan), train, 0.02 if ratio.log else 0.3) for p in per_pool
         ]
         z[name] = np.stack([x for x, _ in scaled], axis=-1)
-        scale = scaled[0][1][:, None, None]
+        scale = scaled[-1 if ratio.log else 0][1][:, None, None]
         with np.errstate(invalid="ignore", divide="ignore"):
             observed[name] = np.where(b > 0, a / b, np.nan)
             if ratio.log:
                 expected[name] = np.where(b > 0, exp / b, np.nan)
-                sigma[name] = expected[name] * (np.exp(scale) - 1.0)
+                sigma[name] = np.broadcast_to(scale, expected[name].shape)
             elif ratio.count == "a":
                 expected[name] = np.where(b > 0, exp / b, np.nan)
                 sigma[name] = scale * np.sqrt(np.maximum(unit * exp, 0.0)) / b
@@ -258,7 +256,7 @@ def build_features(
         scaled = [_robust(np.where(live, p, np.nan), train, 0.05) for p in per_pool]
         z[name] = np.stack([x for x, _ in scaled], axis=-1)
         observed[name], expected[name] = x, e
-        sigma[name] = e * (np.exp(scaled[0][1][:, None, None]) - 1.0)
+        sigma[name] = np.broadcast_to(scaled[0][1][:, None, None], e.shape)
     expected_spend = expected["spend"]
 
     conv = m["conversions"]
@@ -273,6 +271,11 @@ def build_features(
     observed["conversions"], expected["conversions"] = conv, e
     sigma["conversions"] = scaled[0][1][:, None, None] * np.sqrt(np.maximum(e, 0.0))
     return Features(z, observed, expected, sigma, m["spend"], expected_spend)
+
+
+def _sum_into(matrix: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Campaign arrays [campaign, day, 24] summed into a level's series [series, day, 24]."""
+    return np.einsum("sc,cdh->sdh", matrix, x)
 
 
 def _pooled(x: np.ndarray, pool: int) -> np.ndarray:
