@@ -9,7 +9,16 @@ import argparse
 import importlib
 from collections.abc import Sequence
 
-COMMAND_MODULES = ("demo", "brands", "sql", "keys", "doctor", "dashboard", "alerts")
+COMMAND_MODULES = (
+    "demo",
+    "brands",
+    "sql",
+    "keys",
+    "doctor",
+    "dashboard",
+    "alerts",
+    "backtest",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

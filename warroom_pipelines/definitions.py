@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from warroom_pipelines.assets.anomalies import performance_anomalies
 from warroom_pipelines.assets.channels import channel_assets
 from warroom_pipelines.assets.dashboard import (
     command_center,
@@ -22,7 +23,7 @@ from warroom_pipelines.sensors.alerts import (
 )
 from warroom_pipelines.sensors.brand_registry import brand_registry_sensor
 
-brand_assets = [*channel_assets, unified_performance]
+brand_assets = [*channel_assets, unified_performance, performance_anomalies]
 
 brand_refresh_job = dg.define_asset_job(
     "brand_refresh",

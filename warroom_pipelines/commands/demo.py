@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 from tqdm import tqdm
 
+from warroom_pipelines.channels.demo import demo_incidents
 from warroom_pipelines.commands.common import (
     definitions,
     ensure_dagster_home,
@@ -15,13 +18,19 @@ from warroom_pipelines.commands.common import (
     print_frame,
 )
 from warroom_pipelines.partitions import BRANDS, partition_key, validate_brand_key
+from warroom_pipelines.vault.keyring import DevelopmentKeyWarning
 
 DEMO_BRANDS = ("acme-outdoor", "globex-beauty", "initech-pets")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     demo = subparsers.add_parser("demo", help="materialize demo brands for the last days")
-    demo.add_argument("--days", type=int, default=14, help="days up to today (default 14)")
+    demo.add_argument(
+        "--days",
+        type=int,
+        default=21,
+        help="days up to today (default 21: the Sentry scores a day from the days before it)",
+    )
     demo.add_argument(
         "--brands", nargs="+", default=list(DEMO_BRANDS), help="brand keys (lowercase slugs)"
     )
@@ -30,6 +39,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     home = ensure_dagster_home()
+    # Every run opens the vault; saying once that the demo uses a development key is enough.
+    warnings.filterwarnings("once", category=DevelopmentKeyWarning)
     brands = [validate_brand_key(b) for b in args.brands]
     inst = instance()
     known = set(inst.get_dynamic_partitions(BRANDS))
@@ -53,6 +64,7 @@ def run_demo(args: argparse.Namespace) -> int:
             failed.append(f"{brand} {day} (run {result.run_id})")
 
     from warroom_pipelines.profiles import duckdb_path
+    from warroom_pipelines.sentry.backtest import found_vs_injected
     from warroom_pipelines.warehouse import DuckDBWarehouse
 
     warehouse = DuckDBWarehouse(duckdb_path(), read_only=True)
@@ -67,6 +79,14 @@ def run_demo(args: argparse.Namespace) -> int:
             [brands, days[0], days[-1]],
         )
     )
+    anomalies = warehouse.query(
+        "SELECT * FROM performance_anomalies WHERE brand IN (SELECT UNNEST(?::VARCHAR[])) "
+        "AND date BETWEEN ? AND ?",
+        [brands, days[0], days[-1]],
+    )
+    injected = pd.concat([demo_incidents(b, days[0], days[-1]) for b in brands], ignore_index=True)
+    print("\nIncidents the demo source injected beside those the Sentry raised (warning+):")
+    print_frame(found_vs_injected(anomalies, injected))
     print(f"\nWarehouse (DuckDB): {duckdb_path()}")
     print('  warroom sql "SELECT * FROM unified_performance LIMIT 10"')
     print(f"  duckdb -readonly {duckdb_path()}")

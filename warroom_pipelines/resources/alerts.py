@@ -112,7 +112,8 @@ class AlertsResource(dg.ConfigurableResource):
     dagster_url: str = "http://127.0.0.1:3000"
     dashboard_url: str = ""
     file_sink_dir: str | None = None
-    file_sink_min_severity: str = "info"
+    # The Sentry's "info" rows are context for the dashboard, not alarms.
+    file_sink_min_severity: str = "warning"
     destinations: list[DestinationConfig] = Field(default_factory=list)
     platform: DestinationConfig | None = None
     max_attempts: int = 5

@@ -1,0 +1,78 @@
+"""performance_anomalies: the Sentry's findings per brand-day, beside the unified table."""
+
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+from pydantic import Field
+
+from warroom_pipelines.assets.unified import UNIFIED_TABLE, unified_performance
+from warroom_pipelines.partitions import brand_and_date, brand_date_partitions
+from warroom_pipelines.resources.warehouse import WarehouseResource
+from warroom_pipelines.sentry.detectors import DETECTORS, DetectorConfig
+from warroom_pipelines.sentry.engine import detect, history_window
+from warroom_pipelines.sentry.summary import counts, incidents
+
+_DEFAULT = DetectorConfig()
+
+
+class AnomalyConfig(dg.Config):
+    """Run config of the Sentry; the defaults are the ones the backtest chose
+    (bench/DETECTION.md)."""
+
+    detector: str = Field(default=_DEFAULT.detector, description=f"one of {', '.join(DETECTORS)}")
+    params: dict[str, Any] = Field(default={}, description="keyword arguments of the PyOD model")
+    window_days: int = Field(default=_DEFAULT.window_days, description="trailing training days")
+    threshold: float = Field(
+        default=_DEFAULT.threshold, description="alert threshold, robust sigmas"
+    )
+    volume_threshold: float = Field(
+        default=_DEFAULT.volume_threshold, description="alert threshold of spend and impressions"
+    )
+    min_sigma: float = Field(default=_DEFAULT.min_sigma, description="smallest explained deviation")
+    quantile: float = Field(default=_DEFAULT.quantile, description="PyOD: training-score quantile")
+    campaign_factor: float = Field(default=_DEFAULT.campaign_factor, description="campaign bar")
+
+    def detector_config(self) -> DetectorConfig:
+        return DetectorConfig(
+            detector=self.detector,
+            params=dict(self.params),
+            window_days=self.window_days,
+            threshold=self.threshold,
+            volume_threshold=self.volume_threshold,
+            min_sigma=self.min_sigma,
+            quantile=self.quantile,
+            campaign_factor=self.campaign_factor,
+        )
+
+
+@dg.asset(
+    partitions_def=brand_date_partitions,
+    deps=[unified_performance],
+    group_name="sentry",
+    kinds={"pyod", "duckdb", "pandas"},
+    metadata={"partition_expr": {"brand": "brand", "date": "date"}},
+    description="One row per anomalous series-hour (brand, channel and campaign level): the "
+    "anomaly type, observed vs expected, deviation, severity, money at stake and its incident.",
+)
+def performance_anomalies(
+    context: dg.AssetExecutionContext, config: AnomalyConfig, warehouse: WarehouseResource
+) -> dg.Output[pd.DataFrame]:
+    brand, day = brand_and_date(context)
+    detector = config.detector_config()
+    first, last = history_window(day, detector)
+    # Brand-scoped read: this run never sees another brand's rows.
+    history = warehouse.get().read_slice(UNIFIED_TABLE, brand=brand, start=first, end=last)
+    anomalies = detect(history, day, detector)
+    top = incidents(anomalies).head(10)
+    metadata: dict[str, Any] = {
+        "anomalies": dg.MetadataValue.int(len(anomalies)),
+        "incidents": dg.MetadataValue.int(int(anomalies["incident_id"].nunique())),
+        "detector": dg.MetadataValue.text(detector.detector),
+        "history_rows": dg.MetadataValue.int(len(history)),
+        "top_incidents": dg.MetadataValue.md(
+            top.to_markdown(index=False) if len(top) else "no anomalies"
+        ),
+    }
+    metadata.update({k: dg.MetadataValue.int(v) for k, v in counts(anomalies).items()})
+    return dg.Output(anomalies, metadata=metadata)

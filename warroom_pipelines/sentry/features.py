@@ -1,0 +1,300 @@
+"""Features of each series-hour, computed from the past only.
+
+For every metric and hour: the observed value, the value expected from the same hour of day
+over the trailing window, and a deviation in robust sigmas over two horizons: the hour
+itself and the last three hours pooled (the recent change, which makes a slow leak visible
+within two hours).
+
+Ratio metrics are judged with their volume, never as raw ratios: CTR and conversion rate as
+counts out of their denominator (clicks out of impressions: binomial, close to Poisson),
+CPC and CPA as the clicks or conversions the spend should have bought, ROAS as the value the
+spend should have returned and as the value per order, both on a log scale (a broken price
+feed divides order values; orders are lumpy, so the scale comes from the window). A level's expected
+count is the sum of its campaigns' (each campaign's volume times its own baseline), so a
+paused or new campaign changes what a channel's CTR should be, and is not taken for a CTR
+drop. Volumes (spend, impressions) are judged on a log scale against the median of the same
+hour of day, shifted by the weekday where the window holds at least two of each weekday;
+orders on a square-root scale (variance-stabilised counts).
+
+Each raw score is centred and scaled by its own series' median and MAD over the window,
+which absorbs over-dispersion. A metric cannot alert below the minimum volume
+(`VolumeFloor`): a CTR from 40 impressions is noise, so it gets no deviation at all.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from warroom_pipelines.sentry.series import Panel
+
+POOLS: tuple[int, ...] = (1, 3)  # hours pooled: the hour itself, and the last three
+METRICS: tuple[str, ...] = (
+    "ctr", "cpc", "cpa", "cvr", "roas", "spend", "impressions", "conversions", "aov",
+)  # fmt: skip
+MAD_TO_SIGMA = 1.4826
+RELATIVE: frozenset[str] = frozenset({"roas", "aov", "spend", "impressions"})
+
+
+@dataclass(frozen=True)
+class VolumeFloor:
+    """Expected volume per scored window below which a metric does not alert."""
+
+    impressions: float = 300.0
+    clicks: float = 40.0
+    conversions: float = 5.0
+    spend: float = 25.0
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """metric = a / b. `count` says which side is the count the test is about: "a" (clicks of
+    CTR) is compared with b x baseline; "b" (clicks of CPC) with a / baseline."""
+
+    a: str
+    b: str
+    count: str
+    floor: str  # VolumeFloor field the expected count must reach
+    log: bool = False  # judge on a log scale: order values are lumpy and drops multiplicative
+
+
+RATIOS: dict[str, Ratio] = {
+    "ctr": Ratio("clicks", "impressions", "a", "clicks"),
+    "cvr": Ratio("conversions", "clicks", "a", "conversions"),
+    "roas": Ratio("conversion_value", "spend", "a", "conversions", log=True),
+    "cpc": Ratio("spend", "clicks", "b", "clicks"),
+    "cpa": Ratio("spend", "conversions", "b", "conversions"),
+    "aov": Ratio("conversion_value", "conversions", "a", "conversions", log=True),
+}
+
+
+@dataclass(frozen=True)
+class Features:
+    """Arrays [series, day, hour of day]; day 0 pads the pooling, 1..W train, W+1 is scored.
+
+    `z[metric]` has a trailing axis over POOLS; NaN where the metric is not eligible.
+    """
+
+    z: dict[str, np.ndarray]
+    observed: dict[str, np.ndarray]
+    expected: dict[str, np.ndarray]
+    # One robust sigma (1-hour pool; 3 hours for ROAS): in the metric's unit, or on the log
+    # scale for the RELATIVE metrics, whose range is expected x exp(+-k sigma).
+    sigma: dict[str, np.ndarray]
+    spend: np.ndarray
+    expected_spend: np.ndarray
+
+    def matrix(self, day: int) -> np.ndarray:
+        """[series * 24, metrics * pools] deviations of one day, 0 where not eligible."""
+        stacked = np.stack([self.z[m][:, day] for m in METRICS], axis=-2)  # [S, 24, M, P]
+        return np.nan_to_num(stacked.reshape(stacked.shape[0] * 24, -1), nan=0.0)
+
+    def training_matrix(self) -> np.ndarray:
+        """Rows of the training days where at least one metric is eligible."""
+        days = self.z[METRICS[0]].shape[1]
+        rows = np.concatenate([self.matrix(d) for d in range(1, days - 1)])
+        return rows[np.any(rows != 0.0, axis=1)]
+
+
+def _trailing(x: np.ndarray, pool: int) -> np.ndarray:
+    """Sum of the last `pool` hours along the time axis (fewer at the very start)."""
+    if pool == 1:
+        return x
+    c = np.cumsum(x, axis=-1)
+    out = c.copy()
+    out[..., pool:] = c[..., pool:] - c[..., :-pool]
+    return out
+
+
+def _row_median(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Median of each row ignoring NaN (NaN for an all-NaN row) and the count of values;
+    one sort instead of numpy's per-row nanmedian loop."""
+    ordered = np.sort(x, axis=1)  # NaN sorts last
+    count = np.sum(~np.isnan(x), axis=1)
+    low = np.take_along_axis(ordered, np.maximum((count - 1) // 2, 0)[:, None], axis=1)[:, 0]
+    high = np.take_along_axis(ordered, np.maximum(count // 2, 0)[:, None], axis=1)[:, 0]
+    return np.where(count > 0, (low + high) / 2.0, np.nan), count
+
+
+def _robust(z: np.ndarray, train: slice, floor: float) -> tuple[np.ndarray, np.ndarray]:
+    """Centre and scale each series by the median and MAD of its training-day values, then
+    widen heavy-tailed series until the window's 95th percentile of |z| sits where a normal
+    distribution's would (1.96). A series with less than a day of eligible training hours
+    gets no deviation."""
+    past = z[:, train].reshape(len(z), -1)
+    center, count = _row_median(past)
+    mad, _ = _row_median(np.abs(past - center[:, None]))
+    scale = np.maximum(MAD_TO_SIGMA * np.nan_to_num(mad, nan=floor), floor)
+    ordered = np.sort(np.abs(past - center[:, None]) / scale[:, None], axis=1)
+    q95 = np.take_along_axis(ordered, (0.95 * np.maximum(count - 1, 0)).astype(int)[:, None], 1)
+    scale = scale * np.maximum(np.nan_to_num(q95[:, 0], nan=1.96) / 1.96, 1.0)
+    out = (z - np.nan_to_num(center)[:, None, None]) / scale[:, None, None]
+    out[count < 24] = np.nan
+    return out, scale
+
+
+def _hour_of_day_ratio(num: np.ndarray, den: np.ndarray, train: slice) -> np.ndarray:
+    """[series, 24] ratio per hour of day over the training days, shrunk toward the series'
+    overall ratio so that quiet night hours do not get a baseline from a handful of events."""
+    n, d = num[:, train].sum(axis=1), den[:, train].sum(axis=1)
+    total_n, total_d = n.sum(axis=1), d.sum(axis=1)
+    overall = np.divide(total_n, total_d, out=np.full(len(n), np.nan), where=total_d > 0)
+    prior = 0.2 * total_d / 24.0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (n + prior[:, None] * overall[:, None]) / (d + prior[:, None])
+
+
+def campaign_baselines(
+    campaigns: dict[str, np.ndarray], channel_of: np.ndarray, train: slice
+) -> dict[str, np.ndarray]:
+    """[campaign, 24] baseline of every ratio; a campaign without history of its own (new, or
+    never converting) takes its channel's."""
+    out = {}
+    for name, ratio in RATIOS.items():
+        num, den = campaigns[ratio.a], campaigns[ratio.b]
+        own = _hour_of_day_ratio(num, den, train)
+        channel = _hour_of_day_ratio(_sum_into(channel_of, num), _sum_into(channel_of, den), train)
+        fallback = channel_of.T @ np.nan_to_num(channel)
+        out[name] = np.where(np.isfinite(own) & (own > 0), own, fallback)
+    return out
+
+
+def build_features(
+    panel: Panel,
+    matrix: np.ndarray,
+    campaigns: dict[str, np.ndarray],
+    baselines: dict[str, np.ndarray],
+    window_days: int,
+    weekdays: np.ndarray,
+    floor: VolumeFloor,
+) -> Features:
+    """Features of one level's panel spanning (1 + window_days + 1) whole UTC days.
+
+    `matrix` [series, campaign] sums campaigns into the panel's series; `campaigns` are the
+    campaign measures [campaign, day, 24] and `baselines` their ratio baselines [campaign, 24];
+    `weekdays[d]` is the weekday of panel day d.
+    """
+    s, days = panel.size, window_days + 2
+    train = slice(1, window_days + 1)
+    m = {k: v.reshape(s, days, 24) for k, v in panel.measures.items()}
+    if panel.level == "campaign":
+        live = panel.reported.reshape(s, days, 24) & (m["impressions"] > 0)
+    else:
+        live = np.ones((s, days, 24), dtype=bool)
+
+    z: dict[str, np.ndarray] = {}
+    observed: dict[str, np.ndarray] = {}
+    expected: dict[str, np.ndarray] = {}
+    sigma: dict[str, np.ndarray] = {}
+
+    tot_v = m["conversion_value"][:, train].sum(axis=(1, 2))
+    tot_c = m["conversions"][:, train].sum(axis=(1, 2))
+    aov_unit = np.divide(tot_v, tot_c, out=np.full(s, np.inf), where=tot_c > 0)
+
+    for name, ratio in RATIOS.items():
+        base = baselines[name][:, None, :]  # [C, 1, 24]
+        a_c, b_c = campaigns[ratio.a], campaigns[ratio.b]
+        a, b = m[ratio.a], m[ratio.b]
+        known = np.isfinite(base) & (base > 0)
+        if ratio.count == "a":  # observed a against b x baseline
+            exp_c = np.where(known, b_c * np.where(known, base, 0.0), 0.0)
+            unknown_c = (~known & (b_c > 0)).astype(float)
+            obs, exp = a, _sum_into(matrix, exp_c)
+        else:  # observed b against a / baseline
+            exp_c = np.where(known, a_c / np.where(known, base, 1.0), 0.0)
+            unknown_c = (~known & (a_c > 0)).astype(float)
+            obs, exp = b, _sum_into(matrix, exp_c)
+        unknown = _sum_into(matrix, unknown_c)
+        unit = aov_unit[:, None, None] if ratio.log else 1.0
+        minimum = getattr(floor, ratio.floor)
+        per_pool = []
+        for pool in POOLS:
+            so, se = _pooled(obs, pool), _pooled(exp, pool)
+            if ratio.log:  # already relative: no variance to divide by
+                var, diff = np.ones_like(se), np.log1p(so) - np.log1p(se)
+            elif ratio.count == "a":
+                var, diff = unit * se, so - se
+            else:  # the spend's worth of clicks (orders) against those delivered; CPA's
+                # variance is the expected orders, as a tracking break delivers none
+                var, diff = (se if name == "cpa" else so), se - so
+            ok = (se / unit >= minimum) & (var > 0) & (_pooled(unknown, pool) == 0)
+            if ratio.log:  # one hour of lumpy order values is not evidence: 3 hours are
+                ok &= (_pooled(b, pool) > 0) & (pool > 1)
+            per_pool.append(np.where(ok, diff / np.sqrt(np.where(ok, var, 1.0)), np.nan))
+        # Low floor: a ratio can be steadier than Poisson, which the MAD reveals.
+        scaled = [
+            _robust(np.where(live, p, np.nan), train, 0.02 if ratio.log else 0.3) for p in per_pool
+        ]
+        z[name] = np.stack([x for x, _ in scaled], axis=-1)
+        scale = scaled[-1 if ratio.log else 0][1][:, None, None]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            observed[name] = np.where(b > 0, a / b, np.nan)
+            if ratio.log:
+                expected[name] = np.where(b > 0, exp / b, np.nan)
+                sigma[name] = np.broadcast_to(scale, expected[name].shape)
+            elif ratio.count == "a":
+                expected[name] = np.where(b > 0, exp / b, np.nan)
+                sigma[name] = scale * np.sqrt(np.maximum(unit * exp, 0.0)) / b
+            else:
+                expected[name] = np.where(exp > 0, a / exp, np.nan)
+                var1 = exp if name == "cpa" else b
+                sigma[name] = expected[name] * scale * np.sqrt(np.maximum(var1, 0.0)) / exp
+
+    # Volumes: the series' own hour-of-day level (a paused campaign does lower a channel).
+    log_spend = np.log1p(m["spend"])
+    shift = _weekday_shift(log_spend, train, weekdays)[:, :, None]
+    for name in ("spend", "impressions"):
+        x = m[name]
+        e = np.expm1(np.median(np.log1p(x[:, train]), axis=1)[:, None, :] + shift)
+        minimum = getattr(floor, name)
+        per_pool = []
+        for pool in POOLS:
+            sx, se = _pooled(x, pool), _pooled(e, pool)
+            ok = se >= minimum * pool
+            per_pool.append(np.where(ok, np.log1p(sx) - np.log1p(np.where(ok, se, 0.0)), np.nan))
+        scaled = [_robust(np.where(live, p, np.nan), train, 0.05) for p in per_pool]
+        z[name] = np.stack([x for x, _ in scaled], axis=-1)
+        observed[name], expected[name] = x, e
+        sigma[name] = np.broadcast_to(scaled[0][1][:, None, None], e.shape)
+    expected_spend = expected["spend"]
+
+    conv = m["conversions"]
+    e = np.mean(conv[:, train], axis=1)[:, None, :] * np.exp(shift)
+    per_pool = []
+    for pool in POOLS:
+        sx, se = _pooled(conv, pool), _pooled(e, pool)
+        ok = se >= floor.conversions
+        per_pool.append(np.where(ok, 2.0 * (np.sqrt(sx) - np.sqrt(np.where(ok, se, 0.0))), np.nan))
+    scaled = [_robust(np.where(live, p, np.nan), train, 1.0) for p in per_pool]
+    z["conversions"] = np.stack([x for x, _ in scaled], axis=-1)
+    observed["conversions"], expected["conversions"] = conv, e
+    sigma["conversions"] = scaled[0][1][:, None, None] * np.sqrt(np.maximum(e, 0.0))
+    return Features(z, observed, expected, sigma, m["spend"], expected_spend)
+
+
+def _sum_into(matrix: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Campaign arrays [campaign, day, 24] summed into a level's series [series, day, 24]."""
+    return np.einsum("sc,cdh->sdh", matrix, x)
+
+
+def _pooled(x: np.ndarray, pool: int) -> np.ndarray:
+    """[S, days, 24] -> sums of the last `pool` hours, across midnight."""
+    s, days, _ = x.shape
+    return _trailing(x.reshape(s, days * 24), pool).reshape(s, days, 24)
+
+
+def _weekday_shift(log_x: np.ndarray, train: slice, weekdays: np.ndarray) -> np.ndarray:
+    """[series, day] log shift of each day's weekday from the window's typical day; zero
+    unless the window holds at least two days of every weekday."""
+    s, days, _ = log_x.shape
+    shift = np.zeros((s, days))
+    train_days = np.arange(days)[train]
+    if np.min(np.bincount(weekdays[train_days], minlength=7)) < 2:
+        return shift
+    base = np.median(log_x[:, train], axis=1)  # [S, 24]
+    daily = np.median(log_x - base[:, None, :], axis=2)  # [S, days]
+    for weekday in range(7):
+        same = train_days[weekdays[train_days] == weekday]
+        shift[:, weekdays == weekday] = np.median(daily[:, same], axis=1)[:, None]
+    return shift
