@@ -48,7 +48,9 @@ def main() -> None:
                 for k in range(args.incidents)
             )
             warehouse.get().replace_slice(
-                TableRef("main", "performance_anomalies"), rows, brand=brand,
+                TableRef("main", "performance_anomalies"),
+                rows,
+                brand=brand,
                 dates=[date.fromisoformat(DAY)],
             )
             instance.report_runless_asset_event(
@@ -60,7 +62,8 @@ def main() -> None:
         while True:
             tick += 1
             context = dg.build_sensor_context(
-                instance=instance, cursor=cursor,
+                instance=instance,
+                cursor=cursor,
                 resources={"alerts": alerts, "warehouse": warehouse},
             )
             start = time.perf_counter()

@@ -95,14 +95,25 @@ def main() -> None:
         instance=instance, scheduled_execution_time=datetime.now(UTC), repository_def=repository
     ) as context:
         requests_made = len(schedule.evaluate_tick(context).run_requests or [])
-    print(f"hourly_refresh tick: {requests_made:,} run requests in {time.perf_counter() - start:.2f} s")
+    tick_s = time.perf_counter() - start
+    print(f"hourly_refresh tick: {requests_made:,} run requests in {tick_s:.2f} s")
 
     port = _free_port()
     server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("dagster-webserver")), "-h", "127.0.0.1",
-         "-p", str(port), "-w", "workspace.yaml"],
-        cwd=ROOT, env=dict(os.environ), start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(Path(sys.executable).with_name("dagster-webserver")),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-w",
+            "workspace.yaml",
+        ],
+        cwd=ROOT,
+        env=dict(os.environ),
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         url = f"http://127.0.0.1:{port}/graphql"
@@ -116,8 +127,12 @@ def main() -> None:
         for attempt in range(3):
             start = time.perf_counter()
             body = requests.post(
-                url, json={"query": ASSET_PAGE_QUERY,
-                           "variables": {"key": {"path": ["unified_performance"]}}}, timeout=600,
+                url,
+                json={
+                    "query": ASSET_PAGE_QUERY,
+                    "variables": {"key": {"path": ["unified_performance"]}},
+                },
+                timeout=600,
             ).json()
             elapsed = time.perf_counter() - start
             node = body["data"]["assetNodeOrError"]

@@ -1,6 +1,6 @@
 """Evaluate the hourly and restatement schedule ticks with many brands registered.
 
-    uv run python bench/schedule_tick.py --brands 1000
+uv run python bench/schedule_tick.py --brands 1000
 """
 
 from __future__ import annotations

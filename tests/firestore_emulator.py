@@ -9,6 +9,7 @@ where the emulator is required and its absence fails the run.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -69,10 +70,8 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             continue
         # The wrapper has exited; make sure nothing else of its group is left.
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         return
 
 
@@ -86,7 +85,10 @@ def firestore_emulator() -> Iterator[str]:
             pytest.fail(message + " (required in CI)")
         pytest.skip(message)
     host = f"127.0.0.1:{_free_port()}"
-    log = tempfile.NamedTemporaryFile(prefix="firestore-emulator-", suffix=".log", delete=False)
+    # Kept open for the session: the emulator writes to it until teardown.
+    log = tempfile.NamedTemporaryFile(  # noqa: SIM115
+        prefix="firestore-emulator-", suffix=".log", delete=False
+    )
     process = subprocess.Popen(
         ["gcloud", "emulators", "firestore", "start", f"--host-port={host}", "--quiet"],
         stdout=log,

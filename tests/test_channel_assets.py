@@ -120,7 +120,8 @@ def test_each_brand_reads_its_platforms_with_its_own_keys(
 
     with duckdb.connect(str(warehouse_path), read_only=True) as con:
         rows = con.execute(
-            "SELECT brand, channel, campaign_id, hour_start, conversions_source FROM unified_performance ORDER BY ALL"
+            "SELECT brand, channel, campaign_id, hour_start, conversions_source "
+            "FROM unified_performance ORDER BY ALL"
         ).fetchall()
     by_brand = {(b, c, k) for b, c, k, _, _ in rows}
     assert by_brand == {

@@ -165,23 +165,39 @@ def destination_configs(receivers: dict[str, HttpReceiver], smtp: SmtpReceiver) 
     from environment variables, as they would in a deployment."""
     return [
         DestinationConfig(
-            brand="acme", name="war-room", kind="slack",
-            url=dg.EnvVar("ACME_SLACK_URL"), min_severity="warning",
+            brand="acme",
+            name="war-room",
+            kind="slack",
+            url=dg.EnvVar("ACME_SLACK_URL"),
+            min_severity="warning",
         ),
         DestinationConfig(
-            brand="acme", name="ops-hook", kind="webhook", url=dg.EnvVar("ACME_HOOK_URL"),
-            signing_secret=dg.EnvVar("ACME_HOOK_SECRET"), min_severity="warning",
+            brand="acme",
+            name="ops-hook",
+            kind="webhook",
+            url=dg.EnvVar("ACME_HOOK_URL"),
+            signing_secret=dg.EnvVar("ACME_HOOK_SECRET"),
+            min_severity="warning",
         ),
         DestinationConfig(
-            brand="acme", name="email", kind="email", smtp_host="127.0.0.1",
-            smtp_port=smtp.port, smtp_username=SMTP_USER,
-            smtp_password=dg.EnvVar("ACME_SMTP_PASSWORD"), smtp_ca_file=str(smtp.cert_path),
-            sender="war-room@acme.test", recipients=["oncall@acme.test"],
+            brand="acme",
+            name="email",
+            kind="email",
+            smtp_host="127.0.0.1",
+            smtp_port=smtp.port,
+            smtp_username=SMTP_USER,
+            smtp_password=dg.EnvVar("ACME_SMTP_PASSWORD"),
+            smtp_ca_file=str(smtp.cert_path),
+            sender="war-room@acme.test",
+            recipients=["oncall@acme.test"],
             min_severity="critical",
         ),
         DestinationConfig(
-            brand="globex", name="war-room", kind="slack",
-            url=dg.EnvVar("GLOBEX_SLACK_URL"), min_severity="info",
+            brand="globex",
+            name="war-room",
+            kind="slack",
+            url=dg.EnvVar("GLOBEX_SLACK_URL"),
+            min_severity="info",
         ),
     ]  # globex's signed webhook is stored in the vault (see `world`)
 
@@ -216,8 +232,11 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     vault.manager().set(
         "globex",
         "webhook",
-        {"url": urls["GLOBEX_HOOK_URL"], "signing_secret": secrets["GLOBEX_HOOK_SECRET"],
-         "min_severity": "info"},
+        {
+            "url": urls["GLOBEX_HOOK_URL"],
+            "signing_secret": secrets["GLOBEX_HOOK_SECRET"],
+            "min_severity": "info",
+        },
     )
     smtp = SmtpReceiver(tmp_path, SMTP_USER, secrets["ACME_SMTP_PASSWORD"])
     smtp.start()
@@ -227,8 +246,11 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
         dashboard_url="http://dashboard.test",
         destinations=destination_configs(receivers, smtp),
         platform=DestinationConfig(
-            name="platform", kind="webhook", url=dg.EnvVar("PLATFORM_HOOK_URL"),
-            signing_secret=dg.EnvVar("PLATFORM_HOOK_SECRET"), min_severity="info",
+            name="platform",
+            kind="webhook",
+            url=dg.EnvVar("PLATFORM_HOOK_URL"),
+            signing_secret=dg.EnvVar("PLATFORM_HOOK_SECRET"),
+            min_severity="info",
         ),
         retry_base_seconds=0.0,
         max_attempts=5,
@@ -248,8 +270,13 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
             receivers=receivers,
             smtp=smtp,
             secrets=[
-                *secrets.values(), *urls.values(), "acmeSlackToken01", "globexToken02",
-                "acme-hook-path-5e1f", "globex-hook-path-88c2", "platform-path-0d9e",
+                *secrets.values(),
+                *urls.values(),
+                "acmeSlackToken01",
+                "globexToken02",
+                "acme-hook-path-5e1f",
+                "globex-hook-path-88c2",
+                "platform-path-0d9e",
             ],
         )
     for receiver in receivers.values():

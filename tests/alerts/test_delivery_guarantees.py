@@ -28,10 +28,14 @@ def _keys(world: World, name: str) -> list[str]:
 def test_receiver_down_for_several_ticks_then_back_gets_every_alert_once(world: World) -> None:
     for name in ("acme-slack", "acme-hook"):
         world.receivers[name].stop()
-    rows = pd.concat([
-        anomaly_rows("acme", "inc-a", "2026-11-02T08:00", 2),
-        anomaly_rows("acme", "inc-b", "2026-11-02T10:00", 3, anomaly_type="ctr_drop", metric="ctr"),
-    ])
+    rows = pd.concat(
+        [
+            anomaly_rows("acme", "inc-a", "2026-11-02T08:00", 2),
+            anomaly_rows(
+                "acme", "inc-b", "2026-11-02T10:00", 3, anomaly_type="ctr_drop", metric="ctr"
+            ),
+        ]
+    )
     world.materialize(rows, "acme", "2026-11-02")
     for _ in range(3):
         world.tick()
@@ -54,7 +58,8 @@ def test_reevaluating_from_an_earlier_cursor_sends_nothing_twice(world: World) -
     first = world.tick()
     world.materialize(
         anomaly_rows("acme", "inc-r", "2026-11-02T08:00", 3, severity="critical"),
-        "acme", "2026-11-02",
+        "acme",
+        "2026-11-02",
     )
     world.tick()
     # A restart that lost the cursor, and a re-evaluation of the first tick.
@@ -70,7 +75,8 @@ def test_two_brands_in_one_tick_reach_only_their_own_destinations(world: World) 
     world.materialize(anomaly_rows("acme", "acme-inc", "2026-11-02T08:00", 2), "acme", "2026-11-02")
     world.materialize(
         anomaly_rows("globex", "globex-inc", "2026-11-02T08:00", 2, severity="info"),
-        "globex", "2026-11-02",
+        "globex",
+        "2026-11-02",
     )
     result = world.tick()
     assert {b["brand"] for b in world.bodies("acme-hook")} == {"acme"}
@@ -80,7 +86,10 @@ def test_two_brands_in_one_tick_reach_only_their_own_destinations(world: World) 
     assert "globex" not in json.dumps(world.bodies("acme-slack"))
     log = _log(world)
     assert set(zip(log["brand"], log["destination_kind"], strict=True)) == {
-        ("acme", "slack"), ("acme", "webhook"), ("globex", "slack"), ("globex", "webhook")
+        ("acme", "slack"),
+        ("acme", "webhook"),
+        ("globex", "slack"),
+        ("globex", "webhook"),
     }
     check = result.asset_events[0]
     assert isinstance(check, dg.AssetCheckEvaluation) and check.passed
@@ -91,7 +100,8 @@ def test_dead_letters_are_visible_and_resent_by_retry(world: World) -> None:
     world.receivers["globex-hook"].stop()
     world.materialize(
         anomaly_rows("globex", "g-1", "2026-11-02T08:00", 2, severity="info"),
-        "globex", "2026-11-02",
+        "globex",
+        "2026-11-02",
     )
     world.tick(alerts=alerts)
     last = world.tick(alerts=alerts)
@@ -162,7 +172,8 @@ def test_a_brand_with_broken_settings_holds_the_cursor_without_losing_alerts(
     world.materialize(anomaly_rows("acme", "a-1", "2026-11-02T08:00", 1), "acme", "2026-11-02")
     world.materialize(
         anomaly_rows("globex", "g-1", "2026-11-02T08:00", 1, severity="info"),
-        "globex", "2026-11-02",
+        "globex",
+        "2026-11-02",
     )
     world.materialize(anomaly_rows("acme", "a-2", "2026-11-03T08:00", 1), "acme", "2026-11-03")
     world.tick(alerts=alerts)

@@ -16,16 +16,27 @@ def test_one_incident_gives_one_message_per_destination_with_its_content(world: 
     slack = world.bodies("acme-slack")
     assert len(slack) == 1
     text = str(slack[0]["blocks"])
-    for expected in ("acme", "meta_ads", "Winter Sale", "cpa spike", "EUR 48.00", "EUR 20.00",
-                     "critical", "EUR 120.00", f"http://dagster.test/runs/{run_id}",
-                     "http://dashboard.test/brands/acme.html#incident-inc-acme-1"):
+    for expected in (
+        "acme",
+        "meta_ads",
+        "Winter Sale",
+        "cpa spike",
+        "EUR 48.00",
+        "EUR 20.00",
+        "critical",
+        "EUR 120.00",
+        f"http://dagster.test/runs/{run_id}",
+        "http://dashboard.test/brands/acme.html#incident-inc-acme-1",
+    ):
         assert expected in text, expected
     hook = world.receivers["acme-hook"].received
     assert len(hook) == 1 and not world.receivers["acme-hook"].rejected
     document = hook[0].json()
     assert document["schema"] == "warroom.alert/v1"
     assert (document["incident_id"], document["kind"], document["version"]) == (
-        "inc-acme-1", "open", 1
+        "inc-acme-1",
+        "open",
+        1,
     )
     assert hook[0].headers["Idempotency-Key"] == "inc-acme-1:ops-hook:v1"
     slack_key = world.receivers["acme-slack"].received[0].headers["Idempotency-Key"]
@@ -56,23 +67,28 @@ def test_updates_and_resolution_are_follow_ups_of_the_same_incident(world: World
     # Critical now: an update; the email destination (critical only) hears of it first now.
     world.materialize(
         anomaly_rows("acme", "inc-1", "2026-11-02T09:00", 4, severity="critical"),
-        "acme", "2026-11-02",
+        "acme",
+        "2026-11-02",
     )
     world.tick()
     world.materialize(
         anomaly_rows("acme", "inc-1", "2026-11-02T09:00", 5, severity="critical", resolved=True),
-        "acme", "2026-11-02",
+        "acme",
+        "2026-11-02",
     )
     world.tick()
     world.tick()
     hook = world.bodies("acme-hook")
     assert [(b["incident_id"], b["kind"], b["version"]) for b in hook] == [
-        ("inc-1", "open", 1), ("inc-1", "update", 2), ("inc-1", "resolved", 3)
+        ("inc-1", "open", 1),
+        ("inc-1", "update", 2),
+        ("inc-1", "resolved", 3),
     ]
     assert len(world.bodies("acme-slack")) == 3
     mails = world.smtp.messages
     assert [m["Message-ID"] for m in mails] == [
-        "<inc-1.email.v2@warroom.alerts>", "<inc-1.email.v3@warroom.alerts>"
+        "<inc-1.email.v2@warroom.alerts>",
+        "<inc-1.email.v3@warroom.alerts>",
     ]
     assert mails[1]["In-Reply-To"] == "<inc-1.email.v1@warroom.alerts>"
 

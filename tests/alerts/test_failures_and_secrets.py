@@ -50,7 +50,10 @@ def test_a_failed_run_gives_one_platform_notice_without_secrets(world: World) ->
     assert notice["kind"] == "open" and notice["severity"] == "critical"
     body = notice["notice"]
     assert (body["type"], body["job"], body["brand"], body["date"]) == (
-        "run_failure", "__ephemeral_asset_job__", "acme", "2026-11-02"
+        "run_failure",
+        "__ephemeral_asset_job__",
+        "acme",
+        "2026-11-02",
     )
     assert "ConnectionError" in body["error"] and "<url>" in body["error"]
     assert LEAKY_TOKEN not in str(notice)
@@ -80,10 +83,12 @@ def test_no_destination_secret_in_event_log_delivery_log_or_compute_logs(
     for name in ("acme-slack", "acme-hook", "platform"):
         world.receivers[name].stop()
     world.smtp.password = "not-the-configured-password"  # email fails at login
-    rows = pd.concat([
-        anomaly_rows("acme", "inc-x", "2026-11-02T08:00", 2, severity="critical"),
-        anomaly_rows("globex", "inc-y", "2026-11-02T08:00", 2),
-    ])
+    rows = pd.concat(
+        [
+            anomaly_rows("acme", "inc-x", "2026-11-02T08:00", 2, severity="critical"),
+            anomaly_rows("globex", "inc-y", "2026-11-02T08:00", 2),
+        ]
+    )
     world.materialize(rows, "acme", "2026-11-02")
     world.materialize(rows, "globex", "2026-11-02")
     world.tick()
@@ -110,7 +115,8 @@ def test_no_destination_secret_in_event_log_delivery_log_or_compute_logs(
         # What receivers got (their own URL path aside): alerts carry no credentials either.
         "alert bodies and headers": str(
             [(r.headers, r.body) for rec in world.receivers.values() for r in rec.received]
-        ) + str([m.as_string() for m in world.smtp.messages]),
+        )
+        + str([m.as_string() for m in world.smtp.messages]),
     }
     # The searches see what they should: the partner's token (not ours) is in the event log.
     assert LEAKY_TOKEN in searched["event log"]

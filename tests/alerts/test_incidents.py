@@ -39,8 +39,12 @@ def test_grouping_takes_the_worst_hour_sums_money_and_spans_days() -> None:
 
 
 def test_grouping_refuses_an_incident_id_shared_by_two_brands() -> None:
-    rows = pd.concat([anomaly_rows("acme", "i", "2026-11-02T08:00", 1),
-                      anomaly_rows("globex", "i", "2026-11-02T08:00", 1)])
+    rows = pd.concat(
+        [
+            anomaly_rows("acme", "i", "2026-11-02T08:00", 1),
+            anomaly_rows("globex", "i", "2026-11-02T08:00", 1),
+        ]
+    )
     with pytest.raises(ValueError, match="spans brands"):
         group_incidents(rows)
 
@@ -83,7 +87,9 @@ def test_unknown_severity_is_a_clear_error() -> None:
 
 
 def test_failure_notice_renders_job_brand_and_date() -> None:
-    notice = FailureNotice("r1", "brand_refresh", "acme", "2026-11-02", "ValueError: boom", "http://d/runs/r1")
+    notice = FailureNotice(
+        "r1", "brand_refresh", "acme", "2026-11-02", "ValueError: boom", "http://d/runs/r1"
+    )
     assert title(notice) == "[War Room] Pipeline failure: brand_refresh for acme 2026-11-02"
     assert "ValueError: boom" in str(slack_payload(notice))
 
@@ -109,8 +115,12 @@ class EmailAlerts:
 
 
 def test_vault_integrations_become_the_brands_destinations() -> None:
-    stored = {"acme": [SlackAlerts(Secret("https://hooks.slack.test/T/B/x")),
-                       EmailAlerts(("a@acme.test",), "w@acme.test", "smtp.acme.test")]}
+    stored = {
+        "acme": [
+            SlackAlerts(Secret("https://hooks.slack.test/T/B/x")),
+            EmailAlerts(("a@acme.test",), "w@acme.test", "smtp.acme.test"),
+        ]
+    }
     provider = VaultDestinations(lambda brand: stored.get(brand, []))
     slack, email = provider.destinations("acme")
     assert (slack.kind, slack.name, slack.min_severity) == ("slack", "slack", "warning")

@@ -65,8 +65,12 @@ class BigQueryAPI:
         if m := _DATASET.match(path):
             if m.group(2) != self.dataset:
                 return _not_found(f"Dataset {m.group(1)}:{m.group(2)}")
-            return _json({"datasetReference": {"projectId": m.group(1), "datasetId": m.group(2)},
-                          "location": "EU"})
+            return _json(
+                {
+                    "datasetReference": {"projectId": m.group(1), "datasetId": m.group(2)},
+                    "location": "EU",
+                }
+            )
         if m := _TABLE.match(path):
             return self._table(method, m.group(1), m.group(2), m.group(3), request)
         if m := _JOB.match(path):
@@ -76,10 +80,16 @@ class BigQueryAPI:
         if m := _RESULTS.match(path):
             job = self.jobs[m.group(2)]
             rows = [{"f": [{"v": v} for v in row]} for row in self.result_rows]
-            return _json({"kind": "bigquery#getQueryResultsResponse",
-                          "jobReference": job["jobReference"], "jobComplete": True,
-                          "totalRows": str(len(rows)),
-                          "schema": {"fields": self.result_fields}, "rows": rows})
+            return _json(
+                {
+                    "kind": "bigquery#getQueryResultsResponse",
+                    "jobReference": job["jobReference"],
+                    "jobComplete": True,
+                    "totalRows": str(len(rows)),
+                    "schema": {"fields": self.result_fields},
+                    "rows": rows,
+                }
+            )
         return _not_found(path)
 
     def _table(
@@ -90,8 +100,16 @@ class BigQueryAPI:
             ref = resource["tableReference"]
             table_id = f"{ref['projectId']}.{ref['datasetId']}.{ref['tableId']}"
             if table_id in self.tables:
-                return _json({"error": {"code": 409, "message": "Already Exists",
-                                        "status": "ALREADY_EXISTS"}}, 409)
+                return _json(
+                    {
+                        "error": {
+                            "code": 409,
+                            "message": "Already Exists",
+                            "status": "ALREADY_EXISTS",
+                        }
+                    },
+                    409,
+                )
             self.tables[table_id] = resource
             return _json(resource)
         table_id = f"{project}.{dataset}.{name}"

@@ -73,15 +73,39 @@ def postgres() -> Iterator[Postgres]:
         os.chown(root, entry.pw_uid, entry.pw_gid)
     port = _free_port()
     subprocess.run(
-        _as_server_user([str(bindir / "initdb"), "-D", str(data), "-U", "warroom",
-                         "--auth=trust", "-E", "UTF8", "--no-sync"]),
-        check=True, capture_output=True,
+        _as_server_user(
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "warroom",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ]
+        ),
+        check=True,
+        capture_output=True,
     )
     options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
     subprocess.run(
-        _as_server_user([str(bindir / "pg_ctl"), "-D", str(data), "-o", options,
-                         "-l", str(root / "server.log"), "-w", "start"]),
-        check=True, capture_output=True,
+        _as_server_user(
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-o",
+                options,
+                "-l",
+                str(root / "server.log"),
+                "-w",
+                "start",
+            ]
+        ),
+        check=True,
+        capture_output=True,
     )
     try:
         yield Postgres(host="127.0.0.1", port=port, user="warroom", db_name="postgres")
@@ -99,8 +123,9 @@ def dagster_db(postgres: Postgres) -> Iterator[Postgres]:
     import psycopg2
 
     name = f"dagster_{os.urandom(4).hex()}"
-    con = psycopg2.connect(host=postgres.host, port=postgres.port, user=postgres.user,
-                           dbname="postgres")
+    con = psycopg2.connect(
+        host=postgres.host, port=postgres.port, user=postgres.user, dbname="postgres"
+    )
     con.autocommit = True
     with con.cursor() as cur:
         cur.execute(f'CREATE DATABASE "{name}"')

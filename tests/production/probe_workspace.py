@@ -11,8 +11,9 @@ from warroom_pipelines.definitions import defs as warroom_defs
 from warroom_pipelines.partitions import brands_partitions
 
 
-@dg.sensor(job=brand_refresh_job, default_status=dg.DefaultSensorStatus.RUNNING,
-           minimum_interval_seconds=1)
+@dg.sensor(
+    job=brand_refresh_job, default_status=dg.DefaultSensorStatus.RUNNING, minimum_interval_seconds=1
+)
 def brand_probe(context: dg.SensorEvaluationContext) -> dg.SkipReason:
     brands = context.instance.get_dynamic_partitions(brands_partitions.name)
     return dg.SkipReason(f"{len(brands)} brands registered")

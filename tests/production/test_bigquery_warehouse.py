@@ -33,15 +33,17 @@ DAY = date(2026, 3, 2)
 
 
 def _frame(brand: str, n: int = 3) -> pd.DataFrame:
-    return pd.DataFrame({
-        "brand": [brand] * n,
-        "date": pd.to_datetime([DAY] * n).astype("datetime64[us]"),
-        "channel": ["meta_ads"] * n,
-        "hour_start": pd.date_range("2026-03-02", periods=n, freq="h", tz="UTC"),
-        "ingested_at": pd.Timestamp("2026-03-02 12:00").as_unit("us"),  # naive means UTC
-        "impressions": pd.Series(range(n), dtype="int64"),
-        "spend": [1.5] * n,
-    })
+    return pd.DataFrame(
+        {
+            "brand": [brand] * n,
+            "date": pd.to_datetime([DAY] * n).astype("datetime64[us]"),
+            "channel": ["meta_ads"] * n,
+            "hour_start": pd.date_range("2026-03-02", periods=n, freq="h", tz="UTC"),
+            "ingested_at": pd.Timestamp("2026-03-02 12:00").as_unit("us"),  # naive means UTC
+            "impressions": pd.Series(range(n), dtype="int64"),
+            "spend": [1.5] * n,
+        }
+    )
 
 
 @pytest.fixture
@@ -54,7 +56,8 @@ def api(httpserver: HTTPServer) -> BigQueryAPI:
 @pytest.fixture
 def warehouse(httpserver: HTTPServer) -> BigQueryWarehouse:
     client = bigquery.Client(
-        project=PROJECT, credentials=AnonymousCredentials(),
+        project=PROJECT,
+        credentials=AnonymousCredentials(),
         client_options={"api_endpoint": httpserver.url_for("").rstrip("/")},
     )
     return BigQueryWarehouse(project=PROJECT, dataset=DATASET, client=client)
@@ -115,9 +118,7 @@ def test_replace_slice_creates_a_partitioned_table_stages_and_commits(
     assert f"FROM `{PROJECT}.{DATASET}.{staging}`" in query["query"]
     params = {p["name"]: p for p in query["queryParameters"]}
     assert params["brand"]["parameterValue"]["value"] == "acme-outdoor"
-    assert [v["value"] for v in params["dates"]["parameterValue"]["arrayValues"]] == [
-        "2026-03-02"
-    ]
+    assert [v["value"] for v in params["dates"]["parameterValue"]["arrayValues"]] == ["2026-03-02"]
     # The staging table is dropped afterwards (and expires on its own if we die first).
     assert api.deleted == [f"{PROJECT}.{DATASET}.{staging}"]
 
@@ -141,8 +142,7 @@ def test_a_failed_transaction_is_an_error_and_drops_the_staging_table(
 ) -> None:
     api.failing_query = "BEGIN TRANSACTION"
     with pytest.raises(WarehouseError, match="acme-outdoor"):
-        warehouse.replace_slice(UNIFIED, _frame("acme-outdoor"), brand="acme-outdoor",
-                                dates=[DAY])
+        warehouse.replace_slice(UNIFIED, _frame("acme-outdoor"), brand="acme-outdoor", dates=[DAY])
     assert [t for t in api.tables if "_staging_" in t] == []
     assert len(api.deleted) == 1
 
@@ -178,7 +178,8 @@ def test_ping_reaches_the_dataset_or_says_it_cannot(
 ) -> None:
     warehouse.ping()
     client = bigquery.Client(
-        project=PROJECT, credentials=AnonymousCredentials(),
+        project=PROJECT,
+        credentials=AnonymousCredentials(),
         client_options={"api_endpoint": httpserver.url_for("").rstrip("/")},
     )
     with pytest.raises(WarehouseError, match="not reachable"):
@@ -190,8 +191,10 @@ def test_read_slice_asks_for_one_brand_and_gives_the_table_dtypes(
 ) -> None:
     warehouse.replace_slice(UNIFIED, _frame("acme-outdoor"), brand="acme-outdoor", dates=[DAY])
     api.result_fields = [
-        {"name": "brand", "type": "STRING"}, {"name": "date", "type": "DATE"},
-        {"name": "hour_start", "type": "TIMESTAMP"}, {"name": "spend", "type": "FLOAT"},
+        {"name": "brand", "type": "STRING"},
+        {"name": "date", "type": "DATE"},
+        {"name": "hour_start", "type": "TIMESTAMP"},
+        {"name": "spend", "type": "FLOAT"},
     ]
     api.result_rows = [["acme-outdoor", "2026-03-02", "1772409600000000", "1.5"]]
     frame = warehouse.read_slice(UNIFIED, brand="acme-outdoor", start=DAY, end=DAY)
@@ -218,13 +221,15 @@ def test_the_io_manager_writes_a_brand_day_through_bigquery(
     from warroom_pipelines.resources.warehouse import WarehouseIOManager, WarehouseResource
 
     warehouse = WarehouseResource(
-        bigquery_project=PROJECT, bigquery_dataset=DATASET,
+        bigquery_project=PROJECT,
+        bigquery_dataset=DATASET,
         bigquery_api_endpoint=httpserver.url_for("").rstrip("/"),
     )
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(brands_partitions.name, ["acme-outdoor"])
         result = dg.materialize(
-            [demo_channel_metrics], instance=instance,
+            [demo_channel_metrics],
+            instance=instance,
             partition_key=partition_key("acme-outdoor", DAY),
             resources={
                 "io_manager": WarehouseIOManager(warehouse=warehouse),

@@ -51,15 +51,22 @@ def test_production_without_settings_names_each_one(
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     assert main(["doctor", "--profile", "production"]) == 1
     out = capsys.readouterr().out
-    for name in ("WARROOM_GCP_PROJECT", "WARROOM_BIGQUERY_DATASET", "WARROOM_DASHBOARD_BUCKET",
-                 "PERFORMANCE_ENCRYPTION_KEY"):
+    for name in (
+        "WARROOM_GCP_PROJECT",
+        "WARROOM_BIGQUERY_DATASET",
+        "WARROOM_DASHBOARD_BUCKET",
+        "PERFORMANCE_ENCRYPTION_KEY",
+    ):
         assert f"{name} is not set" in out
     assert "FAIL encryption key" in out and "FAIL warehouse" in out
 
 
 def test_production_reports_what_it_reaches_and_leaks_no_secret(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-    httpserver: HTTPServer, dagster_db: Postgres,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    httpserver: HTTPServer,
+    dagster_db: Postgres,
 ) -> None:
     _clear(monkeypatch)
     BigQueryAPI(project="warroom-prod", dataset="warroom").install(httpserver)

@@ -77,7 +77,8 @@ def test_the_production_instance_uses_postgres_and_the_queued_coordinator(
     limits = pg_instance.get_concurrency_config().run_queue_config
     assert limits is not None
     assert {limit["key"] for limit in limits.tag_concurrency_limits} >= {
-        "warroom/brand", "dagster/backfill"
+        "warroom/brand",
+        "dagster/backfill",
     }
 
 
@@ -95,7 +96,9 @@ def test_two_brands_materialize_into_postgres_storage(
     }
     for brand in BRANDS:
         result = dg.materialize(
-            brand_assets, instance=pg_instance, resources=resources,
+            brand_assets,
+            instance=pg_instance,
+            resources=resources,
             partition_key=partition_key(brand, DAY),
         )
         assert result.success
@@ -122,7 +125,9 @@ def test_two_brands_materialize_into_postgres_storage(
 
 
 def test_schedule_and_sensor_ticks_are_recorded_in_postgres(
-    pg_instance: dg.DagsterInstance, dagster_db: Postgres, tmp_path: Path,
+    pg_instance: dg.DagsterInstance,
+    dagster_db: Postgres,
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from dagster._core.scheduler.instigation import InstigatorType, TickStatus
@@ -136,17 +141,21 @@ def test_schedule_and_sensor_ticks_are_recorded_in_postgres(
     pg_instance.add_dynamic_partitions(brands_partitions.name, list(BRANDS))
     logger = logging.getLogger("warroom.test")
     target = ModuleTarget(
-        module_name="tests.production.probe_workspace", attribute="defs",
-        working_directory=str(ROOT), location_name="warroom",
+        module_name="tests.production.probe_workspace",
+        attribute="defs",
+        working_directory=str(ROOT),
+        location_name="warroom",
     )
     with create_test_daemon_workspace_context(target, pg_instance) as workspace:
         start = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
         iteration_times: dict[str, Any] = {}
         # The first pass starts the schedule; the second crosses minute 5 of the next hour.
         list(launch_scheduled_runs(workspace, logger, start, iteration_times))
-        list(launch_scheduled_runs(
-            workspace, logger, start + timedelta(hours=1, minutes=6), iteration_times
-        ))
+        list(
+            launch_scheduled_runs(
+                workspace, logger, start + timedelta(hours=1, minutes=6), iteration_times
+            )
+        )
         list(execute_sensor_iteration(workspace, logger, None, None))
 
     schedule_ticks = [
@@ -161,7 +170,8 @@ def test_schedule_and_sensor_ticks_are_recorded_in_postgres(
     assert {run.tags["warroom/brand"] for run in queued} == set(BRANDS)
 
     sensor_state = next(
-        s for s in pg_instance.all_instigator_state(instigator_type=InstigatorType.SENSOR)
+        s
+        for s in pg_instance.all_instigator_state(instigator_type=InstigatorType.SENSOR)
         if s.name == "brand_probe"
     )
     sensor_ticks = pg_instance.get_ticks(

@@ -34,10 +34,16 @@ def _load_definitions(env: dict[str, str], tmp_path: Path) -> subprocess.Complet
     """Import the one Definitions object in a fresh interpreter, as a code server would."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("WARROOM_", "PERFORMANCE_"))}
     return subprocess.run(
-        [sys.executable, "-c",
-         "from warroom_pipelines.definitions import defs; import dagster as dg; "
-         "dg.Definitions.validate_loadable(defs); print('loaded')"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-c",
+            "from warroom_pipelines.definitions import defs; import dagster as dg; "
+            "dg.Definitions.validate_loadable(defs); print('loaded')",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env={**base, "DAGSTER_HOME": str(tmp_path), "WARROOM_PROFILE": "production", **env},
     )
 
