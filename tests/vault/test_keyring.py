@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import stat
+import warnings
 from pathlib import Path
 
 import pytest
@@ -40,7 +41,8 @@ def test_local_creates_an_owner_only_dev_key_and_warns(tmp_path: Path) -> None:
         first = keyring_for_profile("local", home, {})
     path = home / DEV_KEY_FILE
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    with pytest.warns(DevelopmentKeyWarning):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DevelopmentKeyWarning)  # said once per process
         again = keyring_for_profile("local", home, {})
     assert first == again  # the same key on every start
 

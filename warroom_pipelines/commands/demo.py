@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import warnings
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from warroom_pipelines.commands.common import (
     print_frame,
 )
 from warroom_pipelines.partitions import BRANDS, partition_key, validate_brand_key
-from warroom_pipelines.vault.keyring import DevelopmentKeyWarning
 
 DEMO_BRANDS = ("acme-outdoor", "globex-beauty", "initech-pets")
 
@@ -39,8 +37,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     home = ensure_dagster_home()
-    # Every run opens the vault; saying once that the demo uses a development key is enough.
-    warnings.filterwarnings("once", category=DevelopmentKeyWarning)
     brands = [validate_brand_key(b) for b in args.brands]
     inst = instance()
     known = set(inst.get_dynamic_partitions(BRANDS))

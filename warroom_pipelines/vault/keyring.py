@@ -39,6 +39,9 @@ class DevelopmentKeyWarning(UserWarning):
     """The local profile is encrypting with a development key from a file."""
 
 
+_warned: set[Path] = set()
+
+
 def keyring_for_profile(
     profile: str, dagster_home: Path, environ: Mapping[str, str] | None = None
 ) -> MasterKeyring:
@@ -49,13 +52,17 @@ def keyring_for_profile(
         raise MissingEncryptionKey(MISSING_KEY_MESSAGE)
     path = dagster_home / DEV_KEY_FILE
     encoded = _read_or_create_dev_key(path)
-    warnings.warn(
-        DevelopmentKeyWarning(
-            f"{KEY_ENV} is not set: encrypting credentials with the development key in {path}. "
-            "Set the variable before storing real credentials."
-        ),
-        stacklevel=2,
-    )
+    if path not in _warned:
+        # Once per process and file: every step opens the vault, and Dagster resets the
+        # warnings registry around each run, so the default "once per location" repeats.
+        _warned.add(path)
+        warnings.warn(
+            DevelopmentKeyWarning(
+                f"{KEY_ENV} is not set: encrypting credentials with the development key in "
+                f"{path}. Set the variable before storing real credentials."
+            ),
+            stacklevel=2,
+        )
     return MasterKeyring.from_strings(encoded, env.get(PREVIOUS_KEYS_ENV, ""))
 
 
