@@ -12,7 +12,9 @@ from warroom_pipelines.assets.anomalies import performance_anomalies
 from warroom_pipelines.assets.channels import channel_assets
 from warroom_pipelines.assets.unified import UNIFIED_TABLE, unified_performance
 from warroom_pipelines.partitions import BRANDS, partition_key
+from warroom_pipelines.resources.ad_platforms import AdPlatformsResource
 from warroom_pipelines.resources.demo import DemoSourceResource
+from warroom_pipelines.resources.vault import VaultResource
 from warroom_pipelines.resources.warehouse import WarehouseIOManager, WarehouseResource
 from warroom_pipelines.schema import finalize
 from warroom_pipelines.sentry.detectors import DetectorConfig
@@ -50,6 +52,8 @@ def materialized(tmp_path_factory) -> dict[str, Any]:
         "warehouse": warehouse,
         "io_manager": WarehouseIOManager(warehouse=warehouse),
         "demo_source": source,
+        "ad_platforms": AdPlatformsResource(),
+        "vault": VaultResource(profile="local", key_store="sqlite", dagster_home=str(path.parent)),
     }
     # The older history goes straight into the warehouse; the last two days run through Dagster.
     seeded, through_dagster = HISTORY[:-2], HISTORY[-2:]
