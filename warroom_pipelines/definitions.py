@@ -29,7 +29,7 @@ brand_refresh_job = dg.define_asset_job(
     "brand_refresh",
     selection=dg.AssetSelection.assets(*brand_assets),
     partitions_def=brand_date_partitions,
-    description="Ingest, unify and check one brand-day.",
+    description="Ingest, unify, check and score one brand-day.",
 )
 
 defs = dg.Definitions(
