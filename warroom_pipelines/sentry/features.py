@@ -274,8 +274,12 @@ def build_features(
 
 
 def _sum_into(matrix: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Campaign arrays [campaign, day, 24] summed into a level's series [series, day, 24]."""
-    return np.einsum("sc,cdh->sdh", matrix, x)
+    """Campaign arrays [campaign, day, 24] summed into a level's series [series, day, 24].
+
+    A matrix product (BLAS) rather than einsum: at 1,000 campaigns einsum's loop over the
+    series x campaign matrix took 57 % of scoring (bench/RESULTS.md, issue 9)."""
+    campaigns = x.shape[0]
+    return (matrix @ x.reshape(campaigns, -1)).reshape(matrix.shape[0], *x.shape[1:])
 
 
 def _pooled(x: np.ndarray, pool: int) -> np.ndarray:
