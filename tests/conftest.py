@@ -9,10 +9,7 @@ from typing import Any
 import dagster as dg
 import pytest
 
-from warroom_pipelines.resources.ad_platforms import AdPlatformsResource
-from warroom_pipelines.resources.demo import DemoSourceResource
-from warroom_pipelines.resources.vault import VaultResource
-from warroom_pipelines.resources.warehouse import WarehouseIOManager, WarehouseResource
+from tests.support import local_resources
 
 
 @pytest.fixture
@@ -23,14 +20,7 @@ def warehouse_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def resources(warehouse_path: Path, tmp_path: Path) -> dict[str, Any]:
     """The local profile's resources on temporary files (no brand has platform keys)."""
-    warehouse = WarehouseResource(path=str(warehouse_path))
-    return {
-        "warehouse": warehouse,
-        "io_manager": WarehouseIOManager(warehouse=warehouse),
-        "demo_source": DemoSourceResource(),
-        "ad_platforms": AdPlatformsResource(),
-        "vault": VaultResource(profile="local", key_store="sqlite", dagster_home=str(tmp_path)),
-    }
+    return local_resources(warehouse_path, tmp_path)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import contextlib
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -22,6 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support import free_port
 
 EMULATOR_HOST_ENV = "FIRESTORE_EMULATOR_HOST"
 STARTUP_SECONDS = 90
@@ -43,12 +44,6 @@ def _missing() -> list[str]:
             "or: gcloud components install cloud-firestore-emulator)"
         )
     return missing
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _ready(host: str) -> bool:
@@ -84,7 +79,7 @@ def firestore_emulator() -> Iterator[str]:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message + " (required in CI)")
         pytest.skip(message)
-    host = f"127.0.0.1:{_free_port()}"
+    host = f"127.0.0.1:{free_port()}"
     # Kept open for the session: the emulator writes to it until teardown.
     log = tempfile.NamedTemporaryFile(  # noqa: SIM115
         prefix="firestore-emulator-", suffix=".log", delete=False

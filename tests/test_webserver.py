@@ -2,7 +2,6 @@
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -11,18 +10,14 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support import free_port
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def webserver(tmp_path):
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("dagster-webserver")),

@@ -7,7 +7,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -15,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.support import free_port
 
 
 @dataclass(frozen=True)
@@ -45,12 +46,6 @@ def _bindir() -> Path | None:
     return Path(candidates[0]).parent if candidates else None
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _as_server_user(argv: list[str]) -> list[str]:
     """PostgreSQL refuses to run as root: run its binaries as the `postgres` user then."""
     if os.geteuid() != 0:
@@ -71,7 +66,7 @@ def postgres() -> Iterator[Postgres]:
     if os.geteuid() == 0:
         entry = pwd.getpwnam("postgres")
         os.chown(root, entry.pw_uid, entry.pw_gid)
-    port = _free_port()
+    port = free_port()
     subprocess.run(
         _as_server_user(
             [

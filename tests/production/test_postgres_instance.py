@@ -15,12 +15,10 @@ import pytest
 import yaml
 
 from tests.production.conftest import Postgres
+from tests.support import local_resources
 from warroom_pipelines.definitions import brand_assets
 from warroom_pipelines.partitions import brands_partitions, partition_key
-from warroom_pipelines.resources.ad_platforms import AdPlatformsResource
 from warroom_pipelines.resources.demo import DemoSourceResource
-from warroom_pipelines.resources.vault import VaultResource
-from warroom_pipelines.resources.warehouse import WarehouseIOManager, WarehouseResource
 from warroom_pipelines.warehouse import DuckDBWarehouse
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,14 +84,9 @@ def test_two_brands_materialize_into_postgres_storage(
     pg_instance: dg.DagsterInstance, dagster_db: Postgres, tmp_path: Path
 ) -> None:
     pg_instance.add_dynamic_partitions(brands_partitions.name, list(BRANDS))
-    warehouse = WarehouseResource(path=str(tmp_path / "warehouse.duckdb"))
-    resources = {
-        "warehouse": warehouse,
-        "io_manager": WarehouseIOManager(warehouse=warehouse),
-        "demo_source": DemoSourceResource(campaigns_per_channel=2),
-        "ad_platforms": AdPlatformsResource(),
-        "vault": VaultResource(profile="local", key_store="sqlite", dagster_home=str(tmp_path)),
-    }
+    resources = local_resources(
+        tmp_path / "warehouse.duckdb", tmp_path, DemoSourceResource(campaigns_per_channel=2)
+    )
     for brand in BRANDS:
         result = dg.materialize(
             brand_assets,

@@ -8,14 +8,12 @@ import duckdb
 import pandas as pd
 import pytest
 
+from tests.support import local_resources
 from warroom_pipelines.assets.anomalies import performance_anomalies
 from warroom_pipelines.assets.channels import channel_assets
 from warroom_pipelines.assets.unified import UNIFIED_TABLE, unified_performance
 from warroom_pipelines.partitions import BRANDS, partition_key
-from warroom_pipelines.resources.ad_platforms import AdPlatformsResource
 from warroom_pipelines.resources.demo import DemoSourceResource
-from warroom_pipelines.resources.vault import VaultResource
-from warroom_pipelines.resources.warehouse import WarehouseIOManager, WarehouseResource
 from warroom_pipelines.schema import finalize
 from warroom_pipelines.sentry.detectors import DetectorConfig
 from warroom_pipelines.sentry.engine import ANOMALY_COLUMNS, detect
@@ -46,21 +44,15 @@ class RunawaySource(DemoSourceResource):
 def materialized(tmp_path_factory) -> dict[str, Any]:
     path = tmp_path_factory.mktemp("sentry") / "warehouse.duckdb"
 
-    warehouse = WarehouseResource(path=str(path))
     source = RunawaySource(incident_rate=0.0)
-    resources = {
-        "warehouse": warehouse,
-        "io_manager": WarehouseIOManager(warehouse=warehouse),
-        "demo_source": source,
-        "ad_platforms": AdPlatformsResource(),
-        "vault": VaultResource(profile="local", key_store="sqlite", dagster_home=str(path.parent)),
-    }
+    resources = local_resources(path, path.parent, source)
+    warehouse = resources["warehouse"].get()
     # The older history goes straight into the warehouse; the last two days run through Dagster.
     seeded, through_dagster = HISTORY[:-2], HISTORY[-2:]
     for brand in ("acme", "globex"):
         for day in seeded:
             rows = finalize(source.metrics(brand, day), brand=brand, ingested_at=INGESTED_AT)
-            warehouse.get().replace_slice(UNIFIED_TABLE, rows, brand=brand, dates=[day])
+            warehouse.replace_slice(UNIFIED_TABLE, rows, brand=brand, dates=[day])
     results = {}
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(BRANDS, ["acme", "globex"])

@@ -1,0 +1,34 @@
+"""Helpers shared by the test modules (fixtures live in conftest.py)."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+from warroom_pipelines.resources.ad_platforms import AdPlatformsResource
+from warroom_pipelines.resources.demo import DemoSourceResource
+from warroom_pipelines.resources.vault import VaultResource
+from warroom_pipelines.resources.warehouse import WarehouseIOManager, WarehouseResource
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on right now, for a server a test starts."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def local_resources(
+    warehouse_path: Path, home: Path, demo_source: DemoSourceResource | None = None
+) -> dict[str, Any]:
+    """The local profile's brand-asset resources on temporary files; no brand has platform
+    keys, so the platform assets write empty 'not connected' partitions."""
+    warehouse = WarehouseResource(path=str(warehouse_path))
+    return {
+        "warehouse": warehouse,
+        "io_manager": WarehouseIOManager(warehouse=warehouse),
+        "demo_source": demo_source or DemoSourceResource(),
+        "ad_platforms": AdPlatformsResource(),
+        "vault": VaultResource(profile="local", key_store="sqlite", dagster_home=str(home)),
+    }
