@@ -61,7 +61,7 @@ def main() -> None:
         start = time.perf_counter()
         published = publish(warehouse, Path(tmp) / "pages", now=now)
         publish_s = time.perf_counter() - start
-        sizes = [p.stat().st_size for p in published.brand_pages.values()]
+        sizes = [Path(p).stat().st_size for p in published.brand_pages.values()]
         print(f"create_views: {views_s:.2f} s")
         print(
             f"publish: {publish_s:.2f} s for {len(sizes)} brand pages + overview "
@@ -70,14 +70,14 @@ def main() -> None:
         print(
             f"brand page size: median {sorted(sizes)[len(sizes) // 2] / 1024:.0f} KiB, "
             f"max {max(sizes) / 1024:.0f} KiB; overview "
-            f"{published.overview.stat().st_size / 1024:.0f} KiB"
+            f"{Path(published.overview).stat().st_size / 1024:.0f} KiB"
         )
 
         browser = Chromium(Path(tmp) / "chromium")
         try:
             for name, page in (
-                ("brand page", published.brand_pages[brands[0]]),
-                ("overview", published.overview),
+                ("brand page", Path(published.brand_pages[brands[0]])),
+                ("overview", Path(published.overview)),
             ):
                 report = browser.open(
                     page, screenshot=Path(tmp) / "shot.png", probes={"timing": TIMING}

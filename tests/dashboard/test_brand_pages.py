@@ -62,7 +62,7 @@ def _tiles(page: Path) -> dict[tuple[str, str], dict[str, str]]:
 def test_tiles_equal_the_numbers_queried_from_the_warehouse(
     pages: Published, two_brand_warehouse: DuckDBWarehouse, brand: str
 ) -> None:
-    tiles = _tiles(pages.brand_pages[brand])
+    tiles = _tiles(Path(pages.brand_pages[brand]))
     currency = str(
         two_brand_warehouse.query(
             "SELECT any_value(currency) AS c FROM unified_performance WHERE brand = ?", [brand]
@@ -89,13 +89,13 @@ def test_tiles_equal_the_numbers_queried_from_the_warehouse(
 def test_channel_rows_and_overview_equal_the_warehouse(
     pages: Published, two_brand_warehouse: DuckDBWarehouse
 ) -> None:
-    html = pages.brand_pages["acme"].read_text()
+    html = Path(pages.brand_pages["acme"]).read_text()
     for channel in ("meta_ads", "google_ads", "tiktok_ads"):
         row = re.search(rf'<tr data-channel="{channel}">.*?data-value="([^"]+)"', html)
         assert row, channel
         expected = _period_numbers(two_brand_warehouse, "acme", WEEK, channel)["spend"]
         assert float(row[1]) == pytest.approx(expected, rel=1e-9)
-    overview = pages.overview.read_text()
+    overview = Path(pages.overview).read_text()
     for brand in ("acme", "globex"):
         cell = re.search(rf'<tr data-brand="{brand}".*?data-value="([^"]+)"', overview)
         assert cell, brand
@@ -106,7 +106,7 @@ def test_channel_rows_and_overview_equal_the_warehouse(
 def test_a_brand_page_contains_nothing_of_the_other_brand(
     pages: Published, two_brand_warehouse: DuckDBWarehouse
 ) -> None:
-    html = pages.brand_pages["acme"].read_text()
+    html = Path(pages.brand_pages["acme"]).read_text()
     assert "acme" in html.lower()
     other = two_brand_warehouse.query(
         "SELECT DISTINCT account_id, campaign_id, campaign_name FROM unified_performance "
@@ -136,7 +136,7 @@ def test_a_brand_page_contains_nothing_of_the_other_brand(
 def test_a_brand_page_lists_only_its_own_incidents(
     pages: Published, two_brand_warehouse: DuckDBWarehouse
 ) -> None:
-    html = pages.brand_pages["globex"].read_text()
+    html = Path(pages.brand_pages["globex"]).read_text()
     shown = set(re.findall(r'data-incident="([^"]+)"', html))
     own = set(
         two_brand_warehouse.query(
@@ -169,7 +169,7 @@ def test_the_overview_puts_the_worst_open_severity_first(
     )
     published = publish(copy, tmp_path / "pages", now=NOW)
     order = re.findall(
-        r'<tr data-brand="([^"]+)" data-severity="([^"]+)"', published.overview.read_text()
+        r'<tr data-brand="([^"]+)" data-severity="([^"]+)"', Path(published.overview).read_text()
     )
     assert order == [("globex", "critical"), ("acme", "warning")]
 
@@ -202,7 +202,8 @@ def test_the_latest_alert_delivery_is_shown_per_incident(
     )
     published = publish(copy, tmp_path / "pages", now=NOW)
     row = re.search(
-        r'<tr [^>]*data-incident="open-acme-1">.*?</tr>', published.brand_pages["acme"].read_text()
+        r'<tr [^>]*data-incident="open-acme-1">.*?</tr>',
+        Path(published.brand_pages["acme"]).read_text(),
     )
     assert row and "failed (webhook)" in row[0]  # the latest attempt wins
     # Alerts link to brands/<brand>.html#incident-<id>: the row is that anchor.

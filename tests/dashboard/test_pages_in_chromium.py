@@ -59,7 +59,7 @@ def pages(two_brand_warehouse: DuckDBWarehouse, tmp_path_factory) -> Published:
 def test_brand_page_renders_offline_with_tiles_charts_and_incidents(
     browser: Chromium, pages: Published
 ) -> None:
-    page = pages.brand_pages["acme"]
+    page = Path(pages.brand_pages["acme"])
     report = browser.open(page, screenshot=ARTIFACTS / "brand-acme.png", probes=PROBES)
     assert report.outside_requests == []
     assert report.errors == []
@@ -79,13 +79,15 @@ def test_brand_page_renders_offline_with_tiles_charts_and_incidents(
 def test_overview_lists_every_brand_with_a_sparkline_and_a_link(
     browser: Chromium, pages: Published
 ) -> None:
-    report = browser.open(pages.overview, screenshot=ARTIFACTS / "overview.png", probes=PROBES)
+    report = browser.open(
+        Path(pages.overview), screenshot=ARTIFACTS / "overview.png", probes=PROBES
+    )
     assert report.outside_requests == []
     assert report.errors == []
     assert sorted(b for b, _ in report.values["overview_rows"]) == ["acme", "globex"]
     assert report.values["sparklines"] == 2
     for link in report.values["links"]:
-        assert (pages.overview.parent / link).is_file()
+        assert (Path(pages.overview).parent / link).is_file()
 
 
 def test_a_brand_without_anomaly_detection_renders_gracefully(
@@ -93,7 +95,7 @@ def test_a_brand_without_anomaly_detection_renders_gracefully(
 ) -> None:
     published = publish(unified_only_warehouse, tmp_path, now=NOW)
     report = browser.open(
-        published.brand_pages["acme"],
+        Path(published.brand_pages["acme"]),
         screenshot=ARTIFACTS / "brand-unmonitored.png",
         probes=PROBES,
     )
@@ -106,7 +108,7 @@ def test_a_brand_without_anomaly_detection_renders_gracefully(
 
 
 def test_pages_are_small(pages: Published) -> None:
-    for path in [pages.overview, *pages.brand_pages.values()]:
+    for path in map(Path, [pages.overview, *pages.brand_pages.values()]):
         assert path.stat().st_size < 1_000_000
 
 

@@ -1,5 +1,8 @@
 """The Command Center asset: the analyst views and the HTML pages, after each refresh.
 
+The same on both profiles: views in the DuckDB file or the BigQuery dataset, pages in a folder
+or the dashboard bucket (the resources decide).
+
 Not partitioned: one materialization renders every brand (each brand page from that brand's
 rows only) and the overview. It runs on its own schedule a little after the hourly refresh,
 so a slow brand never holds the others' pages back.
@@ -15,7 +18,6 @@ from warroom_pipelines.dashboard import Published, create_views, publish
 from warroom_pipelines.partitions import BRAND_DIMENSION, BRANDS
 from warroom_pipelines.resources.dashboard import CommandCenterResource
 from warroom_pipelines.resources.warehouse import WarehouseResource
-from warroom_pipelines.warehouse import DuckDBWarehouse
 
 
 def ingestion_errors(
@@ -80,25 +82,18 @@ def command_center(
     command_center: CommandCenterResource,
 ) -> dg.MaterializeResult:
     store = warehouse.get()
-    if not isinstance(store, DuckDBWarehouse):
-        raise dg.Failure(
-            description="The Command Center reads the local DuckDB warehouse only: its SQL "
-            "has not been ported to BigQuery yet."
-        )
     views = create_views(store)
     brands = context.instance.get_dynamic_partitions(BRANDS)
     published = publish(
         store,
-        command_center.path(),
+        command_center.pages(),
         brands=brands,
         ingestion_errors=ingestion_errors(context.instance, brands),
     )
     return dg.MaterializeResult(
         metadata={
-            "overview": dg.MetadataValue.path(str(published.overview)),
-            "brand_pages": dg.MetadataValue.json(
-                {brand: str(path) for brand, path in published.brand_pages.items()}
-            ),
+            "overview": dg.MetadataValue.path(published.overview),
+            "brand_pages": dg.MetadataValue.json(published.brand_pages),
             "brands": dg.MetadataValue.int(len(published.brand_pages)),
             "views": dg.MetadataValue.text(", ".join(views) or "none (no unified table yet)"),
             "summary": dg.MetadataValue.md(_summary(published)),

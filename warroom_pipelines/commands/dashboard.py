@@ -44,18 +44,19 @@ def run_dashboard(args: argparse.Namespace) -> int:
 
     # Read-only: rendering never takes the writer's lock from a running refresh.
     warehouse = DuckDBWarehouse(duckdb_path(), read_only=True)
+    folder = Path(command_center_dir())
     try:
-        published = publish(warehouse, command_center_dir(), only_brand=brand)
+        published = publish(warehouse, folder, only_brand=brand)
     except WarehouseError as exc:
         return fail(str(exc))
-    page = published.brand_pages[brand] if brand else published.overview
+    page = Path(published.brand_pages[brand] if brand else published.overview)
     if not args.serve:
         print(page)
         return 0
-    server = make_server(published.folder, args.port)
+    server = make_server(folder, args.port)
     port = server.server_address[1]
-    relative = page.relative_to(published.folder).as_posix()
-    print(f"Serving {published.folder} on http://{LOOPBACK}:{port}/{relative} (Ctrl-C to stop)")
+    relative = page.relative_to(folder).as_posix()
+    print(f"Serving {folder} on http://{LOOPBACK}:{port}/{relative} (Ctrl-C to stop)")
     try:
         server.serve_forever()
     except KeyboardInterrupt:

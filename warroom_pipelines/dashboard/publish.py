@@ -1,7 +1,8 @@
 """Write the Command Center: `index.html` (every brand) and `brands/<brand>.html`.
 
-Files are written to a temporary name and renamed, so a screen reloading mid-write never shows
-half a page.
+Pages go to a `PageSink`: a folder locally (`FolderPages`), a GCS bucket in production
+(`bucket.BucketPages`). Either way a page is stored whole or not at all, so a screen reloading
+mid-write never shows half a page.
 """
 
 from __future__ import annotations
@@ -10,38 +11,63 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 import pandas as pd
 
 from warroom_pipelines.dashboard.model import BrandSummary, brand_view, overview
 from warroom_pipelines.dashboard.pages import brand_file, brand_page, overview_page
 from warroom_pipelines.dashboard.queries import CommandCenterReader, periods_at
-from warroom_pipelines.warehouse import DuckDBWarehouse
+from warroom_pipelines.warehouse import Warehouse
 
 BRANDS_DIR = "brands"
+OVERVIEW = "index.html"
+
+
+class PageSink(Protocol):
+    """Where pages are stored."""
+
+    location: str  # the folder, or gs://bucket
+
+    def write(self, name: str, html: str) -> str:
+        """Store the page `name` (e.g. `brands/acme.html`) whole; returns where it now is."""
+        ...
+
+
+@dataclass(frozen=True)
+class FolderPages:
+    """Pages as files: each written to a temporary name, then renamed over the old one."""
+
+    folder: Path
+
+    @property
+    def location(self) -> str:
+        return str(self.folder)
+
+    def write(self, name: str, html: str) -> str:
+        path = self.folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(html, encoding="utf-8")
+        os.replace(tmp, path)
+        return str(path)
 
 
 @dataclass(frozen=True)
 class Published:
-    """What was written, and the overview's numbers for a summary elsewhere (the Dagster UI)."""
+    """What was written (where each page is), and the overview's numbers for a summary
+    elsewhere (the Dagster UI)."""
 
-    folder: Path
-    overview: Path
-    brand_pages: dict[str, Path]
+    location: str
+    overview: str
+    brand_pages: dict[str, str]
     summaries: list[BrandSummary] = field(default_factory=list)
     end: pd.Timestamp | None = None
 
 
-def _write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def publish(
-    warehouse: DuckDBWarehouse,
-    folder: str | Path,
+    warehouse: Warehouse,
+    pages: PageSink | str | Path,
     *,
     now: pd.Timestamp | None = None,
     brands: Iterable[str] = (),
@@ -50,16 +76,17 @@ def publish(
 ) -> Published:
     """Render the overview and the brand pages (`only_brand`: that page and the overview).
 
-    `brands` adds registered brands that have no rows yet (they show as not connected);
-    `ingestion_errors` maps brand -> channel -> last error text (already free of secrets).
+    `pages`: a sink, or a folder for `FolderPages`. `brands` adds registered brands that have
+    no rows yet (they show as not connected); `ingestion_errors` maps brand -> channel -> last
+    error text (already free of secrets).
     """
+    sink = FolderPages(Path(pages)) if isinstance(pages, (str, Path)) else pages
     generated_at = pd.Timestamp.now(tz="UTC")
     moment = generated_at if now is None else pd.Timestamp(now)
     reader = CommandCenterReader(warehouse, periods_at(moment))
     everyone = sorted(set(reader.brands()) | set(brands))
     errors = ingestion_errors or {}
-    out = Path(folder)
-    pages: dict[str, Path] = {}
+    written: dict[str, str] = {}
     for brand in everyone if only_brand is None else [only_brand]:
         with reader.session():
             view = brand_view(
@@ -68,16 +95,13 @@ def publish(
                 generated_at=generated_at,
                 ingestion_errors=dict(errors.get(brand, {})),
             )
-        path = out / BRANDS_DIR / brand_file(brand)
-        _write(path, brand_page(view))
-        pages[brand] = path
+        written[brand] = sink.write(f"{BRANDS_DIR}/{brand_file(brand)}", brand_page(view))
     with reader.session():
         summaries = overview(reader, everyone)
-    index = out / "index.html"
-    _write(
-        index,
+    index = sink.write(
+        OVERVIEW,
         overview_page(
             summaries, generated_at=generated_at, end=reader.periods.end, brands_dir=BRANDS_DIR
         ),
     )
-    return Published(out, index, pages, summaries, reader.periods.end)
+    return Published(sink.location, index, written, summaries, reader.periods.end)

@@ -1,7 +1,8 @@
 """Reads for the Command Center: every value is a query parameter, every brand read is scoped.
 
 A brand page is built only from queries filtered on `brand = ?`; only the overview (for the
-platform team) reads across brands, and only the few totals it shows.
+platform team) reads across brands, and only the few totals it shows. The same queries run on
+DuckDB and on BigQuery (see `views.CommandCenterSql`).
 """
 
 from __future__ import annotations
@@ -13,15 +14,8 @@ from datetime import timedelta
 
 import pandas as pd
 
-from warroom_pipelines.dashboard.views import (
-    ALERTS,
-    ANOMALIES,
-    INCIDENTS_SELECT,
-    UNIFIED,
-    table_exists,
-    totals_sql,
-)
-from warroom_pipelines.warehouse import DuckDBWarehouse
+from warroom_pipelines.dashboard.views import ALERTS, ANOMALIES, UNIFIED, CommandCenterSql
+from warroom_pipelines.warehouse import DuckDBWarehouse, Warehouse
 
 
 @dataclass(frozen=True)
@@ -69,28 +63,34 @@ def periods_at(now: pd.Timestamp) -> Periods:
 
 
 def _days(start: pd.Timestamp, end: pd.Timestamp) -> list[object]:
-    """The DATE bounds covering [start, end): lets DuckDB skip other days by the date column."""
+    """The DATE bounds covering [start, end): lets the warehouse skip other days by the date
+    column (BigQuery prunes its day partitions with them)."""
     return [start.date(), (end - timedelta(microseconds=1)).date()]
 
 
 class CommandCenterReader:
     """Queries of one warehouse at one moment (`periods`)."""
 
-    def __init__(self, warehouse: DuckDBWarehouse, periods: Periods) -> None:
+    def __init__(self, warehouse: Warehouse, periods: Periods) -> None:
         self.warehouse = warehouse
         self.periods = periods
+        self.sql = CommandCenterSql.of(warehouse)
         self._query: Callable[[str, Sequence[object]], pd.DataFrame] = warehouse.query
-        self.has_unified = table_exists(warehouse, "main", "unified_performance")
-        self.has_anomalies = table_exists(warehouse, "main", "performance_anomalies")
-        self.has_alerts = table_exists(warehouse, "main", "alert_deliveries")
+        self.has_unified = warehouse.has_table(UNIFIED)
+        self.has_anomalies = warehouse.has_table(ANOMALIES)
+        self.has_alerts = warehouse.has_table(ALERTS)
 
     @contextmanager
     def session(self) -> Iterator[None]:
-        """Run the queries of one page on one read-only connection.
+        """Run the queries of one page on one read-only connection (DuckDB; BigQuery has no
+        connection to keep).
 
         Opening the DuckDB file costs more than a page's queries; one connection per page (not
         one for the whole run) still lets a refresh take the writer's lock between pages.
         """
+        if not isinstance(self.warehouse, DuckDBWarehouse):
+            yield
+            return
         with self.warehouse.connect(read_only=True) as con:
             self._query = lambda sql, params: con.execute(sql, list(params)).df()
             try:
@@ -99,12 +99,15 @@ class CommandCenterReader:
                 self._query = self.warehouse.query
 
     def _windows_cte(self) -> tuple[str, list[object]]:
+        """The periods as a CTE of SELECTs (BigQuery has no VALUES lists)."""
+        ts = self.sql.types.timestamp
         rows, params = [], []
         for name, window in self.periods.named().items():
-            rows.append("(?, ?::TIMESTAMPTZ, ?::TIMESTAMPTZ)")
+            rows.append(
+                f"SELECT ? AS period, CAST(? AS {ts}) AS start_at, CAST(? AS {ts}) AS end_at"
+            )
             params += [name, window.start.to_pydatetime(), window.end.to_pydatetime()]
-        cte = f"periods(period, start_at, end_at) AS (VALUES {', '.join(rows)})"
-        return cte, params
+        return f"periods AS ({' UNION ALL '.join(rows)})", params
 
     def period_totals(self, brand: str | None) -> pd.DataFrame:
         """Totals per period x brand x currency (channel null) and per channel as well."""
@@ -114,9 +117,9 @@ class CommandCenterReader:
         brand_filter = "AND u.brand = ?" if brand is not None else ""
         sql = f"""
             WITH {cte}
-            SELECT p.period, u.brand, u.channel, u.currency, {totals_sql()},
+            SELECT p.period, u.brand, u.channel, u.currency, {self.sql.totals()},
                    count(DISTINCT u.hour_start) AS hours
-            FROM {UNIFIED} u
+            FROM {self.sql.unified} u
             JOIN periods p ON u.hour_start >= p.start_at AND u.hour_start < p.end_at
             WHERE u.date BETWEEN ? AND ? {brand_filter}
             GROUP BY GROUPING SETS ((p.period, u.brand, u.currency),
@@ -133,8 +136,8 @@ class CommandCenterReader:
             return pd.DataFrame()
         window = self.periods.week
         sql = f"""
-            SELECT hour_start, channel, currency, {totals_sql()}
-            FROM {UNIFIED}
+            SELECT hour_start, channel, currency, {self.sql.totals()}
+            FROM {self.sql.unified}
             WHERE brand = ? AND date BETWEEN ? AND ? AND hour_start >= ? AND hour_start < ?
             GROUP BY GROUPING SETS ((currency, hour_start), (channel, currency, hour_start))
             ORDER BY hour_start
@@ -154,9 +157,9 @@ class CommandCenterReader:
         window = self.periods.week
         sql = f"""
             SELECT brand, currency, hour_start, sum(spend) AS spend
-            FROM {UNIFIED}
+            FROM {self.sql.unified}
             WHERE date BETWEEN ? AND ? AND hour_start >= ? AND hour_start < ?
-            GROUP BY ALL ORDER BY brand, hour_start
+            GROUP BY brand, currency, hour_start ORDER BY brand, hour_start
         """
         params = [
             *_days(window.start, window.end),
@@ -174,7 +177,7 @@ class CommandCenterReader:
         sql = f"""
             SELECT brand, channel, max(hour_start) AS last_hour_start,
                    max(ingested_at) AS last_ingested_at
-            FROM {UNIFIED}
+            FROM {self.sql.unified}
             WHERE date >= ? AND hour_start < ? {brand_filter}
             GROUP BY brand, channel
         """
@@ -189,7 +192,7 @@ class CommandCenterReader:
             return None
         brand_filter = "AND brand = ?" if brand is not None else ""
         sql = f"""
-            SELECT * FROM ({INCIDENTS_SELECT})
+            SELECT * FROM ({self.sql.incidents()})
             WHERE started_at < ? AND (status = 'open' OR last_anomalous_hour >= ?) {brand_filter}
             ORDER BY status = 'open' DESC, started_at DESC
         """
@@ -208,7 +211,7 @@ class CommandCenterReader:
         sql = f"""
             SELECT level, channel, campaign_id, campaign_name, hour_start, metric, anomaly_type,
                    severity, observed, expected, incident_id
-            FROM {ANOMALIES}
+            FROM {self.sql.anomalies}
             WHERE brand = ? AND date BETWEEN ? AND ? AND hour_start >= ? AND hour_start < ?
         """
         params = [
@@ -225,10 +228,10 @@ class CommandCenterReader:
             return None
         sql = f"""
             SELECT incident_id,
-                   arg_max(status, last_attempt_at) AS alert_status,
-                   arg_max(destination_kind, last_attempt_at) AS alert_destination,
+                   max_by(status, last_attempt_at) AS alert_status,
+                   max_by(destination_kind, last_attempt_at) AS alert_destination,
                    count(DISTINCT destination_name) AS alert_destinations
-            FROM {ALERTS}
+            FROM {self.sql.alerts}
             WHERE brand = ?
             GROUP BY incident_id
         """
@@ -240,6 +243,6 @@ class CommandCenterReader:
             return []
         since = (self.periods.end - pd.Timedelta(days=30)).date()
         frame = self._query(
-            f"SELECT DISTINCT brand FROM {UNIFIED} WHERE date >= ? ORDER BY brand", [since]
+            f"SELECT DISTINCT brand FROM {self.sql.unified} WHERE date >= ? ORDER BY brand", [since]
         )
         return [str(b) for b in frame["brand"]]

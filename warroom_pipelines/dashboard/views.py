@@ -1,71 +1,102 @@
-"""The analyst's SQL layer: views beside the warehouse tables.
+"""The analyst's SQL layer: views beside the warehouse tables, on DuckDB and on BigQuery.
 
 Ratios are computed from the summed totals of the period (sum(spend) / sum(conversions)), never
 averaged from hourly ratios: an hour with 2 clicks must not weigh as much as an hour with 2,000.
 The ratio formulas come from `schema.RATIOS`, the same definitions the unified table uses.
 Sums are grouped by currency as well, so amounts in different currencies are never added up.
+
+One text for both warehouses: DuckDB and BigQuery Standard SQL share `max_by`, `GROUPING
+SETS`, `CAST(x AS type)` and `?` parameters, so what differs is only what the dialects force,
+and the warehouse supplies it: the tables' names (`main.x` in DuckDB, `` `project.dataset.x` ``
+in BigQuery) and the names of the types cast to (`SqlTypes`).
 """
 
 from __future__ import annotations
 
-from warroom_pipelines.schema import RATIOS
-from warroom_pipelines.warehouse import DuckDBWarehouse
+from dataclasses import dataclass
 
-UNIFIED = "main.unified_performance"
-ANOMALIES = "main.performance_anomalies"
-ALERTS = "main.alert_deliveries"
+from warroom_pipelines.schema import RATIOS
+from warroom_pipelines.warehouse import SqlTypes, TableRef, Warehouse
+
+UNIFIED = TableRef("main", "unified_performance")
+ANOMALIES = TableRef("main", "performance_anomalies")
+ALERTS = TableRef("main", "alert_deliveries")
 
 TOTALS = ("impressions", "clicks", "spend", "conversions", "conversion_value")
+VIEW_NAMES = ("daily_performance", "campaign_performance", "open_incidents")
 
 
 def _scaled(scale: float) -> str:
     return "" if scale == 1 else f"{scale!r} * "
 
 
-def totals_sql() -> str:
-    """sum() of every measure, then each ratio from those sums (null where the denominator is 0)."""
-    sums = [f"sum({c}) AS {c}" for c in TOTALS]
-    ratios = [
-        f"{_scaled(ratio.scale)}sum({ratio.numerator})::DOUBLE / "
-        f"nullif(sum({ratio.denominator}), 0) AS {name}"
-        for name, ratio in RATIOS.items()
-    ]
-    return ",\n  ".join([*sums, *ratios])
+@dataclass(frozen=True)
+class CommandCenterSql:
+    """The Command Center's SQL for one warehouse."""
 
+    types: SqlTypes
+    unified: str
+    anomalies: str
+    alerts: str
+    views: dict[str, str]  # view name -> its qualified name
 
-DAILY_PERFORMANCE = f"""
-CREATE OR REPLACE VIEW main.daily_performance AS
+    @classmethod
+    def of(cls, warehouse: Warehouse) -> CommandCenterSql:
+        return cls(
+            types=warehouse.sql_types,
+            unified=warehouse.sql_table(UNIFIED),
+            anomalies=warehouse.sql_table(ANOMALIES),
+            alerts=warehouse.sql_table(ALERTS),
+            views={name: warehouse.sql_table(TableRef("main", name)) for name in VIEW_NAMES},
+        )
+
+    def totals(self) -> str:
+        """sum() of every measure, then each ratio from those sums (null where the denominator
+        is 0)."""
+        sums = [f"sum({c}) AS {c}" for c in TOTALS]
+        ratios = [
+            f"{_scaled(ratio.scale)}CAST(sum({ratio.numerator}) AS {self.types.double}) / "
+            f"nullif(sum({ratio.denominator}), 0) AS {name}"
+            for name, ratio in RATIOS.items()
+        ]
+        return ",\n  ".join([*sums, *ratios])
+
+    def daily_performance(self) -> str:
+        return f"""
 SELECT brand, channel, date, currency,
   count(DISTINCT campaign_id) AS campaigns,
-  {totals_sql()},
+  {self.totals()},
   max(hour_start) AS last_hour_start,
   max(ingested_at) AS last_ingested_at
-FROM {UNIFIED}
+FROM {self.unified}
 GROUP BY brand, channel, date, currency
 """
 
-CAMPAIGN_PERFORMANCE = f"""
-CREATE OR REPLACE VIEW main.campaign_performance AS
+    def campaign_performance(self) -> str:
+        return f"""
 SELECT brand, channel, account_id, campaign_id,
-  arg_max(campaign_name, hour_start) AS campaign_name,
+  max_by(campaign_name, hour_start) AS campaign_name,
   date, currency,
-  {totals_sql()},
+  {self.totals()},
   max(hour_start) AS last_hour_start
-FROM {UNIFIED}
+FROM {self.unified}
 GROUP BY brand, channel, account_id, campaign_id, date, currency
 """
 
-# One row per incident (consecutive anomalous hours of one series). An incident is resolved as
-# soon as any of its rows carries an end: rows written before it closed (an earlier day's
-# partition) keep a null end until that day is restated.
-INCIDENTS_SELECT = f"""
+    def incidents(self) -> str:
+        """One row per incident (consecutive anomalous hours of one series).
+
+        An incident is resolved as soon as any of its rows carries an end: rows written before
+        it closed (an earlier day's partition) keep a null end until that day is restated.
+        """
+        return f"""
 SELECT brand, incident_id,
-  arg_max(level, hour_start) AS level,
-  arg_max(channel, hour_start) AS channel,
-  arg_max(campaign_id, hour_start) AS campaign_id,
-  arg_max(campaign_name, hour_start) AS campaign_name,
-  arg_max(anomaly_type, hour_start) AS anomaly_type,
-  arg_max(metric, hour_start) AS metric,
+  max_by(level, hour_start) AS level,
+  max_by(channel, hour_start) AS channel,
+  max_by(campaign_id, hour_start) AS campaign_id,
+  max_by(campaign_name, hour_start) AS campaign_name,
+  max_by(anomaly_type, hour_start) AS anomaly_type,
+  max_by(metric, hour_start) AS metric,
   CASE max(CASE severity WHEN 'critical' THEN 3 WHEN 'warning' THEN 2 WHEN 'info' THEN 1
                          ELSE 0 END)
     WHEN 3 THEN 'critical' WHEN 2 THEN 'warning' WHEN 1 THEN 'info' ELSE 'none' END AS severity,
@@ -74,61 +105,67 @@ SELECT brand, incident_id,
   max(hour_start) AS last_anomalous_hour,
   count(DISTINCT hour_start) AS anomalous_hours,
   sum(money_at_stake) AS money_at_stake,
-  arg_max(currency, hour_start) AS currency,
-  arg_max(observed, hour_start) AS last_observed,
-  arg_max(expected, hour_start) AS last_expected,
+  max_by(currency, hour_start) AS currency,
+  max_by(observed, hour_start) AS last_observed,
+  max_by(expected, hour_start) AS last_expected,
   min(detected_at) AS first_detected_at,
   CASE WHEN max(incident_end) IS NULL THEN 'open' ELSE 'resolved' END AS status
-FROM {ANOMALIES}
+FROM {self.anomalies}
 GROUP BY brand, incident_id
 """
 
-OPEN_INCIDENTS = f"""
-CREATE OR REPLACE VIEW main.open_incidents AS
-SELECT * FROM ({INCIDENTS_SELECT}) WHERE status = 'open'
-"""
+    def open_incidents(self, has_anomalies: bool) -> str:
+        """Open incidents; before the Sentry has written anything, the same columns, no rows."""
+        if has_anomalies:
+            return f"SELECT * FROM ({self.incidents()}) WHERE status = 'open'"
+        t = self.types
+        columns = [
+            *(f"CAST(NULL AS {t.string}) AS {c}" for c in _INCIDENT_TEXT),
+            f"CAST(NULL AS {t.string}) AS severity",
+            *(f"CAST(NULL AS {t.timestamp}) AS {c}" for c in _INCIDENT_TIMES),
+            f"CAST(NULL AS {t.integer}) AS anomalous_hours",
+            f"CAST(NULL AS {t.double}) AS money_at_stake",
+            f"CAST(NULL AS {t.string}) AS currency",
+            f"CAST(NULL AS {t.double}) AS last_observed",
+            f"CAST(NULL AS {t.double}) AS last_expected",
+            f"CAST(NULL AS {t.timestamp}) AS first_detected_at",
+            f"CAST(NULL AS {t.string}) AS status",
+        ]
+        return "SELECT " + ",\n  ".join(columns) + "\nWHERE false"
 
-# Before the Sentry has written anything: the same columns, no rows.
-OPEN_INCIDENTS_EMPTY = """
-CREATE OR REPLACE VIEW main.open_incidents AS
-SELECT NULL::VARCHAR AS brand, NULL::VARCHAR AS incident_id, NULL::VARCHAR AS level,
-  NULL::VARCHAR AS channel, NULL::VARCHAR AS campaign_id, NULL::VARCHAR AS campaign_name,
-  NULL::VARCHAR AS anomaly_type, NULL::VARCHAR AS metric, NULL::VARCHAR AS severity,
-  NULL::TIMESTAMPTZ AS started_at, NULL::TIMESTAMPTZ AS ended_at,
-  NULL::TIMESTAMPTZ AS last_anomalous_hour, NULL::BIGINT AS anomalous_hours,
-  NULL::DOUBLE AS money_at_stake, NULL::VARCHAR AS currency, NULL::DOUBLE AS last_observed,
-  NULL::DOUBLE AS last_expected, NULL::TIMESTAMPTZ AS first_detected_at,
-  NULL::VARCHAR AS status
-WHERE false
-"""
-
-VIEW_NAMES = ("daily_performance", "campaign_performance", "open_incidents")
+    def create_views(self, has_anomalies: bool) -> str:
+        """One script (re)creating every view."""
+        bodies = {
+            "daily_performance": self.daily_performance(),
+            "campaign_performance": self.campaign_performance(),
+            "open_incidents": self.open_incidents(has_anomalies),
+        }
+        return ";\n".join(
+            f"CREATE OR REPLACE VIEW {self.views[name]} AS\n{body.strip()}"
+            for name, body in bodies.items()
+        )
 
 
-def table_exists(warehouse: DuckDBWarehouse, schema: str, table: str) -> bool:
-    found = warehouse.query(
-        "SELECT count(*) AS n FROM information_schema.tables "
-        "WHERE table_schema = ? AND table_name = ?",
-        [schema, table],
-    )
-    return bool(found["n"].iloc[0])
+_INCIDENT_TEXT = (
+    "brand",
+    "incident_id",
+    "level",
+    "channel",
+    "campaign_id",
+    "campaign_name",
+    "anomaly_type",
+    "metric",
+)
+_INCIDENT_TIMES = ("started_at", "ended_at", "last_anomalous_hour")
 
 
-def create_views(warehouse: DuckDBWarehouse) -> list[str]:
+def create_views(warehouse: Warehouse) -> list[str]:
     """(Re)create the analyst views; returns their names. Needs the unified table to exist.
 
     `open_incidents` is empty (with its full column list) until the Sentry's table exists.
     """
-    if not table_exists(warehouse, "main", "unified_performance"):
+    if not warehouse.has_table(UNIFIED):
         return []
-    has_anomalies = table_exists(warehouse, "main", "performance_anomalies")
-    warehouse.execute_script(
-        ";\n".join(
-            [
-                DAILY_PERFORMANCE,
-                CAMPAIGN_PERFORMANCE,
-                OPEN_INCIDENTS if has_anomalies else OPEN_INCIDENTS_EMPTY,
-            ]
-        )
-    )
+    sql = CommandCenterSql.of(warehouse)
+    warehouse.execute_script(sql.create_views(warehouse.has_table(ANOMALIES)))
     return list(VIEW_NAMES)

@@ -4,7 +4,7 @@ Both sides share one contract (`Warehouse`): a brand-day slice of a table is rep
 or not at all, and reads are always scoped to one brand.
 """
 
-from warroom_pipelines.warehouse.base import TableRef, Warehouse, WarehouseError
+from warroom_pipelines.warehouse.base import SqlTypes, TableRef, Warehouse, WarehouseError
 from warroom_pipelines.warehouse.local import DuckDBWarehouse
 
-__all__ = ["DuckDBWarehouse", "TableRef", "Warehouse", "WarehouseError"]
+__all__ = ["DuckDBWarehouse", "SqlTypes", "TableRef", "Warehouse", "WarehouseError"]

@@ -32,7 +32,30 @@ class TableRef:
         return f"{self.schema}.{self.table}"
 
 
+@dataclass(frozen=True)
+class SqlTypes:
+    """A warehouse's names for the few types that shared SQL casts to; the rest of War Room's
+    read SQL is the same text on DuckDB and BigQuery (both take `?` parameters)."""
+
+    double: str
+    timestamp: str  # an instant in UTC
+    string: str
+    integer: str
+
+
 class Warehouse(Protocol):
+    sql_types: SqlTypes
+
+    def sql_table(self, table: TableRef) -> str:
+        """The table's name as this warehouse's SQL spells it, quoted."""
+        ...
+
+    def has_table(self, table: TableRef) -> bool: ...
+
+    def execute_script(self, sql: str) -> None:
+        """Run DDL (the analyst views) as the writer."""
+        ...
+
     def replace_slice(
         self, table: TableRef, frame: pd.DataFrame, *, brand: str, dates: Sequence[date]
     ) -> int:

@@ -37,7 +37,7 @@ from google.api_core import exceptions as gexc
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
-from warroom_pipelines.warehouse.base import TableRef, WarehouseError
+from warroom_pipelines.warehouse.base import SqlTypes, TableRef, WarehouseError
 
 STAGING_TTL = timedelta(hours=1)
 _CONFLICT_RETRIES = 4
@@ -181,6 +181,8 @@ def is_conflict(exc: BaseException) -> bool:
 class BigQueryWarehouse:
     """War Room's tables in one BigQuery dataset (credentials: the runtime's service account)."""
 
+    sql_types = SqlTypes(double="FLOAT64", timestamp="TIMESTAMP", string="STRING", integer="INT64")
+
     def __init__(
         self,
         *,
@@ -214,6 +216,16 @@ class BigQueryWarehouse:
 
     def table_id(self, table: TableRef) -> str:
         return target_table(table, project=self.project, dataset=self.dataset)
+
+    def sql_table(self, table: TableRef) -> str:
+        return _quote(self.table_id(table))
+
+    def has_table(self, table: TableRef) -> bool:
+        try:
+            self.client.get_table(self.table_id(table))
+        except gexc.NotFound:
+            return False
+        return True
 
     def ensure_table(self, table: TableRef, schema: list[bigquery.SchemaField]) -> str:
         """Create the table partitioned and clustered if absent; add new columns at the end."""

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from warroom_pipelines.warehouse.base import TableRef, WarehouseError
+from warroom_pipelines.warehouse.base import SqlTypes, TableRef, WarehouseError
 
 _LOCK_WAIT_S = 120.0
 
@@ -46,6 +46,10 @@ def _quote(name: str) -> str:
 class DuckDBWarehouse:
     """A DuckDB file. DuckDB allows one writer process, so connections are short-lived and
     opening one waits (with jitter) while another process holds the file."""
+
+    sql_types = SqlTypes(
+        double="DOUBLE", timestamp="TIMESTAMPTZ", string="VARCHAR", integer="BIGINT"
+    )
 
     def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
@@ -145,6 +149,13 @@ class DuckDBWarehouse:
                 [table.schema, table.table],
             ).fetchone()[0]  # type: ignore[index]
         )
+
+    def has_table(self, table: TableRef) -> bool:
+        with self.connect(read_only=True) as con:
+            return self.table_exists(con, table)
+
+    def sql_table(self, table: TableRef) -> str:
+        return f"{_quote(table.schema)}.{_quote(table.table)}"
 
     def read_slice(self, table: TableRef, *, brand: str, start: date, end: date) -> pd.DataFrame:
         with self.connect(read_only=True) as con:
