@@ -10,6 +10,7 @@ errors are retried (the client retries uploads only when told they are safe).
 from __future__ import annotations
 
 from google.api_core import exceptions as gexc
+from google.api_core.retry import Retry
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import storage
 from google.cloud.storage.retry import DEFAULT_RETRY
@@ -33,8 +34,10 @@ class BucketPages:
         project: str | None = None,
         client: storage.Client | None = None,
         api_endpoint: str | None = None,
+        retry: Retry = DEFAULT_RETRY,
     ) -> None:
         self.bucket = bucket
+        self.retry = retry
         self.project = project
         self._client = client
         self._api_endpoint = api_endpoint
@@ -61,7 +64,7 @@ class BucketPages:
         blob = self.client.bucket(self.bucket).blob(name)
         blob.cache_control = CACHE_CONTROL
         try:
-            blob.upload_from_string(html.encode("utf-8"), content_type=HTML, retry=DEFAULT_RETRY)
+            blob.upload_from_string(html.encode("utf-8"), content_type=HTML, retry=self.retry)
         except gexc.GoogleAPIError as exc:
             raise BucketError(
                 f"could not write {name} to gs://{self.bucket}: {type(exc).__name__}"
