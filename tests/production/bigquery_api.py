@@ -4,7 +4,8 @@ No BigQuery emulator runs offline here (see test_bigquery_warehouse.py), so the 
 `google-cloud-bigquery` client talks to this server instead: it keeps the tables it is asked
 to create, answers jobs as done, and records every request so that the tests can check what
 War Room sends (table definitions, load job configurations and rows, transaction scripts and
-their parameters). It does not execute SQL.
+their parameters). It does not execute SQL: a query's rows are `result_rows`, or what the
+test's `answer` function gives for the query job.
 """
 
 from __future__ import annotations
@@ -12,12 +13,15 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
+from google.auth.credentials import AnonymousCredentials
+from google.cloud import bigquery
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
@@ -26,6 +30,20 @@ _DATASET = re.compile(r"^/bigquery/v2/projects/([^/]+)/datasets/([^/]+)$")
 _JOB = re.compile(r"^/bigquery/v2/projects/([^/]+)/jobs(?:/([^/]+))?$")
 _RESULTS = re.compile(r"^/bigquery/v2/projects/([^/]+)/queries/([^/]+)$")
 _UPLOAD = re.compile(r"^/upload/bigquery/v2/projects/([^/]+)/jobs$")
+
+PROJECT, DATASET = "warroom-test", "warroom"
+
+# A query job's answer: BigQuery schema fields and rows of REST cell values.
+Answer = tuple[list[dict[str, str]], list[list[str | None]]]
+
+
+def client_for(server: HTTPServer) -> bigquery.Client:
+    """The real BigQuery client, pointed at the stand-in on `server`."""
+    return bigquery.Client(
+        project=PROJECT,
+        credentials=AnonymousCredentials(),
+        client_options={"api_endpoint": server.url_for("").rstrip("/")},
+    )
 
 
 def _json(body: object, status: int = 200) -> Response:
@@ -49,10 +67,21 @@ class BigQueryAPI:
     queries: list[dict[str, Any]] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
+    bodies: list[bytes] = field(default_factory=list)  # every request body, as sent
     failing_query: str | None = None
     # What getQueryResults answers: BigQuery schema fields and rows of REST cell values.
     result_fields: list[dict[str, str]] = field(default_factory=list)
     result_rows: list[list[str | None]] = field(default_factory=list)
+    # Or, per query job, what this gives for the job's query configuration.
+    answer: Callable[[dict[str, Any]], Answer] | None = None
+    # numDmlAffectedRows of DML jobs (MERGE, UPDATE, INSERT, DELETE)
+    dml_affected_rows: int = 0
+    _answers: dict[str, Answer] = field(default_factory=dict)
+
+    def add_table(self, name: str) -> None:
+        """A table that exists already (its definition does not matter to the reader)."""
+        ref = {"projectId": self.project, "datasetId": self.dataset, "tableId": name}
+        self.tables[f"{self.project}.{self.dataset}.{name}"] = {"tableReference": ref}
 
     def install(self, server: HTTPServer) -> None:
         server.expect_request(re.compile(r"^/.*")).respond_with_handler(self.handle)
@@ -60,6 +89,7 @@ class BigQueryAPI:
     def handle(self, request: Request) -> Response:
         path, method = request.path, request.method
         self.requests.append(f"{method} {path}")
+        self.bodies.append(request.get_data())
         if m := _UPLOAD.match(path):
             return self._load(request)
         if m := _DATASET.match(path):
@@ -79,14 +109,15 @@ class BigQueryAPI:
             return _json(self.jobs[m.group(2)]) if m.group(2) in self.jobs else _not_found("Job")
         if m := _RESULTS.match(path):
             job = self.jobs[m.group(2)]
-            rows = [{"f": [{"v": v} for v in row]} for row in self.result_rows]
+            fields, values = self._answers.get(m.group(2), (self.result_fields, self.result_rows))
+            rows = [{"f": [{"v": v} for v in row]} for row in values]
             return _json(
                 {
                     "kind": "bigquery#getQueryResultsResponse",
                     "jobReference": job["jobReference"],
                     "jobComplete": True,
                     "totalRows": str(len(rows)),
-                    "schema": {"fields": self.result_fields},
+                    "schema": {"fields": fields},
                     "rows": rows,
                 }
             )
@@ -147,4 +178,12 @@ class BigQueryAPI:
         self.queries.append(resource["configuration"]["query"])
         sql = resource["configuration"]["query"]["query"]
         error = self.failing_query if self.failing_query and self.failing_query in sql else None
-        return _json(self._done(resource, error))
+        done = self._done(resource, error)
+        if self.answer is not None and error is None:
+            self._answers[done["jobReference"]["jobId"]] = self.answer(
+                resource["configuration"]["query"]
+            )
+        if sql.lstrip().split(None, 1)[0].upper() in ("MERGE", "UPDATE", "INSERT", "DELETE"):
+            statistics = done.setdefault("statistics", {}).setdefault("query", {})
+            statistics["numDmlAffectedRows"] = str(self.dml_affected_rows)
+        return _json(done)

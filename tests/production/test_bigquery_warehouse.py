@@ -18,7 +18,7 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 from pytest_httpserver import HTTPServer
 
-from tests.production.bigquery_api import BigQueryAPI
+from tests.production.bigquery_api import DATASET, PROJECT, BigQueryAPI
 from warroom_pipelines.warehouse import TableRef, WarehouseError
 from warroom_pipelines.warehouse.bigquery import (
     BigQueryWarehouse,
@@ -27,7 +27,6 @@ from warroom_pipelines.warehouse.bigquery import (
     target_table,
 )
 
-PROJECT, DATASET = "warroom-test", "warroom"
 UNIFIED = TableRef("main", "unified_performance")
 DAY = date(2026, 3, 2)
 
@@ -44,23 +43,6 @@ def _frame(brand: str, n: int = 3) -> pd.DataFrame:
             "spend": [1.5] * n,
         }
     )
-
-
-@pytest.fixture
-def api(httpserver: HTTPServer) -> BigQueryAPI:
-    stand_in = BigQueryAPI(project=PROJECT, dataset=DATASET)
-    stand_in.install(httpserver)
-    return stand_in
-
-
-@pytest.fixture
-def warehouse(httpserver: HTTPServer) -> BigQueryWarehouse:
-    client = bigquery.Client(
-        project=PROJECT,
-        credentials=AnonymousCredentials(),
-        client_options={"api_endpoint": httpserver.url_for("").rstrip("/")},
-    )
-    return BigQueryWarehouse(project=PROJECT, dataset=DATASET, client=client)
 
 
 def test_tables_map_into_one_dataset() -> None:

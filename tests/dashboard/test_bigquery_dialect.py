@@ -1,0 +1,168 @@
+"""The Command Center on BigQuery: the views and reads War Room sends through the real
+google-cloud-bigquery client (to the recording stand-in, tests/production/bigquery_api.py).
+
+No BigQuery runs offline, so for the pages the stand-in answers each query by running it on the
+two-brand DuckDB file after undoing exactly what the BigQuery dialect changes (table names,
+cast types); the answers then travel back as BigQuery REST rows through the client. Pages
+rendered that way must equal the pages rendered from DuckDB directly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from pytest_httpserver import HTTPServer
+
+from tests.dashboard.conftest import NOW
+from tests.production.bigquery_api import DATASET, PROJECT, Answer, BigQueryAPI, client_for
+from warroom_pipelines.dashboard import VIEW_NAMES, create_views, publish
+from warroom_pipelines.warehouse import DuckDBWarehouse
+from warroom_pipelines.warehouse.bigquery import BigQueryWarehouse
+
+DATASET_PREFIX = f"`{PROJECT}.{DATASET}."
+_BACK_TO_DUCKDB = {
+    " AS FLOAT64)": " AS DOUBLE)",
+    " AS TIMESTAMP)": " AS TIMESTAMPTZ)",
+    " AS STRING)": " AS VARCHAR)",
+    " AS INT64)": " AS BIGINT)",
+}
+_REST_TYPES = {
+    "VARCHAR": "STRING",
+    "BIGINT": "INTEGER",
+    "INTEGER": "INTEGER",
+    "HUGEINT": "INTEGER",
+    "DOUBLE": "FLOAT",
+    "DATE": "DATE",
+    "TIMESTAMP WITH TIME ZONE": "TIMESTAMP",
+    "BOOLEAN": "BOOLEAN",
+}
+
+
+def _parameter(p: dict[str, Any]) -> object:
+    kind, value = p["parameterType"]["type"], p["parameterValue"].get("value")
+    if value is None:
+        return None
+    if kind == "INT64":
+        return int(value)
+    if kind == "FLOAT64":
+        return float(value)
+    if kind == "DATE":
+        return date.fromisoformat(value)
+    if kind == "TIMESTAMP":
+        return pd.Timestamp(value).to_pydatetime()
+    return value
+
+
+def _cell(value: object, kind: str) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[arg-type]
+        return None
+    if kind == "TIMESTAMP":
+        return str(pd.Timestamp(value).value // 1000)  # microseconds since the epoch
+    if kind == "DATE":
+        return pd.Timestamp(value).date().isoformat()
+    if kind == "BOOLEAN":
+        return "true" if value else "false"
+    return str(value)
+
+
+def duckdb_answers(duck: DuckDBWarehouse) -> Callable[[dict[str, Any]], Answer]:
+    """Answer a BigQuery query job from the DuckDB file, as BigQuery's REST API would."""
+
+    def answer(config: dict[str, Any]) -> Answer:
+        sql = re.sub(r"`" + re.escape(DATASET_PREFIX[1:]) + r"(\w+)`", r"main.\1", config["query"])
+        for bigquery_type, duckdb_type in _BACK_TO_DUCKDB.items():
+            sql = sql.replace(bigquery_type, duckdb_type)
+        params = [_parameter(p) for p in config.get("queryParameters", [])]
+        with duck.connect(read_only=True) as con:
+            result = con.execute(sql, params)
+            kinds = [_REST_TYPES[str(d[1])] for d in result.description]
+            names = [d[0] for d in result.description]
+            rows = result.fetchall()
+        fields = [
+            {"name": n, "type": k, "mode": "NULLABLE"} for n, k in zip(names, kinds, strict=True)
+        ]
+        return fields, [[_cell(v, k) for v, k in zip(row, kinds, strict=True)] for row in rows]
+
+    return answer
+
+
+@pytest.fixture
+def api(httpserver: HTTPServer) -> BigQueryAPI:
+    stand_in = BigQueryAPI(project=PROJECT, dataset=DATASET)
+    stand_in.install(httpserver)
+    return stand_in
+
+
+@pytest.fixture
+def bigquery_warehouse(httpserver: HTTPServer) -> BigQueryWarehouse:
+    return BigQueryWarehouse(project=PROJECT, dataset=DATASET, client=client_for(httpserver))
+
+
+def _without_build_time(html: str) -> str:
+    return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", "<time>", html)
+
+
+def test_views_are_created_in_the_dataset_in_bigquery_sql(
+    api: BigQueryAPI, bigquery_warehouse: BigQueryWarehouse
+) -> None:
+    assert create_views(bigquery_warehouse) == []  # no unified table yet: nothing to view
+    assert api.queries == []
+
+    api.add_table("unified_performance")
+    assert create_views(bigquery_warehouse) == list(VIEW_NAMES)
+    script = api.queries[-1]["query"]
+    for name in VIEW_NAMES:
+        assert f"CREATE OR REPLACE VIEW {DATASET_PREFIX}{name}` AS" in script
+    assert f"FROM {DATASET_PREFIX}unified_performance`" in script
+    assert "CAST(NULL AS STRING) AS incident_id" in script  # no Sentry table yet: empty view
+    for duckdb_only in ("main.", "::", "arg_max", "VARCHAR", "TIMESTAMPTZ", "DOUBLE"):
+        assert duckdb_only not in script
+
+    api.add_table("performance_anomalies")
+    create_views(bigquery_warehouse)
+    script = api.queries[-1]["query"]
+    assert f"FROM {DATASET_PREFIX}performance_anomalies`" in script
+    assert "CAST(NULL" not in script
+
+
+def test_pages_from_bigquery_equal_pages_from_duckdb(
+    api: BigQueryAPI,
+    bigquery_warehouse: BigQueryWarehouse,
+    two_brand_warehouse: DuckDBWarehouse,
+    tmp_path: Path,
+) -> None:
+    for table in ("unified_performance", "performance_anomalies"):
+        api.add_table(table)
+    api.answer = duckdb_answers(two_brand_warehouse)
+
+    from_bigquery = publish(bigquery_warehouse, tmp_path / "bigquery", now=NOW)
+    from_duckdb = publish(two_brand_warehouse, tmp_path / "duckdb", now=NOW)
+
+    assert sorted(from_bigquery.brand_pages) == ["acme", "globex"]
+    for brand, page in from_bigquery.brand_pages.items():
+        html = Path(page).read_text()
+        assert 'data-tile="spend"' in html and "data-incident=" in html
+        assert _without_build_time(html) == _without_build_time(
+            Path(from_duckdb.brand_pages[brand]).read_text()
+        )
+    assert _without_build_time(Path(from_bigquery.overview).read_text()) == _without_build_time(
+        Path(from_duckdb.overview).read_text()
+    )
+
+    # Every read is BigQuery SQL with positional parameters; brand reads carry the brand.
+    sent = [q for q in api.queries if "CREATE" not in q["query"]]
+    assert sent and all(q["parameterMode"] == "POSITIONAL" for q in sent)
+    for query in sent:
+        assert "main." not in query["query"] and "::" not in query["query"]
+    globex_reads = [
+        q
+        for q in sent
+        if any(p["parameterValue"].get("value") == "globex" for p in q["queryParameters"])
+    ]
+    assert globex_reads and all("brand = ?" in q["query"] for q in globex_reads)
