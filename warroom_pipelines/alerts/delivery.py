@@ -10,6 +10,10 @@ back-off and, after `max_attempts`, become dead letters (`warroom alerts retry` 
 The only window for a duplicate is a crash between a successful send and its batch's mark; the
 resend (after the lease) carries the same idempotency key (header / Message-ID), so that the
 receiver drops it.
+
+`DeliveryStore` is that log's contract. `DeliveryLog` keeps it in the DuckDB file with
+upserts; on BigQuery, `warehouse.bigquery_deliveries.BigQueryDeliveryLog` keeps it with MERGE
+statements on the same key.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from typing import Protocol
 
 import duckdb
 import pandas as pd
@@ -120,8 +125,45 @@ class Outcome:
     next_attempt_at: datetime | None
 
 
+class DeliveryStore(Protocol):
+    """The delivery log as the dispatcher uses it (see the module docstring)."""
+
+    def session(self) -> AbstractContextManager[object]:
+        """Group the calls inside the block (one connection where the warehouse has them)."""
+        ...
+
+    def incidents(self, brand: str, day: date) -> list[Incident]:
+        """The incidents with hours on one brand-day, with all of their hours."""
+        ...
+
+    def notified(
+        self, incident_ids: Sequence[str]
+    ) -> tuple[dict[str, Notified], dict[str, set[str]]]: ...
+
+    def series_memory(self, series_keys: Sequence[str]) -> dict[str, SeriesMemory]: ...
+
+    def record(self, intents: Sequence[Intent], now: datetime) -> int: ...
+
+    def claim_due(
+        self,
+        now: datetime,
+        lease: timedelta,
+        limit: int,
+        keys: Sequence[str] | None = None,
+        skip: Sequence[str] = (),
+    ) -> list[Claimed]: ...
+
+    def settle(self, outcomes: Sequence[Outcome], now: datetime, unsent: Sequence[str]) -> None: ...
+
+    def requeue_dead_letters(self, brand: str | None = None) -> list[str]: ...
+
+    def dead_letters_by_brand(self) -> dict[str, int]: ...
+
+    def rows(self, brand: str | None = None) -> pd.DataFrame: ...
+
+
 class DeliveryLog:
-    """The `alert_deliveries` table; every write is one short transaction.
+    """The `alert_deliveries` table in DuckDB; every write is one short transaction.
 
     Opening the DuckDB file costs tens of milliseconds, so a tick works in sessions (one
     connection for a phase of DB-only work) and never holds the file while it sends.
@@ -162,6 +204,19 @@ class DeliveryLog:
                 # Another connection created the table at the same moment; it exists now.
                 if attempt == _CONFLICT_RETRIES - 1:
                     raise
+
+    def incidents(self, brand: str, day: date) -> list[Incident]:
+        """The incidents with hours on one brand-day, with all of their hours (across
+        midnight)."""
+        with self.session() as con:
+            if not self.warehouse.table_exists(con, ANOMALIES):
+                return []
+            frame = con.execute(
+                f"SELECT * FROM {ANOMALIES} WHERE brand = ? AND incident_id IN "
+                f"(SELECT incident_id FROM {ANOMALIES} WHERE brand = ? AND date = ?)",
+                [brand, brand, day],
+            ).df()
+        return group_incidents(frame)
 
     def notified(
         self, incident_ids: Sequence[str]
@@ -350,19 +405,6 @@ class DeliveryLog:
             ).df()
 
 
-def load_incidents(log: DeliveryLog, brand: str, day: date) -> list[Incident]:
-    """The incidents with hours on one brand-day, with all of their hours (across midnight)."""
-    with log.session() as con:
-        if not log.warehouse.table_exists(con, ANOMALIES):
-            return []
-        frame = con.execute(
-            f"SELECT * FROM {ANOMALIES} WHERE brand = ? AND incident_id IN "
-            f"(SELECT incident_id FROM {ANOMALIES} WHERE brand = ? AND date = ?)",
-            [brand, brand, day],
-        ).df()
-    return group_incidents(frame)
-
-
 @dataclass(frozen=True)
 class AlertSettings:
     """Links, retry bounds and the version policy of the alerts."""
@@ -412,7 +454,7 @@ class Dispatcher:
 
     def __init__(
         self,
-        log: DeliveryLog,
+        log: DeliveryStore,
         provider: DestinationProvider,
         settings: AlertSettings,
         platform: Destination | None = None,
@@ -434,7 +476,7 @@ class Dispatcher:
     def plan_brand_day(self, brand: str, day: date, run_id: str) -> int:
         """Record what the brand must hear about this brand-day; returns new intents."""
         with self.log.session():
-            return self.plan(load_incidents(self.log, brand, day), run_id)
+            return self.plan(self.log.incidents(brand, day), run_id)
 
     def plan(self, incidents: Sequence[Incident], run_id: str) -> int:
         notified, reached = self.log.notified([i.incident_id for i in incidents])

@@ -27,7 +27,10 @@ OVERVIEW = "index.html"
 class PageSink(Protocol):
     """Where pages are stored."""
 
-    location: str  # the folder, or gs://bucket
+    @property
+    def location(self) -> str:
+        """The folder, or gs://bucket."""
+        ...
 
     def write(self, name: str, html: str) -> str:
         """Store the page `name` (e.g. `brands/acme.html`) whole; returns where it now is."""

@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from warroom_pipelines.alerts.delivery import AlertSettings, DeliveryLog, Dispatcher
+from warroom_pipelines.alerts.delivery import AlertSettings, DeliveryLog, DeliveryStore, Dispatcher
 from warroom_pipelines.alerts.destinations import (
     ChainedDestinations,
     Destination,
@@ -27,6 +27,8 @@ from warroom_pipelines.alerts.incidents import VersionPolicy
 from warroom_pipelines.resources.vault import VaultResource
 from warroom_pipelines.vault.secret import Secret
 from warroom_pipelines.warehouse import DuckDBWarehouse, Warehouse, WarehouseError
+from warroom_pipelines.warehouse.bigquery import BigQueryWarehouse
+from warroom_pipelines.warehouse.bigquery_deliveries import BigQueryDeliveryLog
 
 PLATFORM = "platform"
 
@@ -167,10 +169,10 @@ class AlertsResource(dg.ConfigurableResource):
         )
 
 
-def delivery_log(warehouse: Warehouse) -> DeliveryLog:
-    if not isinstance(warehouse, DuckDBWarehouse):
-        # The delivery log's transactional upserts are written for DuckDB so far.
-        raise WarehouseError(
-            "the alert delivery log needs the DuckDB warehouse; BigQuery is not supported yet"
-        )
-    return DeliveryLog(warehouse)
+def delivery_log(warehouse: Warehouse) -> DeliveryStore:
+    """The delivery log in the profile's warehouse: DuckDB upserts or BigQuery MERGEs."""
+    if isinstance(warehouse, DuckDBWarehouse):
+        return DeliveryLog(warehouse)
+    if isinstance(warehouse, BigQueryWarehouse):
+        return BigQueryDeliveryLog(warehouse)
+    raise WarehouseError(f"no alert delivery log for {type(warehouse).__name__}")

@@ -14,7 +14,7 @@ from datetime import date
 
 import dagster as dg
 
-from warroom_pipelines.alerts.delivery import DeliveryLog, DeliveryReport, Dispatcher
+from warroom_pipelines.alerts.delivery import DeliveryReport, DeliveryStore, Dispatcher
 from warroom_pipelines.partitions import BRAND_DIMENSION, DATE_DIMENSION, brand_date_partitions
 from warroom_pipelines.resources.alerts import AlertsResource, delivery_log
 from warroom_pipelines.resources.vault import VaultResource
@@ -30,11 +30,12 @@ alert_deliveries = dg.AssetSpec(
     kinds={"duckdb"},
     deps=[ANOMALIES_KEY],
     description="One row per alert x destination x version with its delivery status; written "
-    "by the alert_dispatch and pipeline_failure_notice sensors (table main.alert_deliveries).",
+    "by the alert_dispatch and pipeline_failure_notice sensors (table main.alert_deliveries; "
+    "<dataset>.alert_deliveries on BigQuery).",
 )
 
 
-def dead_letter_evaluation(log: DeliveryLog) -> dg.AssetCheckEvaluation:
+def dead_letter_evaluation(log: DeliveryStore) -> dg.AssetCheckEvaluation:
     """Passes when no alert is dead-lettered; the metadata counts dead letters per brand."""
     dead = log.dead_letters_by_brand()
     return dg.AssetCheckEvaluation(

@@ -264,7 +264,7 @@ class BigQueryWarehouse:
                 self.client.load_table_from_file(
                     data, staging, size=data.getbuffer().nbytes, job_config=load_config(schema)
                 ).result()
-                self._run_transaction(
+                self.mutate(
                     replace_script(
                         target_id,
                         f"{staging.project}.{staging.dataset_id}.{staging.table_id}",
@@ -288,18 +288,23 @@ class BigQueryWarehouse:
             self.client.get_table(target_id)
         except gexc.NotFound:
             return
-        self._run_transaction(replace_script(target_id, None, []), slice_parameters(brand, dates))
+        self.mutate(replace_script(target_id, None, []), slice_parameters(brand, dates))
 
-    def _run_transaction(self, script: str, parameters: list[Any]) -> None:
+    def mutate(self, sql: str, parameters: list[Any]) -> bigquery.QueryJob:
+        """Run a DML statement or a transaction script, retrying a few times when it loses a
+        race with another writer of the same table; returns the finished job."""
         config = bigquery.QueryJobConfig(query_parameters=parameters)
-        for attempt in range(_CONFLICT_RETRIES + 1):
+        attempt = 0
+        while True:
             try:
-                self.client.query(script, job_config=config).result()
-                return
+                job = self.client.query(sql, job_config=config)
+                job.result()
+                return job
             except gexc.GoogleAPIError as exc:
                 if not is_conflict(exc) or attempt == _CONFLICT_RETRIES:
                     raise
                 time.sleep(min(2.0**attempt, 20.0))
+                attempt += 1
 
     def read_slice(self, table: TableRef, *, brand: str, start: date, end: date) -> pd.DataFrame:
         table_id = self.table_id(table)
@@ -307,7 +312,7 @@ class BigQueryWarehouse:
             self.client.get_table(table_id)
         except gexc.NotFound:
             return pd.DataFrame()
-        return self._frame(
+        return self.select(
             f"SELECT * FROM {_quote(table_id)} "
             "WHERE brand = @brand AND date BETWEEN @start AND @end",
             [
@@ -318,7 +323,7 @@ class BigQueryWarehouse:
         )
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
-        return self._frame(sql, positional_parameters(params))
+        return self.select(sql, positional_parameters(params))
 
     def execute_script(self, sql: str) -> None:
         self.client.query(sql).result()
@@ -333,7 +338,8 @@ class BigQueryWarehouse:
                 f"{exc.__class__.__name__}"
             ) from exc
 
-    def _frame(self, sql: str, parameters: list[Any]) -> pd.DataFrame:
+    def select(self, sql: str, parameters: list[Any]) -> pd.DataFrame:
+        """Run a query with named (or positional) parameters; the table's dtypes back."""
         config = bigquery.QueryJobConfig(query_parameters=parameters)
         rows = self.client.query(sql, job_config=config).result()
         frame = rows.to_arrow(create_bqstorage_client=False).to_pandas()
