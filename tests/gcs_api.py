@@ -61,7 +61,9 @@ class GCSAPI:
     fail_uploads: int = 0
 
     def install(self, server: HTTPServer) -> None:
-        server.expect_request(re.compile(r"^/.*")).respond_with_handler(self.handle)
+        """Answer Cloud Storage's paths only, so that one server can carry another API too."""
+        paths = re.compile(r"^/(upload/|download/)?storage/v1/.*")
+        server.expect_request(paths).respond_with_handler(self.handle)
 
     def handle(self, request: Request) -> Response:
         path = request.path

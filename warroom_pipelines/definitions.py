@@ -42,8 +42,7 @@ defs = dg.Definitions(
             sources={asset.key.path[-1]: asset.key for asset in channel_assets},
             downstream=[a.key for a in brand_assets if a not in channel_assets],
         ),
-        # The dashboard's queries are DuckDB SQL: no hourly failures on BigQuery until ported.
-        *([command_center_schedule] if profile_name() == "local" else []),
+        command_center_schedule,
     ],
     sensors=[brand_registry_sensor, alert_dispatch, pipeline_failure_notice],
     resources=resources_for(profile_name()),

@@ -95,6 +95,18 @@ PRODUCTION_SETTINGS: tuple[Setting, ...] = (
         pattern=r"https?://[A-Za-z0-9.:\[\]-]+/?",
     ),
     Setting(
+        "WARROOM_STORAGE_API_ENDPOINT",
+        "Cloud Storage API of an emulator, e.g. http://127.0.0.1:4443 (unset on Google Cloud)",
+        required=False,
+        pattern=r"https?://[A-Za-z0-9.:\[\]-]+/?",
+    ),
+    Setting(
+        "WARROOM_DASHBOARD_URL",
+        "where alerts link the Command Center (default: the bucket's authenticated URL)",
+        required=False,
+        pattern=r"https?://\S+",
+    ),
+    Setting(
         "WARROOM_DEMO_BRANDS",
         "comma-separated brands the demo source serves in production (default: none)",
         required=False,
@@ -177,8 +189,15 @@ def local_alerts() -> AlertsResource:
     )
 
 
+def bucket_url(env: Mapping[str, str]) -> str:
+    """The dashboard bucket in a browser: Google serves its objects there to signed-in users
+    who hold roles/storage.objectViewer on it."""
+    return f"https://storage.cloud.google.com/{env['WARROOM_DASHBOARD_BUCKET']}"
+
+
 def production_resources(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """BigQuery behind the same I/O manager; settings checked here, resolved at launch."""
+    """BigQuery behind the same I/O manager, pages to the bucket; settings checked here,
+    resolved at launch."""
     env = os.environ if environ is None else environ
     require_production_settings(env)
     warehouse = WarehouseResource(
@@ -194,11 +213,14 @@ def production_resources(environ: Mapping[str, str] | None = None) -> dict[str, 
         "demo_source": DemoSourceResource(brands=demo_brands),
         "ad_platforms": AdPlatformsResource(),
         "vault": vault_resource("production", dagster_home(), env),
-        # The Command Center reads DuckDB only so far; its schedule is local-only (definitions).
-        "command_center": CommandCenterResource(folder=command_center_dir()),
+        "command_center": CommandCenterResource(
+            bucket=dg.EnvVar("WARROOM_DASHBOARD_BUCKET"),
+            gcp_project=dg.EnvVar("WARROOM_GCP_PROJECT"),
+            storage_api_endpoint=env.get("WARROOM_STORAGE_API_ENDPOINT") or None,
+        ),
         "alerts": AlertsResource(
             dagster_url=env.get("WARROOM_DAGSTER_URL", ""),
-            dashboard_url=env.get("WARROOM_DASHBOARD_URL", ""),
+            dashboard_url=env.get("WARROOM_DASHBOARD_URL") or bucket_url(env),
         ),
     }
 

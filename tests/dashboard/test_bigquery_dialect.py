@@ -15,13 +15,20 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import dagster as dg
 import pandas as pd
 import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.dashboard.conftest import NOW
+from tests.dashboard.test_brand_pages import leaks_of
+from tests.gcs_api import GCSAPI
 from tests.production.bigquery_api import DATASET, PROJECT, Answer, BigQueryAPI, client_for
+from warroom_pipelines.assets.dashboard import command_center
 from warroom_pipelines.dashboard import VIEW_NAMES, create_views, publish
+from warroom_pipelines.partitions import BRANDS
+from warroom_pipelines.resources.dashboard import CommandCenterResource
+from warroom_pipelines.resources.warehouse import WarehouseResource
 from warroom_pipelines.warehouse import DuckDBWarehouse
 from warroom_pipelines.warehouse.bigquery import BigQueryWarehouse
 
@@ -75,6 +82,8 @@ def duckdb_answers(duck: DuckDBWarehouse) -> Callable[[dict[str, Any]], Answer]:
     """Answer a BigQuery query job from the DuckDB file, as BigQuery's REST API would."""
 
     def answer(config: dict[str, Any]) -> Answer:
+        if config["query"].startswith("CREATE"):
+            return [], []  # the views: DDL, nothing to answer
         sql = re.sub(r"`" + re.escape(DATASET_PREFIX[1:]) + r"(\w+)`", r"main.\1", config["query"])
         for bigquery_type, duckdb_type in _BACK_TO_DUCKDB.items():
             sql = sql.replace(bigquery_type, duckdb_type)
@@ -166,3 +175,41 @@ def test_pages_from_bigquery_equal_pages_from_duckdb(
         if any(p["parameterValue"].get("value") == "globex" for p in q["queryParameters"])
     ]
     assert globex_reads and all("brand = ?" in q["query"] for q in globex_reads)
+
+
+def test_the_production_command_center_asset_writes_views_and_pages_to_the_bucket(
+    api: BigQueryAPI,
+    httpserver: HTTPServer,
+    two_brand_warehouse: DuckDBWarehouse,
+) -> None:
+    """The asset with the production resources: BigQuery (the stand-in answering from the
+    DuckDB file) and the dashboard bucket (a GCS server on the same port)."""
+    gcs = GCSAPI("warroom-pages")
+    gcs.install(httpserver)
+    httpserver.handlers.insert(0, httpserver.handlers.pop())  # storage paths before BigQuery's
+    for table in ("unified_performance", "performance_anomalies"):
+        api.add_table(table)
+    api.answer = duckdb_answers(two_brand_warehouse)
+    endpoint = httpserver.url_for("").rstrip("/")
+    resources = {
+        "warehouse": WarehouseResource(
+            bigquery_project=PROJECT, bigquery_dataset=DATASET, bigquery_api_endpoint=endpoint
+        ),
+        "command_center": CommandCenterResource(
+            bucket="warroom-pages", gcp_project=PROJECT, storage_api_endpoint=endpoint
+        ),
+    }
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(BRANDS, ["acme", "globex"])
+        result = dg.materialize([command_center], instance=instance, resources=resources)
+    assert result.success
+    metadata = result.asset_materializations_for_node("command_center")[0].metadata
+    assert metadata["overview"].value == "gs://warroom-pages/index.html"
+    assert metadata["brand_pages"].value == {
+        "acme": "gs://warroom-pages/brands/acme.html",
+        "globex": "gs://warroom-pages/brands/globex.html",
+    }
+    assert sorted(gcs.objects) == ["brands/acme.html", "brands/globex.html", "index.html"]
+    assert any("CREATE OR REPLACE VIEW" in q["query"] for q in api.queries)
+    acme = gcs.objects["brands/acme.html"].data.decode()
+    assert leaks_of(acme, two_brand_warehouse, "globex") == []

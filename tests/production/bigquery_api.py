@@ -178,11 +178,15 @@ class BigQueryAPI:
         self.queries.append(resource["configuration"]["query"])
         sql = resource["configuration"]["query"]["query"]
         error = self.failing_query if self.failing_query and self.failing_query in sql else None
-        done = self._done(resource, error)
+        answer: Answer | None = None
         if self.answer is not None and error is None:
-            self._answers[done["jobReference"]["jobId"]] = self.answer(
-                resource["configuration"]["query"]
-            )
+            try:
+                answer = self.answer(resource["configuration"]["query"])
+            except Exception as exc:  # the job fails, as a bad query would (no client retries)
+                error = f"{type(exc).__name__}: {exc}"
+        done = self._done(resource, error)
+        if answer is not None:
+            self._answers[done["jobReference"]["jobId"]] = answer
         if sql.lstrip().split(None, 1)[0].upper() in ("MERGE", "UPDATE", "INSERT", "DELETE"):
             statistics = done.setdefault("statistics", {}).setdefault("query", {})
             statistics["numDmlAffectedRows"] = str(self.dml_affected_rows)

@@ -9,6 +9,7 @@ import pytest
 import yaml
 from pytest_httpserver import HTTPServer
 
+from tests.gcs_api import GCSAPI
 from tests.production.bigquery_api import BigQueryAPI
 from tests.production.conftest import Postgres
 from tests.production.test_postgres_instance import production_instance_config
@@ -69,6 +70,7 @@ def test_production_reports_what_it_reaches_and_leaks_no_secret(
     dagster_db: Postgres,
 ) -> None:
     _clear(monkeypatch)
+    GCSAPI("warroom-pages").install(httpserver)  # first: the BigQuery stand-in takes the rest
     BigQueryAPI(project="warroom-prod", dataset="warroom").install(httpserver)
     home = tmp_path / "home"
     home.mkdir()
@@ -79,6 +81,7 @@ def test_production_reports_what_it_reaches_and_leaks_no_secret(
         "WARROOM_BIGQUERY_DATASET": "warroom",
         "WARROOM_BIGQUERY_API_ENDPOINT": httpserver.url_for("").rstrip("/"),
         "WARROOM_DASHBOARD_BUCKET": "warroom-pages",
+        "WARROOM_STORAGE_API_ENDPOINT": httpserver.url_for("").rstrip("/"),
         "PERFORMANCE_ENCRYPTION_KEY": MASTER_KEY,
         # Nothing listens here: the key store is unreachable.
         "FIRESTORE_EMULATOR_HOST": f"127.0.0.1:{_closed_port()}",
@@ -94,7 +97,7 @@ def test_production_reports_what_it_reaches_and_leaks_no_secret(
     assert lines["ok   settings"]
     assert "FAIL key store" in lines
     assert "reachable" in lines["ok   warehouse"]
-    assert "gs://warroom-pages/" in lines["ok   dashboard"]
+    assert "gs://warroom-pages/ (reachable)" in lines["ok   dashboard"]
     assert "PostgresRunStorage" in lines["ok   dagster instance"]
     assert MASTER_KEY not in out and PG_PASSWORD not in out
 
@@ -117,3 +120,17 @@ def test_secret_values_are_masked_out_of_any_line() -> None:
     env = {"PERFORMANCE_ENCRYPTION_KEY": MASTER_KEY, "DAGSTER_PG_PASSWORD": PG_PASSWORD}
     line = f"error: could not use {MASTER_KEY} with {PG_PASSWORD}"
     assert mask_secrets(line, env) == "error: could not use **** with ****"
+
+
+def test_an_unreachable_dashboard_bucket_is_reported(httpserver: HTTPServer) -> None:
+    from warroom_pipelines.commands.doctor import check_dashboard_bucket
+
+    GCSAPI("warroom-pages").install(httpserver)
+    env = {
+        "WARROOM_GCP_PROJECT": "warroom-prod",
+        "WARROOM_DASHBOARD_BUCKET": "someone-elses-bucket",
+        "WARROOM_STORAGE_API_ENDPOINT": httpserver.url_for("").rstrip("/"),
+    }
+    finding = check_dashboard_bucket("production", env)
+    assert not finding.ok
+    assert "gs://someone-elses-bucket is not reachable" in finding.detail

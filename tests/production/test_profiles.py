@@ -30,21 +30,24 @@ COMPLETE = {
 REQUIRED = [s.name for s in PRODUCTION_SETTINGS if s.required]
 
 
-def _load_definitions(env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+LOADABLE = (
+    "from warroom_pipelines.definitions import defs; import dagster as dg; "
+    "dg.Definitions.validate_loadable(defs); print('loaded')"
+)
+
+
+def _load_definitions(
+    env: dict[str, str], tmp_path: Path, probe: str = LOADABLE, profile: str = "production"
+) -> subprocess.CompletedProcess[str]:
     """Import the one Definitions object in a fresh interpreter, as a code server would."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("WARROOM_", "PERFORMANCE_"))}
     return subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "from warroom_pipelines.definitions import defs; import dagster as dg; "
-            "dg.Definitions.validate_loadable(defs); print('loaded')",
-        ],
+        [sys.executable, "-c", probe],
         cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=300,
-        env={**base, "DAGSTER_HOME": str(tmp_path), "WARROOM_PROFILE": "production", **env},
+        env={**base, "DAGSTER_HOME": str(tmp_path), "WARROOM_PROFILE": profile, **env},
     )
 
 
@@ -73,6 +76,22 @@ def test_production_resources_read_settings_through_envvar(
     assert warehouse.bigquery_dataset == dg.EnvVar("WARROOM_BIGQUERY_DATASET")
     assert resources["io_manager"].warehouse is warehouse
     assert resources["demo_source"].brands == []  # the demo serves no real brand in production
+    pages = resources["command_center"]
+    assert pages.bucket == dg.EnvVar("WARROOM_DASHBOARD_BUCKET") and pages.folder is None
+    assert resources["alerts"].dashboard_url == (
+        "https://storage.cloud.google.com/warroom-command-center"
+    )
+
+
+def test_the_command_center_is_scheduled_in_both_profiles(tmp_path: Path) -> None:
+    probe = (
+        "from warroom_pipelines.definitions import defs; "
+        "print(defs.get_schedule_def('command_center_hourly').cron_schedule)"
+    )
+    for profile, env in (("local", {}), ("production", COMPLETE)):
+        result = _load_definitions(env, tmp_path, probe, profile)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "35 * * * *", profile
 
 
 def test_every_problem_is_listed_and_the_key_is_never_echoed() -> None:

@@ -1,9 +1,10 @@
 """`warroom doctor`: is this profile configured and can it reach what it needs?
 
 Checks, in order: settings, the master encryption key, the key store, the warehouse, the
-dashboard bucket name and the Dagster instance. Each prints one line, `ok` or `FAIL` with
-what to fix. No line ever carries a secret: messages name settings, never their values,
-and every configured secret value is masked out of the output as a last guard.
+dashboard bucket (its name, and that its objects can be listed) and the Dagster instance.
+Each prints one line, `ok` or `FAIL` with what to fix. No line ever carries a secret:
+messages name settings, never their values, and every configured secret value is masked out
+of the output as a last guard.
 """
 
 from __future__ import annotations
@@ -148,7 +149,19 @@ def check_dashboard_bucket(profile: str, env: Mapping[str, str]) -> Finding:
         return Finding(
             "dashboard", False, "WARROOM_DASHBOARD_BUCKET is not a valid GCS bucket name"
         )
-    return Finding("dashboard", True, f"pages go to gs://{bucket}/")
+    from warroom_pipelines.dashboard.bucket import BucketError, BucketPages
+
+    try:
+        BucketPages(
+            bucket,
+            project=env.get("WARROOM_GCP_PROJECT") or None,
+            api_endpoint=env.get("WARROOM_STORAGE_API_ENDPOINT") or None,
+        ).ping()
+    except BucketError as exc:
+        return Finding("dashboard", False, f"{exc} (the runtime needs objectUser on it)")
+    except Exception as exc:  # e.g. no Google credentials on this machine
+        return Finding("dashboard", False, f"Cloud Storage client failed: {_kind(exc)}")
+    return Finding("dashboard", True, f"pages go to gs://{bucket}/ (reachable)")
 
 
 def check_instance(profile: str, env: Mapping[str, str]) -> Finding:
