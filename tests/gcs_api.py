@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from email.parser import BytesParser
 from typing import Any
 
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+from tests.support import multipart_parts
 
 _UPLOAD = re.compile(r"^/upload/storage/v1/b/([^/]+)/o$")
 _DOWNLOAD = re.compile(r"^/download/storage/v1/b/([^/]+)/o/(.+)$")
@@ -86,16 +87,16 @@ class GCSAPI:
         if self.fail_uploads:
             self.fail_uploads -= 1
             return _error(503, "Service Unavailable")
-        raw = b"Content-Type: " + request.headers["Content-Type"].encode() + b"\r\n\r\n"
-        message = BytesParser().parsebytes(raw + request.get_data())
-        meta_part, data_part = message.get_payload()  # type: ignore[misc]
-        metadata = json.loads(meta_part.get_payload(decode=True))
+        (_, meta), (data_type, data) = multipart_parts(
+            request.headers["Content-Type"], request.get_data()
+        )
+        metadata = json.loads(meta)
         name = metadata["name"]
         previous = self.objects.get(name)
         stored = StoredObject(
             name=name,
-            data=data_part.get_payload(decode=True),
-            content_type=metadata.get("contentType") or data_part["Content-Type"],
+            data=data,
+            content_type=metadata.get("contentType") or data_type,
             cache_control=metadata.get("cacheControl"),
             generation=previous.generation + 1 if previous else 1,
         )

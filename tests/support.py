@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import socket
+from email.message import Message
+from email.parser import BytesParser
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from warroom_pipelines.resources.ad_platforms import AdPlatformsResource
 from warroom_pipelines.resources.demo import DemoSourceResource
@@ -17,6 +19,14 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def multipart_parts(content_type: str, body: bytes) -> list[tuple[str, bytes]]:
+    """(content type, bytes) of each part of a multipart/related request body, as Google's
+    upload endpoints receive them (metadata JSON first, then the data)."""
+    raw = b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + body
+    parts = cast(list[Message], BytesParser().parsebytes(raw).get_payload())
+    return [(str(p["Content-Type"]), cast(bytes, p.get_payload(decode=True))) for p in parts]
 
 
 def local_resources(

@@ -66,8 +66,8 @@ def _parameter(p: dict[str, Any]) -> object:
     return value
 
 
-def _cell(value: object, kind: str) -> str | None:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[arg-type]
+def _cell(value: Any, kind: str) -> str | None:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
         return None
     if kind == "TIMESTAMP":
         return str(pd.Timestamp(value).value // 1000)  # microseconds since the epoch

@@ -15,7 +15,6 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.parser import BytesParser
 from typing import Any
 
 import pandas as pd
@@ -24,6 +23,8 @@ from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+from tests.support import multipart_parts
 
 _TABLE = re.compile(r"^/bigquery/v2/projects/([^/]+)/datasets/([^/]+)/tables(?:/([^/]+))?$")
 _DATASET = re.compile(r"^/bigquery/v2/projects/([^/]+)/datasets/([^/]+)$")
@@ -165,11 +166,9 @@ class BigQueryAPI:
         return resource
 
     def _load(self, request: Request) -> Response:
-        raw = b"Content-Type: " + request.headers["Content-Type"].encode() + b"\r\n\r\n"
-        message = BytesParser().parsebytes(raw + request.get_data())
-        meta_part, data_part = message.get_payload()  # type: ignore[misc]
-        metadata = json.loads(meta_part.get_payload(decode=True))
-        rows = pq.read_table(io.BytesIO(data_part.get_payload(decode=True))).to_pandas()
+        (_, meta), (_, data) = multipart_parts(request.headers["Content-Type"], request.get_data())
+        metadata = json.loads(meta)
+        rows = pq.read_table(io.BytesIO(data)).to_pandas()
         self.loads.append((metadata["configuration"]["load"], rows))
         return _json(self._done(metadata))
 
