@@ -118,7 +118,9 @@ def test_replace_slice_creates_a_partitioned_table_stages_and_commits(
     assert query["query"].startswith("BEGIN TRANSACTION;")
     assert f"FROM `{PROJECT}.{DATASET}.{staging}`" in query["query"]
     params = {p["name"]: p for p in query["queryParameters"]}
-    values = {name: [v["value"] for v in p["parameterValue"]["arrayValues"]] for name, p in params.items()}
+    values = {
+        name: [v["value"] for v in p["parameterValue"]["arrayValues"]] for name, p in params.items()
+    }
     assert values == {
         "brands": ["acme-outdoor"],
         "dates": ["2026-03-02"],
