@@ -10,7 +10,12 @@ from warroom_pipelines.assets.unified import UNIFIED_TABLE, unified_performance
 from warroom_pipelines.partitions import brand_date_partitions, run_brand_dates
 from warroom_pipelines.resources.warehouse import WarehouseResource
 from warroom_pipelines.sentry.detectors import DETECTORS, DetectorConfig
-from warroom_pipelines.sentry.engine import detect, empty_anomalies, history_window
+from warroom_pipelines.sentry.engine import (
+    SENTRY_COLUMNS,
+    detect,
+    empty_anomalies,
+    history_window,
+)
 from warroom_pipelines.sentry.summary import counts, incidents
 
 _DEFAULT = DetectorConfig()
@@ -63,7 +68,9 @@ def performance_anomalies(
     for brand, days in run_brand_dates(context).items():
         first, last = history_window(min(days), detector)[0], history_window(max(days), detector)[1]
         # Brand-scoped read: a brand's anomalies come from its own rows only.
-        history = warehouse.get().read_slice(UNIFIED_TABLE, brand=brand, start=first, end=last)
+        history = warehouse.get().read_slice(
+            UNIFIED_TABLE, brand=brand, start=first, end=last, columns=SENTRY_COLUMNS
+        )
         history_rows += len(history)
         found += [detect(history, day, detector) for day in days]
     anomalies = pd.concat(found, ignore_index=True) if found else empty_anomalies()

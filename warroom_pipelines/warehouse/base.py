@@ -64,8 +64,17 @@ class Warehouse(Protocol):
         """Rows of every brand-day in `slices`, in one read (empty frame if the table is absent)."""
         ...
 
-    def read_slice(self, table: TableRef, *, brand: str, start: date, end: date) -> pd.DataFrame:
-        """Rows of one brand with start <= date <= end (empty frame if the table is absent)."""
+    def read_slice(
+        self,
+        table: TableRef,
+        *,
+        brand: str,
+        start: date,
+        end: date,
+        columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Rows of one brand with start <= date <= end (empty frame if the table is absent);
+        only `columns` if given (a month of a brand is wide: the Sentry reads a third of it)."""
         ...
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:

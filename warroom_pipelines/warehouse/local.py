@@ -144,12 +144,21 @@ class DuckDBWarehouse:
         ).fetchall()
         return bool(count)
 
-    def read_slice(self, table: TableRef, *, brand: str, start: date, end: date) -> pd.DataFrame:
+    def read_slice(
+        self,
+        table: TableRef,
+        *,
+        brand: str,
+        start: date,
+        end: date,
+        columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        selected = ", ".join(_quote(c) for c in columns) if columns else "*"
         with self.connect(read_only=True) as con:
             if not self.table_exists(con, table):
                 return pd.DataFrame()
             frame = con.execute(
-                f"SELECT * FROM {_quote(table.schema)}.{_quote(table.table)} "
+                f"SELECT {selected} FROM {_quote(table.schema)}.{_quote(table.table)} "
                 "WHERE brand = ? AND date BETWEEN ? AND ? ORDER BY ALL",
                 [brand, start, end],
             ).df()
