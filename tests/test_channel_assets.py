@@ -104,6 +104,73 @@ def _run(instance, channel_resources, brand: str) -> dg.ExecuteInProcessResult:
     )
 
 
+def _batch_run(instance, channel_resources, first: str, last: str) -> dg.ExecuteInProcessResult:
+    """One run over a range of brands, as the hourly schedule requests it."""
+    return dg.materialize(
+        [*channel_assets, unified_performance],
+        instance=instance,
+        resources=channel_resources,
+        tags={
+            "dagster/asset_partition_range_start": str(partition_key(first, DAY)),
+            "dagster/asset_partition_range_end": str(partition_key(last, DAY)),
+        },
+        raise_on_error=False,
+    )
+
+
+def _unified_rows(warehouse_path: Path) -> list[tuple]:
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        return con.execute(
+            "SELECT * EXCLUDE (ingested_at) FROM unified_performance ORDER BY ALL"
+        ).fetchall()
+
+
+def test_a_batch_run_reads_each_brand_with_its_own_keys_and_stores_what_single_runs_do(
+    instance, channel_resources, platforms, warehouse_path
+) -> None:
+    instance.add_dynamic_partitions("brands", ["acme", "globex"])
+    batch = _batch_run(instance, channel_resources, "acme", "globex")
+    assert batch.success
+    assert set(platforms["acme_meta"].tokens_seen) == {ACME_META_TOKEN}
+    assert set(platforms["globex_meta"].tokens_seen) == {GLOBEX_META_TOKEN}
+    assert set(platforms["acme_tiktok"].tokens_seen) == {ACME_TIKTOK_TOKEN}
+    # One materialization per brand-day of every asset, as if each brand had its own run.
+    for node in ("channel_metrics__meta_ads", "unified_performance"):
+        keys = {str(m.partition) for m in batch.asset_materializations_for_node(node)}
+        assert keys == {"acme|2026-05-01", "globex|2026-05-01"}
+    tiktok = batch.asset_materializations_for_node("channel_metrics__tiktok_ads")[0].metadata
+    assert tiktok["status"].value == "partly connected"
+    assert tiktok["not_connected_brands"].value == "globex"
+    batched = _unified_rows(warehouse_path)
+
+    # The same brand-days run one brand per run replace the batch's slices with equal rows.
+    assert all(_run(instance, channel_resources, b).success for b in ("acme", "globex"))
+    assert _unified_rows(warehouse_path) == batched
+    assert {(row[0], row[1]) for row in batched} == {
+        ("acme", "meta_ads"),
+        ("acme", "tiktok_ads"),
+        ("globex", "meta_ads"),
+    }
+
+
+def test_one_brand_failing_in_a_batch_writes_nothing_of_that_step_and_names_the_brand(
+    instance, channel_resources, platforms, warehouse_path
+) -> None:
+    instance.add_dynamic_partitions("brands", ["acme", "globex"])
+    platforms["globex_meta"].token = "a-rotated-token-the-brand-did-not-give-us"
+    result = _batch_run(instance, channel_resources, "acme", "globex")
+    assert not result.success
+    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
+    text = str(failure.event_specific_data.error)  # type: ignore[union-attr]
+    assert "globex" in text and "meta_ads" in text
+    assert GLOBEX_META_TOKEN not in text and ACME_META_TOKEN not in text
+    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+        tables = {
+            t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
+    assert "meta_ads" not in tables and "unified_performance" not in tables
+
+
 def test_each_brand_reads_its_platforms_with_its_own_keys(
     instance, channel_resources, platforms, warehouse_path, tmp_path
 ) -> None:

@@ -21,6 +21,7 @@ from warroom_pipelines.sensors.alerts import (
     no_dead_letters,
     pipeline_failure_notice,
 )
+from warroom_pipelines.sensors.batch_retry import build_batch_retry_sensor
 from warroom_pipelines.sensors.brand_registry import brand_registry_sensor
 
 brand_assets = [*channel_assets, unified_performance, performance_anomalies]
@@ -29,7 +30,7 @@ brand_refresh_job = dg.define_asset_job(
     "brand_refresh",
     selection=dg.AssetSelection.assets(*brand_assets),
     partitions_def=brand_date_partitions,
-    description="Ingest, unify, check and score one brand-day.",
+    description="Ingest, unify, check and score brand-days: one, or a batch of brands.",
 )
 
 defs = dg.Definitions(
@@ -44,6 +45,11 @@ defs = dg.Definitions(
         ),
         command_center_schedule,
     ],
-    sensors=[brand_registry_sensor, alert_dispatch, pipeline_failure_notice],
+    sensors=[
+        brand_registry_sensor,
+        alert_dispatch,
+        pipeline_failure_notice,
+        build_batch_retry_sensor(brand_refresh_job),
+    ],
     resources=resources_for(profile_name()),
 )

@@ -1,6 +1,9 @@
 """Brands x date: the tenant boundary of every War Room asset.
 
-A run touches exactly one brand. The date dimension's start is configurable
+A partition is one brand-day. A run covers one brand-day, or a batch of them (a range of
+brands x a range of days, as the schedules request it) so that 1,000 brands do not pay
+Dagster's per-run cost 1,000 times; assets handle each brand of a batch on its own, with its
+own keys and its own slice of every table. The date dimension's start is configurable
 (`WARROOM_START_DATE`) because Dagster stays healthy up to about 100,000 partitions per
 asset: 1,000 brands x 365 days is past that, so large deployments start later.
 """
@@ -8,6 +11,8 @@ asset: 1,000 brands x 365 days is past that, so large deployments start later.
 from __future__ import annotations
 
 import os
+from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
 from typing import cast
 
@@ -50,10 +55,31 @@ def partition_key(brand: str, day: str | date) -> dg.MultiPartitionKey:
     )
 
 
+def brand_dates(keys: Iterable[str]) -> dict[str, list[date]]:
+    """The days of each brand among multi-partition keys, brands in the order given."""
+    by_brand: dict[str, list[date]] = defaultdict(list)
+    for key in keys:
+        parsed = (
+            key
+            if isinstance(key, dg.MultiPartitionKey)
+            else (brand_date_partitions.get_partition_key_from_str(key))
+        )
+        dims = cast(dg.MultiPartitionKey, parsed).keys_by_dimension
+        by_brand[dims[BRAND_DIMENSION]].append(date.fromisoformat(dims[DATE_DIMENSION]))
+    return {brand: sorted(days) for brand, days in by_brand.items()}
+
+
+def run_brand_dates(
+    context: dg.AssetExecutionContext | dg.OpExecutionContext,
+) -> dict[str, list[date]]:
+    """The brand-days of this run: one for a single partition, many for a batch."""
+    return brand_dates(context.partition_keys)
+
+
 def brand_and_date(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> tuple[str, date]:
-    """The run's brand and day, from its multi-partition key."""
-    key = context.partition_key
-    if not isinstance(key, dg.MultiPartitionKey):
-        key = brand_date_partitions.get_partition_key_from_str(key)
-    keys = cast(dg.MultiPartitionKey, key).keys_by_dimension
-    return keys[BRAND_DIMENSION], date.fromisoformat(keys[DATE_DIMENSION])
+    """The brand and day of a run of exactly one brand-day."""
+    days = run_brand_dates(context)
+    if len(days) != 1 or len(next(iter(days.values()))) != 1:
+        raise ValueError(f"expected one brand-day, this run covers {sum(map(len, days.values()))}")
+    ((brand, (day,)),) = days.items()
+    return brand, day

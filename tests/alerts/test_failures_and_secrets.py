@@ -61,6 +61,36 @@ def test_a_failed_run_gives_one_platform_notice_without_secrets(world: World) ->
     assert world.bodies("acme-slack") == []  # failures go to the platform, not the brand
 
 
+def test_a_failed_batch_run_sends_no_notice_its_brands_are_re_run(world: World) -> None:
+    world.instance.add_dynamic_partitions("brands", ["acme", "globex"])
+    result = dg.materialize(
+        [exploding_source],
+        instance=world.instance,
+        tags={
+            "dagster/asset_partition_range_start": str(partition_key("acme", "2026-11-02")),
+            "dagster/asset_partition_range_end": str(partition_key("globex", "2026-11-02")),
+            "warroom/batch": "acme..globex",
+        },
+        raise_on_error=False,
+    )
+    assert not result.success
+    pipeline_failure_notice(
+        dg.build_run_status_sensor_context(
+            sensor_name="pipeline_failure_notice",
+            dagster_event=result.get_run_failure_event(),
+            dagster_instance=world.instance,
+            dagster_run=world.instance.get_run_by_id(result.run_id),  # type: ignore[arg-type]
+            resources=world.resources(),
+        ).for_run_failure()
+    )
+    world.tick()
+    assert world.bodies("platform") == []
+    # The same failure in a run of one brand is notified (the batch's retry runs are such).
+    pipeline_failure_notice(_fail_a_run(world))
+    world.tick()
+    assert [n["notice"]["brand"] for n in world.bodies("platform")] == ["acme"]
+
+
 def test_a_failure_notice_survives_a_platform_outage(world: World) -> None:
     world.receivers["platform"].stop()
     context = _fail_a_run(world)

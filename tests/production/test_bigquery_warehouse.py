@@ -62,8 +62,9 @@ def test_the_script_deletes_and_inserts_inside_one_transaction() -> None:
     script = replace_script("p.d.t", "p.d._staging_t_1", ["brand", "date", "spend"])
     statements = [s.strip() for s in script.split(";") if s.strip()]
     assert statements[0] == "BEGIN TRANSACTION"
-    assert statements[1].startswith("DELETE FROM `p.d.t` WHERE brand = @brand")
-    assert "date IN UNNEST(@dates)" in statements[1]
+    assert statements[1].startswith("DELETE FROM `p.d.t` WHERE date IN UNNEST(@dates)")
+    assert "brand IN UNNEST(@brands)" in statements[1]
+    assert "IN UNNEST(@slices)" in statements[1]
     assert statements[2] == (
         "INSERT INTO `p.d.t` (`brand`, `date`, `spend`) "
         "SELECT `brand`, `date`, `spend` FROM `p.d._staging_t_1`"
@@ -99,8 +100,14 @@ def test_replace_slice_creates_a_partitioned_table_stages_and_commits(
     assert query["query"].startswith("BEGIN TRANSACTION;")
     assert f"FROM `{PROJECT}.{DATASET}.{staging}`" in query["query"]
     params = {p["name"]: p for p in query["queryParameters"]}
-    assert params["brand"]["parameterValue"]["value"] == "acme-outdoor"
-    assert [v["value"] for v in params["dates"]["parameterValue"]["arrayValues"]] == ["2026-03-02"]
+    values = {
+        name: [v["value"] for v in p["parameterValue"]["arrayValues"]] for name, p in params.items()
+    }
+    assert values == {
+        "brands": ["acme-outdoor"],
+        "dates": ["2026-03-02"],
+        "slices": ["acme-outdoor/2026-03-02"],
+    }
     # The staging table is dropped afterwards (and expires on its own if we die first).
     assert api.deleted == [f"{PROJECT}.{DATASET}.{staging}"]
 
@@ -225,5 +232,5 @@ def test_the_io_manager_writes_a_brand_day_through_bigquery(
     assert len(rows) > 0 and set(rows["brand"]) == {"acme-outdoor"}
     assert all(column == column.lower() for column in rows.columns)
     params = {p["name"]: p["parameterValue"] for p in api.queries[-1]["queryParameters"]}
-    assert params["brand"]["value"] == "acme-outdoor"
+    assert [v["value"] for v in params["brands"]["arrayValues"]] == ["acme-outdoor"]
     assert [v["value"] for v in params["dates"]["arrayValues"]] == ["2026-03-02"]

@@ -76,6 +76,7 @@ def test_the_production_instance_uses_postgres_and_the_queued_coordinator(
     assert limits is not None
     assert {limit["key"] for limit in limits.tag_concurrency_limits} >= {
         "warroom/brand",
+        "warroom/batch",
         "dagster/backfill",
     }
 
@@ -158,9 +159,11 @@ def test_schedule_and_sensor_ticks_are_recorded_in_postgres(
         for tick in pg_instance.get_ticks(state.instigator_origin_id, state.selector_id)
     ]
     assert [t.status for t in schedule_ticks] == [TickStatus.SUCCESS]
-    assert len(schedule_ticks[0].run_ids) == 2 * len(BRANDS)  # today and yesterday per brand
-    queued = pg_instance.get_runs(dg.RunsFilter(run_ids=list(schedule_ticks[0].run_ids)))
-    assert {run.tags["warroom/brand"] for run in queued} == set(BRANDS)
+    # 11:05: today only (yesterday has settled), every brand in one batch run.
+    (queued,) = pg_instance.get_runs(dg.RunsFilter(run_ids=list(schedule_ticks[0].run_ids)))
+    assert queued.tags["warroom/batch"] == f"{BRANDS[0]}..{BRANDS[-1]}"
+    assert queued.tags["dagster/asset_partition_range_start"] == f"{BRANDS[0]}|2026-03-02"
+    assert queued.tags["dagster/asset_partition_range_end"] == f"{BRANDS[-1]}|2026-03-02"
 
     sensor_state = next(
         s

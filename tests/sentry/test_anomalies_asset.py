@@ -40,19 +40,32 @@ class RunawaySource(DemoSourceResource):
         return frame
 
 
-@pytest.fixture(scope="module")
-def materialized(tmp_path_factory) -> dict[str, Any]:
-    path = tmp_path_factory.mktemp("sentry") / "warehouse.duckdb"
+SEEDED, THROUGH_DAGSTER = HISTORY[:-2], HISTORY[-2:]
 
+
+def _seeded(path) -> dict[str, Any]:
+    """Resources on a warehouse holding the older history, written straight in; the last two
+    days run through Dagster."""
     source = RunawaySource(incident_rate=0.0)
     resources = local_resources(path, path.parent, source)
     warehouse = resources["warehouse"].get()
-    # The older history goes straight into the warehouse; the last two days run through Dagster.
-    seeded, through_dagster = HISTORY[:-2], HISTORY[-2:]
     for brand in ("acme", "globex"):
-        for day in seeded:
+        for day in SEEDED:
             rows = finalize(source.metrics(brand, day), brand=brand, ingested_at=INGESTED_AT)
             warehouse.replace_slice(UNIFIED_TABLE, rows, brand=brand, dates=[day])
+    return resources
+
+
+def _stored(path) -> pd.DataFrame:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute("SELECT * FROM performance_anomalies ORDER BY ALL").df()
+
+
+@pytest.fixture(scope="module")
+def materialized(tmp_path_factory) -> dict[str, Any]:
+    path = tmp_path_factory.mktemp("sentry") / "warehouse.duckdb"
+    resources = _seeded(path)
+    through_dagster = THROUGH_DAGSTER
     results = {}
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(BRANDS, ["acme", "globex"])
@@ -67,9 +80,7 @@ def materialized(tmp_path_factory) -> dict[str, Any]:
                 )
                 assert result.success
             results[brand] = result
-    with duckdb.connect(str(path), read_only=True) as con:
-        stored = con.execute("SELECT * FROM performance_anomalies ORDER BY ALL").df()
-    return {"path": path, "results": results, "stored": stored}
+    return {"path": path, "results": results, "stored": _stored(path)}
 
 
 def test_each_brand_gets_its_own_anomalies(materialized) -> None:
@@ -115,3 +126,33 @@ def test_every_row_belongs_to_its_partitions_brand(materialized) -> None:
     ids = stored.groupby("incident_id")["brand"].nunique()
     assert (ids == 1).all()
     assert not pd.Series(stored["incident_id"]).eq("").any()
+
+
+def test_one_batch_run_of_both_brands_and_days_finds_what_single_runs_found(
+    materialized, tmp_path
+) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    resources = _seeded(path)
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(BRANDS, ["acme", "globex"])
+        result = dg.materialize(
+            ASSETS,
+            instance=instance,
+            resources=resources,
+            run_config=RUN_CONFIG,
+            tags={
+                "dagster/asset_partition_range_start": str(
+                    partition_key("acme", THROUGH_DAGSTER[0])
+                ),
+                "dagster/asset_partition_range_end": str(partition_key("globex", DAY)),
+            },
+        )
+    assert result.success
+    events = result.asset_materializations_for_node("performance_anomalies")
+    assert len(events) == 4  # 2 brands x 2 days, one run
+    batched = _stored(path)
+    single = materialized["stored"]
+    assert len(batched) == len(single) > 0
+    pd.testing.assert_frame_equal(batched, single)
+    top = events[0].metadata["top_incidents"].value
+    assert "globex" in top and "spend_spike" in top

@@ -7,10 +7,15 @@ import pandas as pd
 from pydantic import Field
 
 from warroom_pipelines.assets.unified import UNIFIED_TABLE, unified_performance
-from warroom_pipelines.partitions import brand_and_date, brand_date_partitions
+from warroom_pipelines.partitions import brand_date_partitions, run_brand_dates
 from warroom_pipelines.resources.warehouse import WarehouseResource
 from warroom_pipelines.sentry.detectors import DETECTORS, DetectorConfig
-from warroom_pipelines.sentry.engine import detect, history_window
+from warroom_pipelines.sentry.engine import (
+    SENTRY_COLUMNS,
+    detect,
+    empty_anomalies,
+    history_window,
+)
 from warroom_pipelines.sentry.summary import counts, incidents
 
 _DEFAULT = DetectorConfig()
@@ -58,18 +63,23 @@ class AnomalyConfig(dg.Config):
 def performance_anomalies(
     context: dg.AssetExecutionContext, config: AnomalyConfig, warehouse: WarehouseResource
 ) -> dg.Output[pd.DataFrame]:
-    brand, day = brand_and_date(context)
     detector = config.detector_config()
-    first, last = history_window(day, detector)
-    # Brand-scoped read: this run never sees another brand's rows.
-    history = warehouse.get().read_slice(UNIFIED_TABLE, brand=brand, start=first, end=last)
-    anomalies = detect(history, day, detector)
+    found, history_rows = [], 0
+    for brand, days in run_brand_dates(context).items():
+        first, last = history_window(min(days), detector)[0], history_window(max(days), detector)[1]
+        # Brand-scoped read: a brand's anomalies come from its own rows only.
+        history = warehouse.get().read_slice(
+            UNIFIED_TABLE, brand=brand, start=first, end=last, columns=SENTRY_COLUMNS
+        )
+        history_rows += len(history)
+        found += [detect(history, day, detector) for day in days]
+    anomalies = pd.concat(found, ignore_index=True) if found else empty_anomalies()
     top = incidents(anomalies).head(10)
     metadata: dict[str, Any] = {
         "anomalies": dg.MetadataValue.int(len(anomalies)),
         "incidents": dg.MetadataValue.int(int(anomalies["incident_id"].nunique())),
         "detector": dg.MetadataValue.text(detector.detector),
-        "history_rows": dg.MetadataValue.int(len(history)),
+        "history_rows": dg.MetadataValue.int(history_rows),
         "top_incidents": dg.MetadataValue.md(
             top.to_markdown(index=False) if len(top) else "no anomalies"
         ),

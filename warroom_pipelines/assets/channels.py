@@ -1,9 +1,13 @@
-"""One ingestion asset per source, each a brand-day slice of `channel_metrics.<source>`."""
+"""One ingestion asset per source, each a brand-day slice of `channel_metrics.<source>`.
+
+A run may cover a batch of brand-days: each brand is read on its own (with its own keys for
+the ad platforms), and the batch's slices are stored together.
+"""
 
 import dagster as dg
 import pandas as pd
 
-from warroom_pipelines.partitions import brand_and_date, brand_date_partitions
+from warroom_pipelines.partitions import brand_date_partitions, run_brand_dates
 from warroom_pipelines.resources.ad_platforms import PLATFORMS, AdPlatformsResource
 from warroom_pipelines.resources.demo import DemoSourceResource
 from warroom_pipelines.resources.vault import VaultResource
@@ -15,11 +19,11 @@ WAREHOUSE_POOL = "warehouse"
 
 
 def channel_summary(frame: pd.DataFrame) -> dict[str, dg.MetadataValue]:
-    """Rows, spend and conversions per channel and account, for the Dagster UI."""
+    """Rows, spend and conversions per brand, channel and account, for the Dagster UI."""
     if frame.empty:
         return {"rows": dg.MetadataValue.int(0)}
     per_account = (
-        frame.groupby(["channel", "account_id", "currency"])
+        frame.groupby(["brand", "channel", "account_id", "currency"])
         .agg(
             rows=("campaign_id", "size"),
             campaigns=("campaign_id", "nunique"),
@@ -31,6 +35,7 @@ def channel_summary(frame: pd.DataFrame) -> dict[str, dg.MetadataValue]:
     per_account["spend"] = per_account["spend"].round(2)
     return {
         "rows": dg.MetadataValue.int(len(frame)),
+        "brands": dg.MetadataValue.int(int(frame["brand"].nunique())),
         "spend": dg.MetadataValue.float(round(float(frame["spend"].sum()), 2)),
         "accounts": dg.MetadataValue.md(per_account.to_markdown(index=False)),
     }
@@ -48,14 +53,38 @@ def channel_summary(frame: pd.DataFrame) -> dict[str, dg.MetadataValue]:
 def demo_channel_metrics(
     context: dg.AssetExecutionContext, demo_source: DemoSourceResource
 ) -> pd.DataFrame:
-    brand, day = brand_and_date(context)
-    if not demo_source.serves(brand):
-        context.add_output_metadata({"status": "not connected", "rows": 0})
-        return empty_raw_frame()
-    frame = demo_source.metrics(brand, day)
-    validate_raw(frame, brand=brand, channel="demo")
-    context.add_output_metadata({"status": "ok", **channel_summary(frame)})
-    return frame
+    frames, not_connected = [], []
+    brand_days = run_brand_dates(context)
+    for brand, days in brand_days.items():
+        if not demo_source.serves(brand):
+            not_connected.append(brand)
+            continue
+        for day in days:
+            frame = demo_source.metrics(brand, day)
+            validate_raw(frame, brand=brand, channel="demo")
+            frames.append(frame)
+    combined = _combined(frames)
+    context.add_output_metadata(
+        {**_statuses(len(brand_days), not_connected), **channel_summary(combined)}
+    )
+    return combined
+
+
+def _combined(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    return pd.concat(frames, ignore_index=True) if frames else empty_raw_frame()
+
+
+def _statuses(brands: int, not_connected: list[str]) -> dict[str, dg.MetadataValue]:
+    """Which brands of the run this source does not serve (their slices are stored empty)."""
+    if not not_connected:
+        status = "ok"
+    else:
+        status = "not connected" if len(not_connected) == brands else "partly connected"
+    return {
+        "status": dg.MetadataValue.text(status),
+        "not_connected": dg.MetadataValue.int(len(not_connected)),
+        "not_connected_brands": dg.MetadataValue.text(", ".join(not_connected) or "none"),
+    }
 
 
 def platform_asset(channel: str) -> dg.AssetsDefinition:
@@ -74,24 +103,38 @@ def platform_asset(channel: str) -> dg.AssetsDefinition:
     def platform_metrics(
         context: dg.AssetExecutionContext, ad_platforms: AdPlatformsResource, vault: VaultResource
     ) -> pd.DataFrame:
-        brand, day = brand_and_date(context)
-        fetch = ad_platforms.fetch(channel, vault.for_brand(brand), day)
-        if fetch is None:
-            context.add_output_metadata({"status": "not connected", "rows": 0})
-            return empty_raw_frame()
-        validate_raw(fetch.frame, brand=brand, channel=channel)
-        summary = fetch.summary()
+        frames, not_connected = [], []
+        api_calls, retries, waited, accounts = 0, 0, 0.0, []
+        brand_days = run_brand_dates(context)
+        for brand, days in brand_days.items():
+            keys = vault.for_brand(brand)  # this brand's keys only, dropped with the loop
+            for day in days:
+                fetch = ad_platforms.fetch(channel, keys, day)
+                if fetch is None:
+                    not_connected.append(brand)
+                    break
+                validate_raw(fetch.frame, brand=brand, channel=channel)
+                summary = fetch.summary()
+                api_calls += summary["api_calls"]
+                retries += summary["retries"]
+                waited += summary["rate_limit_wait_s"]
+                accounts += [
+                    {"brand": brand, "date": str(day), "account": account, **figures}
+                    for account, figures in summary["accounts"].items()
+                ]
+                frames.append(fetch.frame)
+        combined = _combined(frames)
         context.add_output_metadata(
             {
-                "status": "ok",
-                **channel_summary(fetch.frame),
-                "api_calls": summary["api_calls"],
-                "retries": summary["retries"],
-                "rate_limit_wait_s": summary["rate_limit_wait_s"],
-                "per_account": dg.MetadataValue.json(summary["accounts"]),
+                **_statuses(len(brand_days), not_connected),
+                **channel_summary(combined),
+                "api_calls": api_calls,
+                "retries": retries,
+                "rate_limit_wait_s": round(waited, 3),
+                "per_account": dg.MetadataValue.json(accounts),
             }
         )
-        return fetch.frame
+        return combined
 
     return platform_metrics
 

@@ -1,16 +1,21 @@
-"""The unified performance table: every source of a brand-day, in one shape."""
+"""The unified performance table: every source of a brand-day, in one shape.
+
+In a batch run each brand's rows are finalized on their own (errors name the brand), and the
+checks judge every brand-day of the batch: a check fails if any brand-day fails it, and its
+metadata names those brand-days.
+"""
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import dagster as dg
 import pandas as pd
 
 from warroom_pipelines.assets.channels import WAREHOUSE_POOL, channel_assets, channel_summary
 from warroom_pipelines.channels.clock import utc_day_bounds
-from warroom_pipelines.partitions import brand_and_date, brand_date_partitions
+from warroom_pipelines.partitions import brand_date_partitions, run_brand_dates
 from warroom_pipelines.resources.warehouse import WarehouseResource
-from warroom_pipelines.schema import finalize, quality_checks
+from warroom_pipelines.schema import CheckOutcome, empty_frame, finalize, quality_checks
 from warroom_pipelines.warehouse import TableRef
 
 UNIFIED_TABLE = TableRef("main", "unified_performance")
@@ -52,21 +57,44 @@ _CHANNEL_INPUTS = {asset.key.path[-1]: dg.AssetIn(key=asset.key) for asset in ch
 def unified_performance(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, **sources: pd.DataFrame
 ) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
-    brand, day = brand_and_date(context)
+    brand_days = run_brand_dates(context)
     ingested_at = datetime.now(UTC)
     parts = [frame for frame in sources.values() if not frame.empty]
-    raw = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
-    table = finalize(raw, brand=brand, ingested_at=ingested_at)
+    raw = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["brand"])
+    tables = [
+        finalize(rows, brand=str(brand), ingested_at=ingested_at)
+        for brand, rows in raw.groupby("brand", sort=False)
+    ]
+    table = pd.concat(tables, ignore_index=True) if tables else empty_frame()
     yield dg.Output(table, metadata=channel_summary(table))
 
     # The checks read back what the I/O manager stored, not the frame we meant to store.
-    stored = warehouse.get().read_slice(UNIFIED_TABLE, brand=brand, start=day, end=day)
+    stored = warehouse.get().read_slices(UNIFIED_TABLE, brand_days)
     now_hour = pd.Timestamp(ingested_at).floor("h")
-    complete_before = min(utc_day_bounds(day)[1], now_hour)
-    for name, outcome in quality_checks(stored, complete_before=complete_before).items():
+    outcomes: dict[str, list[tuple[str, CheckOutcome]]] = {name: [] for name in _CHECKS}
+    for brand, days in brand_days.items():
+        for day in days:
+            own = _brand_day_rows(stored, brand, day)
+            complete_before = min(utc_day_bounds(day)[1], now_hour)
+            for name, outcome in quality_checks(own, complete_before=complete_before).items():
+                outcomes[name].append((f"{brand} {day}", outcome))
+    for name, results in outcomes.items():
+        failed = [(where, outcome) for where, outcome in results if not outcome.passed]
         yield dg.AssetCheckResult(
             check_name=name,
-            passed=outcome.passed,
+            passed=not failed,
             severity=_CHECKS[name][0],
-            metadata={"failures": outcome.failures, "detail": outcome.detail},
+            metadata={
+                "brand_days": len(results),
+                "failures": sum(outcome.failures for _, outcome in results),
+                "failed_brand_days": len(failed),
+                "detail": "; ".join(f"{where}: {o.detail}" for where, o in failed[:20])
+                or (results[0][1].detail if len(results) == 1 else "all brand-days pass"),
+            },
         )
+
+
+def _brand_day_rows(stored: pd.DataFrame, brand: str, day: date) -> pd.DataFrame:
+    if stored.empty:
+        return stored
+    return stored.loc[(stored["brand"] == brand) & (stored["date"] == pd.Timestamp(day))]

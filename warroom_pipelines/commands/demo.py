@@ -16,7 +16,8 @@ from warroom_pipelines.commands.common import (
     instance,
     print_frame,
 )
-from warroom_pipelines.partitions import BRANDS, partition_key, validate_brand_key
+from warroom_pipelines.partitions import BRANDS, validate_brand_key
+from warroom_pipelines.schedules import batch_requests
 
 DEMO_BRANDS = ("acme-outdoor", "globex-beauty", "initech-pets")
 
@@ -35,6 +36,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.set_defaults(handler=run_demo)
 
 
+def registry_segments(registry: list[str], wanted: list[str]) -> list[list[str]]:
+    """The wanted brands as runs of neighbours in registry order: a batch run is a range of
+    the registry, so brands registered in between would join it."""
+    segments: list[list[str]] = []
+    previous = -2
+    for index, brand in enumerate(registry):
+        if brand in wanted:
+            if index == previous + 1:
+                segments[-1].append(brand)
+            else:
+                segments.append([brand])
+            previous = index
+    return segments
+
+
 def run_demo(args: argparse.Namespace) -> int:
     home = ensure_dagster_home()
     brands = [validate_brand_key(b) for b in args.brands]
@@ -45,19 +61,26 @@ def run_demo(args: argparse.Namespace) -> int:
 
     today = datetime.now(UTC).date()
     days = [today - timedelta(days=n) for n in range(args.days - 1, -1, -1)]
-    work = [(brand, day) for brand in brands for day in days]
+    segments = registry_segments(inst.get_dynamic_partitions(BRANDS), brands)
     failed: list[str] = []
     # Dagster logs every event at DEBUG to the console; the progress bar says enough here.
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
-    for brand, day in tqdm(work, desc="materializing brand-days", unit="run"):
-        result = job.execute_in_process(
-            instance=inst,
-            partition_key=partition_key(brand, day),
-            run_config=quiet,
-            raise_on_error=False,
-        )
-        if not result.success:
-            failed.append(f"{brand} {day} (run {result.run_id})")
+    # A run per day holds every brand (a batch, as the hourly schedule runs them); days go in
+    # order because the Sentry scores a day from the days before it.
+    for day in tqdm(days, desc="materializing days", unit="day"):
+        for segment in segments:
+            (request,) = batch_requests(
+                segment, day, day, tick="demo", reason="demo", size=len(segment)
+            )
+            result = job.execute_in_process(
+                instance=inst,
+                partition_key=request.partition_key,
+                tags=request.tags,
+                run_config=quiet,
+                raise_on_error=False,
+            )
+            if not result.success:
+                failed.append(f"{', '.join(segment)} {day} (run {result.run_id})")
 
     from warroom_pipelines.profiles import duckdb_path
     from warroom_pipelines.sentry.backtest import found_vs_injected

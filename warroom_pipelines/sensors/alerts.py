@@ -19,6 +19,7 @@ from warroom_pipelines.partitions import BRAND_DIMENSION, DATE_DIMENSION, brand_
 from warroom_pipelines.resources.alerts import AlertsResource, delivery_log
 from warroom_pipelines.resources.vault import VaultResource
 from warroom_pipelines.resources.warehouse import WarehouseResource
+from warroom_pipelines.schedules import BATCH_TAG
 
 ANOMALIES_KEY = dg.AssetKey("performance_anomalies")
 DELIVERIES_KEY = dg.AssetKey("alert_deliveries")
@@ -180,6 +181,11 @@ def pipeline_failure_notice(
     # Dagster advances this sensor's cursor even when a tick fails, so the notice is written
     # to the delivery log first; if this send fails, alert_dispatch retries it.
     run = context.dagster_run
+    if BATCH_TAG in run.tags:
+        # batch_retry re-runs its brands one per run; a brand that fails again is notified
+        # on its own, with that brand's secrets scrubbed from the error.
+        context.log.info(f"batch run {run.tags[BATCH_TAG]} failed: its brands are re-run")
+        return
     dispatcher = alerts.dispatcher(warehouse.get(), vault)  # the brand's secrets get scrubbed
     key = dispatcher.record_failure(
         run_id=run.run_id,

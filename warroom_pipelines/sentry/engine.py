@@ -73,6 +73,10 @@ DEFAULT_FLOOR = VolumeFloor()
 MIN_WINDOW_DAYS = 7
 
 
+# The unified columns `detect` reads: all a caller needs to fetch of a brand's history.
+SENTRY_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(("brand", *HISTORY_COLUMNS)))
+
+
 def empty_anomalies() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in ANOMALY_COLUMNS.items()})
 

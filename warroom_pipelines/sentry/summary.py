@@ -10,6 +10,7 @@ from warroom_pipelines.sentry.explain import SEVERITIES
 def incidents(anomalies: pd.DataFrame) -> pd.DataFrame:
     """One row per incident: where, what, when, how bad, how much money; worst first."""
     columns = [
+        "brand",
         "incident_id",
         "level",
         "channel",
@@ -28,6 +29,7 @@ def incidents(anomalies: pd.DataFrame) -> pd.DataFrame:
     rank = anomalies["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
     frame = anomalies.assign(rank=rank, size=anomalies["deviation"].abs())
     grouped = frame.groupby("incident_id", sort=False).agg(
+        brand=("brand", "first"),
         level=("level", "first"),
         channel=("channel", "first"),
         campaign_name=("campaign_name", "first"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -32,6 +32,22 @@ class TableRef:
         return f"{self.schema}.{self.table}"
 
 
+Slices = Mapping[str, Sequence[date]]  # the days of each brand that a write or read covers
+
+
+def check_slices(table: TableRef, frame: pd.DataFrame, slices: Slices) -> None:
+    """A write may only hold rows of the brands it replaces, and must name some day."""
+    if not slices or not all(slices.values()):
+        raise WarehouseError(f"a write to {table} needs at least one brand-day")
+    if len(frame):
+        strays = sorted(set(frame["brand"].astype(str)) - set(slices))
+        if strays:
+            raise WarehouseError(
+                f"refusing to write rows of another brand {strays} into {table} "
+                f"while replacing {sorted(slices)}"
+            )
+
+
 @dataclass(frozen=True)
 class SqlTypes:
     """A warehouse's names for the few types that shared SQL casts to; the rest of War Room's
@@ -56,14 +72,32 @@ class Warehouse(Protocol):
         """Run DDL (the analyst views) as the writer."""
         ...
 
+    def replace_slices(self, table: TableRef, frame: pd.DataFrame, slices: Slices) -> int:
+        """Atomically replace the rows of every brand-day in `slices` with `frame` (all or
+        none); returns rows written."""
+        ...
+
     def replace_slice(
         self, table: TableRef, frame: pd.DataFrame, *, brand: str, dates: Sequence[date]
     ) -> int:
-        """Atomically replace the rows of `brand` on `dates` with `frame`; returns rows written."""
+        """`replace_slices` for one brand."""
         ...
 
-    def read_slice(self, table: TableRef, *, brand: str, start: date, end: date) -> pd.DataFrame:
-        """Rows of one brand with start <= date <= end (empty frame if the table is absent)."""
+    def read_slices(self, table: TableRef, slices: Slices) -> pd.DataFrame:
+        """Rows of every brand-day in `slices`, in one read (empty frame if the table is absent)."""
+        ...
+
+    def read_slice(
+        self,
+        table: TableRef,
+        *,
+        brand: str,
+        start: date,
+        end: date,
+        columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Rows of one brand with start <= date <= end (empty frame if the table is absent);
+        only `columns` if given (a month of a brand is wide: the Sentry reads a third of it)."""
         ...
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:

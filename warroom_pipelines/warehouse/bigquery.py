@@ -37,7 +37,13 @@ from google.api_core import exceptions as gexc
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
-from warroom_pipelines.warehouse.base import SqlTypes, TableRef, WarehouseError
+from warroom_pipelines.warehouse.base import (
+    Slices,
+    SqlTypes,
+    TableRef,
+    WarehouseError,
+    check_slices,
+)
 
 STAGING_TTL = timedelta(hours=1)
 _CONFLICT_RETRIES = 4
@@ -128,7 +134,10 @@ def as_parquet(frame: pd.DataFrame) -> io.BytesIO:
 
 
 def replace_script(target_id: str, staging_id: str | None, columns: Sequence[str]) -> str:
-    """Delete the brand's dates and insert the staged rows (if any), in one transaction."""
+    """Delete the brand-days and insert the staged rows (if any), in one transaction.
+
+    `@dates` and `@brands` let BigQuery prune partitions and clusters; `@slices` ("brand/day")
+    keeps a batch whose brands cover different days from deleting more than it replaces."""
     names = ", ".join(f"`{c}`" for c in columns)
     insert = (
         f"INSERT INTO {_quote(target_id)} ({names}) SELECT {names} FROM {_quote(staging_id)};\n"
@@ -137,16 +146,21 @@ def replace_script(target_id: str, staging_id: str | None, columns: Sequence[str
     )
     return (
         "BEGIN TRANSACTION;\n"
-        f"DELETE FROM {_quote(target_id)} WHERE brand = @brand AND date IN UNNEST(@dates);\n"
+        f"DELETE FROM {_quote(target_id)} WHERE date IN UNNEST(@dates) "
+        "AND brand IN UNNEST(@brands) "
+        "AND CONCAT(brand, '/', CAST(date AS STRING)) IN UNNEST(@slices);\n"
         f"{insert}"
         "COMMIT TRANSACTION;"
     )
 
 
-def slice_parameters(brand: str, dates: Sequence[date]) -> list[Any]:
+def slice_parameters(slices: Slices) -> list[Any]:
+    days = sorted({day for dates in slices.values() for day in dates})
+    pairs = sorted(f"{brand}/{day.isoformat()}" for brand, dates in slices.items() for day in dates)
     return [
-        bigquery.ScalarQueryParameter("brand", "STRING", brand),
-        bigquery.ArrayQueryParameter("dates", "DATE", sorted(set(dates))),
+        bigquery.ArrayQueryParameter("brands", "STRING", sorted(slices)),
+        bigquery.ArrayQueryParameter("dates", "DATE", days),
+        bigquery.ArrayQueryParameter("slices", "STRING", pairs),
     ]
 
 
@@ -245,16 +259,14 @@ class BigQueryWarehouse:
     def replace_slice(
         self, table: TableRef, frame: pd.DataFrame, *, brand: str, dates: Sequence[date]
     ) -> int:
-        if not dates:
-            raise WarehouseError("replace_slice needs at least one date")
-        if len(frame) and bool((frame["brand"] != brand).any()):
-            raise WarehouseError(
-                f"refusing to write rows of another brand into {table} for brand {brand!r}"
-            )
+        return self.replace_slices(table, frame, {brand: dates})
+
+    def replace_slices(self, table: TableRef, frame: pd.DataFrame, slices: Slices) -> int:
+        check_slices(table, frame, slices)
         schema = schema_for(frame)
         try:
             if frame.empty:
-                self._clear_slice(table, brand=brand, dates=dates)
+                self._clear_slices(table, slices)
                 return 0
             target_id = self.ensure_table(table, schema)
             staging = staging_table(target_id, schema, now=datetime.now(UTC))
@@ -270,25 +282,25 @@ class BigQueryWarehouse:
                         f"{staging.project}.{staging.dataset_id}.{staging.table_id}",
                         [field.name for field in schema],
                     ),
-                    slice_parameters(brand, dates),
+                    slice_parameters(slices),
                 )
             finally:
                 self.client.delete_table(staging, not_found_ok=True)
         except gexc.GoogleAPIError as exc:
             raise WarehouseError(
-                f"could not replace {table} for brand {brand!r}: {exc.__class__.__name__}: "
-                f"{getattr(exc, 'message', exc)}"
+                f"could not replace {table} for brands {sorted(slices)}: "
+                f"{exc.__class__.__name__}: {getattr(exc, 'message', exc)}"
             ) from exc
         return len(frame)
 
-    def _clear_slice(self, table: TableRef, *, brand: str, dates: Sequence[date]) -> None:
+    def _clear_slices(self, table: TableRef, slices: Slices) -> None:
         """No rows for the slice: delete what it had (no table yet means nothing to clear)."""
         target_id = self.table_id(table)
         try:
             self.client.get_table(target_id)
         except gexc.NotFound:
             return
-        self.mutate(replace_script(target_id, None, []), slice_parameters(brand, dates))
+        self.mutate(replace_script(target_id, None, []), slice_parameters(slices))
 
     def mutate(self, sql: str, parameters: list[Any]) -> bigquery.QueryJob:
         """Run a DML statement or a transaction script, retrying a few times when it loses a
@@ -306,20 +318,43 @@ class BigQueryWarehouse:
                 time.sleep(min(2.0**attempt, 20.0))
                 attempt += 1
 
-    def read_slice(self, table: TableRef, *, brand: str, start: date, end: date) -> pd.DataFrame:
+    def read_slice(
+        self,
+        table: TableRef,
+        *,
+        brand: str,
+        start: date,
+        end: date,
+        columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
         table_id = self.table_id(table)
         try:
             self.client.get_table(table_id)
         except gexc.NotFound:
             return pd.DataFrame()
+        # Fewer columns is fewer bytes billed.
+        selected = ", ".join(f"`{c}`" for c in columns) if columns else "*"
         return self.select(
-            f"SELECT * FROM {_quote(table_id)} "
+            f"SELECT {selected} FROM {_quote(table_id)} "
             "WHERE brand = @brand AND date BETWEEN @start AND @end",
             [
                 bigquery.ScalarQueryParameter("brand", "STRING", brand),
                 bigquery.ScalarQueryParameter("start", "DATE", start),
                 bigquery.ScalarQueryParameter("end", "DATE", end),
             ],
+        )
+
+    def read_slices(self, table: TableRef, slices: Slices) -> pd.DataFrame:
+        table_id = self.table_id(table)
+        try:
+            self.client.get_table(table_id)
+        except gexc.NotFound:
+            return pd.DataFrame()
+        return self.select(
+            f"SELECT * FROM {_quote(table_id)} WHERE date IN UNNEST(@dates) "
+            "AND brand IN UNNEST(@brands) "
+            "AND CONCAT(brand, '/', CAST(date AS STRING)) IN UNNEST(@slices)",
+            slice_parameters(slices),
         )
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:

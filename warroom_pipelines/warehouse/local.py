@@ -17,7 +17,13 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from warroom_pipelines.warehouse.base import SqlTypes, TableRef, WarehouseError
+from warroom_pipelines.warehouse.base import (
+    Slices,
+    SqlTypes,
+    TableRef,
+    WarehouseError,
+    check_slices,
+)
 
 _LOCK_WAIT_S = 120.0
 
@@ -112,25 +118,19 @@ class DuckDBWarehouse:
                     f"{_sql_type(str(column), dtype)}"
                 )
 
-    def replace_slice(
-        self, table: TableRef, frame: pd.DataFrame, *, brand: str, dates: Sequence[date]
-    ) -> int:
-        if not dates:
-            raise WarehouseError("replace_slice needs at least one date")
-        outside = frame.loc[frame["brand"] != brand] if len(frame) else frame.iloc[0:0]
-        if len(outside):
-            raise WarehouseError(
-                f"refusing to write rows of another brand into {table} for brand {brand!r}"
-            )
+    def replace_slices(self, table: TableRef, frame: pd.DataFrame, slices: Slices) -> int:
+        check_slices(table, frame, slices)
         target = f"{_quote(table.schema)}.{_quote(table.table)}"
         with self.connect(read_only=False) as con:
             con.execute("BEGIN TRANSACTION")
             try:
                 self._ensure_table(con, table, frame)
+                con.register("replaced_slices", _slice_frame(slices))
                 con.execute(
-                    f"DELETE FROM {target} WHERE brand = ? AND date IN (SELECT UNNEST(?::DATE[]))",
-                    [brand, [d.isoformat() for d in dates]],
+                    f"DELETE FROM {target} AS t USING replaced_slices AS s "
+                    "WHERE t.brand = s.brand AND t.date = s.date"
                 )
+                con.unregister("replaced_slices")
                 if len(frame):
                     con.register("incoming_rows", frame)
                     con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM incoming_rows")
@@ -141,14 +141,18 @@ class DuckDBWarehouse:
                 raise
         return len(frame)
 
+    def replace_slice(
+        self, table: TableRef, frame: pd.DataFrame, *, brand: str, dates: Sequence[date]
+    ) -> int:
+        return self.replace_slices(table, frame, {brand: dates})
+
     def table_exists(self, con: duckdb.DuckDBPyConnection, table: TableRef) -> bool:
-        return bool(
-            con.execute(
-                "SELECT count(*) FROM information_schema.tables "
-                "WHERE table_schema = ? AND table_name = ?",
-                [table.schema, table.table],
-            ).fetchone()[0]  # type: ignore[index]
-        )
+        ((count,),) = con.execute(
+            "SELECT count(*) FROM information_schema.tables "
+            "WHERE table_schema = ? AND table_name = ?",
+            [table.schema, table.table],
+        ).fetchall()
+        return bool(count)
 
     def has_table(self, table: TableRef) -> bool:
         with self.connect(read_only=True) as con:
@@ -157,14 +161,34 @@ class DuckDBWarehouse:
     def sql_table(self, table: TableRef) -> str:
         return f"{_quote(table.schema)}.{_quote(table.table)}"
 
-    def read_slice(self, table: TableRef, *, brand: str, start: date, end: date) -> pd.DataFrame:
+    def read_slice(
+        self,
+        table: TableRef,
+        *,
+        brand: str,
+        start: date,
+        end: date,
+        columns: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        selected = ", ".join(_quote(c) for c in columns) if columns else "*"
         with self.connect(read_only=True) as con:
             if not self.table_exists(con, table):
                 return pd.DataFrame()
             frame = con.execute(
-                f"SELECT * FROM {_quote(table.schema)}.{_quote(table.table)} "
+                f"SELECT {selected} FROM {_quote(table.schema)}.{_quote(table.table)} "
                 "WHERE brand = ? AND date BETWEEN ? AND ? ORDER BY ALL",
                 [brand, start, end],
+            ).df()
+        return _normalize_read(frame)
+
+    def read_slices(self, table: TableRef, slices: Slices) -> pd.DataFrame:
+        with self.connect(read_only=True) as con:
+            if not self.table_exists(con, table):
+                return pd.DataFrame()
+            con.register("read_slices", _slice_frame(slices))
+            frame = con.execute(
+                f"SELECT t.* FROM {_quote(table.schema)}.{_quote(table.table)} AS t "
+                "JOIN read_slices AS s ON t.brand = s.brand AND t.date = s.date ORDER BY ALL"
             ).df()
         return _normalize_read(frame)
 
@@ -176,6 +200,13 @@ class DuckDBWarehouse:
         """Run DDL (views) as the writer."""
         with self.connect(read_only=False) as con:
             con.execute(sql)
+
+
+def _slice_frame(slices: Slices) -> pd.DataFrame:
+    pairs = [(brand, day) for brand, days in slices.items() for day in days]
+    return pd.DataFrame(
+        {"brand": [p[0] for p in pairs], "date": pd.to_datetime([p[1] for p in pairs]).date}
+    )
 
 
 def _normalize_read(frame: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,51 @@
+"""`warroom demo`, the README's first command: batch runs per day, the tables, the summary."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from warroom_pipelines.commands.demo import registry_segments
+
+DEMO = [sys.executable, "-m", "warroom_pipelines.cli", "demo"]
+
+
+def test_registry_segments_keep_neighbours_together() -> None:
+    registry = ["a", "b", "x", "c", "d", "e"]
+    assert registry_segments(registry, ["a", "b", "c", "e"]) == [["a", "b"], ["c"], ["e"]]
+    assert registry_segments(registry, ["d", "c"]) == [["c", "d"]]
+    assert registry_segments(registry, []) == []
+
+
+def test_the_demo_materializes_every_brand_day_in_one_run_per_day(
+    tmp_path: Path, monkeypatch
+) -> None:
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home"), "WARROOM_PROFILE": "local"}
+    for setting in ("PERFORMANCE_ENCRYPTION_KEY", "WARROOM_DUCKDB_PATH", "WARROOM_BATCH_BRANDS"):
+        env.pop(setting, None)
+    done = subprocess.run(
+        [*DEMO, "--days", "9", "--brands", "acme-outdoor", "globex-beauty"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "runs failed" not in done.stdout
+    assert "Incidents the demo source injected" in done.stdout
+
+    with duckdb.connect(str(tmp_path / "home" / "warroom.duckdb"), read_only=True) as con:
+        per_brand = con.execute(
+            "SELECT brand, count(DISTINCT date) FROM unified_performance GROUP BY ALL ORDER BY 1"
+        ).fetchall()
+    assert per_brand == [("acme-outdoor", 9), ("globex-beauty", 9)]
+
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs(dg.RunsFilter(job_name="brand_refresh"))
+        assert len(runs) == 9  # one per day, both brands in it
+        assert {r.tags.get("warroom/batch") for r in runs} == {"acme-outdoor..globex-beauty"}

@@ -1,0 +1,68 @@
+"""When a batch run fails, its brands run again one per run.
+
+A batch shares its steps: one brand's expired token or malformed report fails the step for
+every brand in it. Re-running each brand on its own refreshes the healthy ones within minutes
+and leaves the broken brand failing alone, with its own failure notice. A run of one brand is
+never retried here (Dagster's run retries are the tool for transient failures).
+"""
+
+from typing import TYPE_CHECKING
+
+import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+)
+
+from warroom_pipelines.partitions import brand_date_partitions, brand_dates
+from warroom_pipelines.schedules import BATCH_TAG, REASON_TAG, batch_requests
+
+if TYPE_CHECKING:
+    from dagster._core.definitions.unresolved_asset_job_definition import (
+        UnresolvedAssetJobDefinition,
+    )
+
+
+def retry_requests(run: dg.DagsterRun, instance: dg.DagsterInstance) -> list[dg.RunRequest]:
+    """A run per brand of a failed batch run, over the batch's days and assets."""
+    start, end = (
+        run.tags.get(ASSET_PARTITION_RANGE_START_TAG),
+        run.tags.get(ASSET_PARTITION_RANGE_END_TAG),
+    )
+    if BATCH_TAG not in run.tags or not start or not end:
+        return []
+    keys = brand_date_partitions.get_partition_keys_in_range(
+        dg.PartitionKeyRange(start, end), dynamic_partitions_store=instance
+    )
+    days = brand_dates(keys)
+    all_days = sorted({day for brand_days in days.values() for day in brand_days})
+    return batch_requests(
+        list(days),
+        all_days[0],
+        all_days[-1],
+        tick=f"retry-of-{run.run_id}",
+        reason=run.tags.get(REASON_TAG, "retry"),
+        size=1,
+        assets=sorted(run.asset_selection, key=str) if run.asset_selection else None,
+    )
+
+
+def build_batch_retry_sensor(job: "UnresolvedAssetJobDefinition") -> dg.SensorDefinition:
+    @dg.run_failure_sensor(
+        name="batch_retry",
+        monitored_jobs=[job],
+        request_job=job,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="Re-runs the brands of a failed batch run one brand per run, so that one "
+        "brand's failure holds back no other brand.",
+    )
+    def batch_retry(context: dg.RunFailureSensorContext) -> list[dg.RunRequest]:
+        requests = retry_requests(context.dagster_run, context.instance)
+        if requests:
+            context.log.info(
+                f"run {context.dagster_run.run_id} ({context.dagster_run.tags[BATCH_TAG]}) "
+                f"failed: re-running its {len(requests)} brands one per run"
+            )
+        return requests
+
+    return batch_retry
