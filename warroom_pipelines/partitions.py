@@ -74,12 +74,3 @@ def run_brand_dates(
 ) -> dict[str, list[date]]:
     """The brand-days of this run: one for a single partition, many for a batch."""
     return brand_dates(context.partition_keys)
-
-
-def brand_and_date(context: dg.AssetExecutionContext | dg.OpExecutionContext) -> tuple[str, date]:
-    """The brand and day of a run of exactly one brand-day."""
-    days = run_brand_dates(context)
-    if len(days) != 1 or len(next(iter(days.values()))) != 1:
-        raise ValueError(f"expected one brand-day, this run covers {sum(map(len, days.values()))}")
-    ((brand, (day,)),) = days.items()
-    return brand, day

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from tests.alerts.receivers import HttpReceiver, SmtpReceiver
-from warroom_pipelines.partitions import brand_and_date, brand_date_partitions, partition_key
+from warroom_pipelines.partitions import brand_date_partitions, partition_key, run_brand_dates
 from warroom_pipelines.resources.alerts import AlertsResource, DestinationConfig
 from warroom_pipelines.resources.vault import VaultResource, vault_resource
 from warroom_pipelines.resources.warehouse import WarehouseIOManager, WarehouseResource
@@ -36,9 +36,9 @@ class ScriptedAnomalies(dg.ConfigurableResource):
 def scripted_performance_anomalies(
     context: dg.AssetExecutionContext, scripted_anomalies: ScriptedAnomalies
 ) -> pd.DataFrame:
-    brand, day = brand_and_date(context)
     frame = pd.read_pickle(scripted_anomalies.path)
-    return frame.loc[(frame["brand"] == brand) & (frame["date"] == pd.Timestamp(day))]
+    wanted = {(b, pd.Timestamp(d)) for b, days in run_brand_dates(context).items() for d in days}
+    return frame.loc[[(b, d) in wanted for b, d in zip(frame["brand"], frame["date"], strict=True)]]
 
 
 def anomaly_rows(

@@ -11,9 +11,9 @@ import pytest
 from tests.vault.samples import SAMPLES, SECRET_MARKERS, for_brand
 from warroom_pipelines.partitions import (
     BRANDS,
-    brand_and_date,
     brand_date_partitions,
     partition_key,
+    run_brand_dates,
 )
 from warroom_pipelines.resources.vault import VaultResource, vault_resource
 from warroom_pipelines.vault.crypto import InvalidMasterKey, MissingEncryptionKey
@@ -53,7 +53,7 @@ def test_production_reads_keys_from_env_vars(tmp_path: Path) -> None:
 def brand_credentials_probe(
     context: dg.AssetExecutionContext, vault: VaultResource
 ) -> dg.MaterializeResult:
-    brand, _ = brand_and_date(context)
+    (brand,) = run_brand_dates(context)
     own = vault.for_brand(brand)
     meta = own.get(MetaAdsCredentials)
     context.log.info(f"read {meta!r} for {own!r}")

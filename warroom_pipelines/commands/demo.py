@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,7 +37,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     demo.set_defaults(handler=run_demo)
 
 
-def registry_segments(registry: list[str], wanted: list[str]) -> list[list[str]]:
+def registry_segments(registry: Sequence[str], wanted: Sequence[str]) -> list[list[str]]:
     """The wanted brands as runs of neighbours in registry order: a batch run is a range of
     the registry, so brands registered in between would join it."""
     segments: list[list[str]] = []
