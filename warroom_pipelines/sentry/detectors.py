@@ -45,13 +45,13 @@ MIN_TRAIN_ROWS = 50
 class DetectorConfig:
     """The detector and its thresholds; the Dagster asset exposes these as run config."""
 
-    detector: str = "robust_z"
+    detector: str = "ecod"
     params: dict[str, Any] = field(default_factory=dict)  # passed to the PyOD model
     window_days: int = 28
-    threshold: float = 6.0  # robust_z: anomalous from this many robust sigmas
+    threshold: float = 6.0  # robust_z alerts from here; PyOD fits leave out hours past it
     volume_threshold: float = 8.0  # the same for spend and impressions (budgets wander)
-    min_sigma: float = 3.0  # any detector: a metric must deviate this much to be explained
-    contamination: float = 0.001  # PyOD: share of the window's metric-hours above threshold_
+    min_sigma: float = 4.0  # any detector: a metric must deviate this much to be explained
+    contamination: float = 0.0003  # PyOD: share of the window's metric-hours above threshold_
     max_train_rows: int = 4000  # subsample of the window's series-hours fed to PyOD
     campaign_factor: float = 1.5  # campaign series need a deviation this much larger
 
