@@ -50,7 +50,7 @@ class DetectorConfig:
     window_days: int = 28
     threshold: float = 6.0  # robust_z alerts from here; PyOD fits leave out hours past it
     volume_threshold: float = 8.0  # the same for spend and impressions (budgets wander)
-    min_sigma: float = 4.0  # any detector: a metric must deviate this much to be explained
+    min_sigma: float = 4.5  # any detector: a metric must deviate this much to be explained
     contamination: float = 0.0003  # PyOD: share of the window's metric-hours above threshold_
     max_train_rows: int = 4000  # subsample of the window's series-hours fed to PyOD
     campaign_factor: float = 1.5  # campaign series need a deviation this much larger
