@@ -78,6 +78,9 @@ DAY = pd.Timedelta(days=1)
 DEFAULT_CONFIG = DetectorConfig()
 DEFAULT_FLOOR = VolumeFloor()
 MIN_WINDOW_DAYS = 7
+# The expected range shown with an anomaly: the conventional normal range, whatever the
+# detector's thresholds (a 4.5-sigma band around a small count would always reach zero).
+RANGE_SIGMAS = 3.0
 
 
 def empty_anomalies() -> pd.DataFrame:
@@ -282,7 +285,7 @@ def _rows(
     factor: float,
 ) -> pd.DataFrame:
     d = config.window_days + 1
-    band = config.min_sigma * factor
+    band = RANGE_SIGMAS * factor
     # A PyOD model has already judged the hour unusual as a whole: its rows alert from the
     # explanation floor; the robust z baseline alerts from its threshold.
     baseline = config.detector == "robust_z"
