@@ -1,7 +1,7 @@
 """Compare detectors on the demo source: one summary line per detector configuration.
 
     uv run python bench/detection.py --brands 3 --weeks 4 --end 2026-10-31 \
-        --cache /tmp/sentry_cache robust_z:threshold=4.5 ecod copod iforest hbos knn lof
+        --cache /tmp/sentry_cache robust_z:min_sigma=3 ecod copod hbos iforest knn
 
 Each argument is `detector[:key=value,...]` (DetectorConfig fields). Prints a markdown table
 (bench/DETECTION.md records the results).

@@ -117,7 +117,7 @@ def test_metadata_counts_types_and_severities(materialized) -> None:
     assert metadata["type:spend_spike"].value >= 1
     assert any(key.startswith("severity:") for key in metadata)
     assert "spend_spike" in metadata["top_incidents"].value
-    assert metadata["detector"].value == "robust_z"
+    assert metadata["detector"].value == DetectorConfig().detector == "ecod"
 
 
 def test_every_row_belongs_to_its_partitions_brand(materialized) -> None:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pandas as pd
 import pytest
 
 from tests.sentry import synthetic as syn
-from warroom_pipelines.sentry.detectors import DetectorConfig
+from warroom_pipelines.sentry.detectors import DETECTORS, DetectorConfig
 from warroom_pipelines.sentry.engine import ANOMALY_COLUMNS, detect
 
 ALERTS = ("warning", "critical")
+DEFAULT = DetectorConfig()
 
 
 @pytest.fixture(scope="module")
@@ -19,6 +21,11 @@ def normal() -> pd.DataFrame:
     return syn.history()
 
 
+def test_the_default_detector_is_a_pyod_model() -> None:
+    assert DEFAULT.detector in DETECTORS and DEFAULT.detector != "robust_z"
+
+
+@pytest.mark.parametrize("detector", [DEFAULT.detector, "robust_z"])
 @pytest.mark.parametrize(
     ("effect", "expected"),
     [
@@ -29,9 +36,10 @@ def normal() -> pd.DataFrame:
         (syn.roas_drop, "roas_drop"),
     ],
 )
-def test_each_anomaly_type_is_detected_and_typed(normal, effect, expected) -> None:
+def test_each_anomaly_type_is_detected_and_typed(normal, effect, expected, detector) -> None:
     broken = syn.inject(normal, effect, channel="meta_ads")
-    rows = detect(broken, syn.DAY)
+    rows = detect(broken, syn.DAY, replace(DEFAULT, detector=detector))
+    assert (rows["detector"] == detector).all()
     loud = rows.loc[rows["severity"].isin(ALERTS) & (rows["level"] != "campaign")]
     channel = loud.loc[(loud["level"] == "channel") & (loud["channel"] == "meta_ads")]
     assert set(loud["anomaly_type"]) == {expected}
@@ -132,7 +140,7 @@ def test_an_incident_across_midnight_keeps_its_id(normal) -> None:
     assert tomorrow.loc[key2, "incident_end"].notna().all()
 
 
-@pytest.mark.parametrize("detector", ["robust_z", "copod", "iforest"])
+@pytest.mark.parametrize("detector", ["ecod", "copod", "hbos", "iforest", "knn", "robust_z"])
 def test_same_input_same_output(normal, detector) -> None:
     broken = syn.inject(normal, syn.cpa_spike, channel="google_ads")
     config = DetectorConfig(detector=detector)

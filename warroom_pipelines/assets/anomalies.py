@@ -35,7 +35,9 @@ class AnomalyConfig(dg.Config):
         default=_DEFAULT.volume_threshold, description="alert threshold of spend and impressions"
     )
     min_sigma: float = Field(default=_DEFAULT.min_sigma, description="smallest explained deviation")
-    quantile: float = Field(default=_DEFAULT.quantile, description="PyOD: training-score quantile")
+    contamination: float = Field(
+        default=_DEFAULT.contamination, description="PyOD: share of window hours above threshold"
+    )
     campaign_factor: float = Field(default=_DEFAULT.campaign_factor, description="campaign bar")
 
     def detector_config(self) -> DetectorConfig:
@@ -46,7 +48,7 @@ class AnomalyConfig(dg.Config):
             threshold=self.threshold,
             volume_threshold=self.volume_threshold,
             min_sigma=self.min_sigma,
-            quantile=self.quantile,
+            contamination=self.contamination,
             campaign_factor=self.campaign_factor,
         )
 

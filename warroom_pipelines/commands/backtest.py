@@ -27,7 +27,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--detector", choices=DETECTORS, default=default.detector)
     parser.add_argument("--threshold", type=float, default=default.threshold)
     parser.add_argument("--volume-threshold", type=float, default=default.volume_threshold)
-    parser.add_argument("--quantile", type=float, default=default.quantile)
+    parser.add_argument("--contamination", type=float, default=default.contamination)
     parser.add_argument("--window-days", type=int, default=default.window_days)
     parser.add_argument(
         "--min-severity",
@@ -54,7 +54,7 @@ def run_backtest(args: argparse.Namespace) -> int:
         detector=args.detector,
         threshold=args.threshold,
         volume_threshold=args.volume_threshold,
-        quantile=args.quantile,
+        contamination=args.contamination,
         window_days=args.window_days,
     )
     brands = [f"brand-{n:02d}" for n in range(args.brands)]

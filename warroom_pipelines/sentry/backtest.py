@@ -22,6 +22,7 @@ dashboard, not pushed); `min_severity="info"` scores every row instead.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -67,7 +68,9 @@ def brand_history(
     brand: str, start: date, end: date, demo: DemoConfig, cache: Path | None = None
 ) -> pd.DataFrame:
     """The brand's demo rows from start to end (inclusive), cached as a pickle if asked."""
-    path = cache / f"{brand}_{start}_{end}_{hash(demo) & 0xFFFFFF:x}.pkl" if cache else None
+    # repr, not hash(): str hashes change per process, so hash() never hit the cache twice.
+    key = hashlib.blake2b(repr(demo).encode(), digest_size=3).hexdigest()
+    path = cache / f"{brand}_{start}_{end}_{key}.pkl" if cache else None
     if path is not None and path.exists():
         return pd.read_pickle(path)
     days = [start + timedelta(days=n) for n in range((end - start).days + 1)]

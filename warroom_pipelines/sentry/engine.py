@@ -15,7 +15,14 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from warroom_pipelines.sentry.detectors import DetectorConfig, anomalous
+from warroom_pipelines.sentry.detectors import (
+    DetectorConfig,
+    Verdict,
+    check,
+    limit,
+    per_metric,
+    robust_z,
+)
 from warroom_pipelines.sentry.explain import (
     RULES,
     add_incidents,
@@ -71,6 +78,9 @@ DAY = pd.Timedelta(days=1)
 DEFAULT_CONFIG = DetectorConfig()
 DEFAULT_FLOOR = VolumeFloor()
 MIN_WINDOW_DAYS = 7
+# The expected range shown with an anomaly: the conventional normal range, whatever the
+# detector's thresholds (a 4.5-sigma band around a small count would always reach zero).
+RANGE_SIGMAS = 3.0
 
 
 # The unified columns `detect` reads: all a caller needs to fetch of a brand's history.
@@ -92,6 +102,7 @@ def detect(
     Hours of `day` after the last reported hour are not scored: a day still in progress has
     only the hours that have ended.
     """
+    check(config)
     if history.empty:
         return empty_anomalies()
     missing = [c for c in (*HISTORY_COLUMNS, "brand") if c not in history.columns]
@@ -169,26 +180,43 @@ def _score_day(
     train = slice(1, w + 1)
     _, channel_of = membership(campaigns, "channel")
     baselines = campaign_baselines(per_day, channel_of, train)
-    out = []
+    levels = []
     for level in LEVELS:
         panel, matrix = roll_up(campaigns, level)
         features = build_features(panel, matrix, per_day, baselines, w, weekdays, floor)
         factor = config.campaign_factor if level == "campaign" else 1.0
-        # Volumes are judged against their own, higher threshold: divide them down to one scale.
-        weights = np.repeat([_limit(m, config) / config.threshold for m in METRICS], len(POOLS))
-        scored = features.matrix(w + 1) / weights
-        if config.detector == "robust_z":
-            train_rows = scored[:0]
+        levels.append((panel, features, factor))
+    scored = [
+        {m: f.z[m][:, w + 1].reshape(p.size * 24, len(POOLS)) for m in METRICS}
+        for p, f, _ in levels
+    ]
+    verdicts = _verdicts(levels, scored, config)
+    out = []
+    for (panel, features, factor), day, verdict in zip(levels, scored, verdicts, strict=True):
+        # The largest |deviation|, volumes scaled to the common threshold: the baseline's score.
+        weights = {m: limit(m, config) / config.threshold for m in METRICS}
+        largest = np.max(
+            [np.max(np.abs(np.nan_to_num(day[m])), axis=1) / weights[m] for m in METRICS],
+            axis=0,
+        )
+        if verdict is None:
+            limits = np.repeat([limit(m, config) for m in METRICS], len(POOLS))
+            stacked = np.concatenate([day[m] for m in METRICS], axis=1)
+            flags = robust_z(np.nan_to_num(stacked, nan=0.0), limits, factor)
         else:
-            train_rows = features.training_matrix() / weights
-        flags = anomalous(train_rows, scored, config, factor).reshape(panel.size, 24)
-        scores = np.max(np.abs(scored), axis=1).reshape(panel.size, 24)
-        if level == "campaign":
+            flags = np.any(list(verdict.flags.values()), axis=0)
+        flags = flags.reshape(panel.size, 24)
+        if panel.level == "campaign":
             flags &= panel.reported.reshape(panel.size, w + 2, 24)[:, w + 1]
         if not flags.any():
             continue
         rule_index, deviation = classify(strongest(features, w + 1), config.min_sigma * factor)
         flags &= rule_index >= 0
+        if verdict is None:
+            scores = largest.reshape(panel.size, 24)
+        else:  # the highest score among the PyOD models that raised the flag
+            flagged = [np.where(verdict.flags[m], verdict.scores[m], -np.inf) for m in METRICS]
+            scores = np.max(flagged, axis=0).reshape(panel.size, 24)
         out.append(
             _rows(
                 brand,
@@ -206,9 +234,46 @@ def _score_day(
     return out
 
 
-def _limit(metric: str, config: DetectorConfig) -> float:
-    """The alert threshold of a metric, in robust sigmas."""
-    return config.volume_threshold if metric in ("spend", "impressions") else config.threshold
+# Levels whose series-hours train one model per metric together. The brand and its channels
+# are a handful of series (672 window hours each): together they give a PyOD model a few
+# thousand hours, enough for a tail of 1 in 3,000. Campaigns are many and noisier: their own.
+MODEL_GROUPS: tuple[tuple[str, ...], ...] = (("brand", "channel"), ("campaign",))
+
+
+def _verdicts(
+    levels: list[tuple[Panel, Features, float]],
+    scored: list[dict[str, np.ndarray]],
+    config: DetectorConfig,
+) -> list[Verdict | None]:
+    """Per level, the PyOD models' verdict on its scored rows (None for the robust z
+    baseline), from models fitted on the window's hours of the level's MODEL_GROUPS."""
+    out: list[Verdict | None] = [None for _ in levels]
+    if config.detector == "robust_z":
+        return out
+    w = config.window_days
+    for names in MODEL_GROUPS:
+        group = [i for i, (p, _, _) in enumerate(levels) if p.level in names]
+        window = {
+            m: np.concatenate(
+                [levels[i][1].z[m][:, 1 : w + 1].reshape(-1, len(POOLS)) for i in group]
+            )
+            for m in METRICS
+        }
+        sizes = [levels[i][0].size * 24 for i in group]
+        factors = [levels[i][2] for i in group]
+        verdict = per_metric(
+            window,
+            {m: np.concatenate([scored[i][m] for i in group]) for m in METRICS},
+            config,
+            np.repeat(factors, [n * w for n in sizes]),
+            np.repeat(np.multiply(factors, config.min_sigma), sizes),
+        )
+        cuts = np.cumsum(sizes)[:-1]
+        flags = {m: np.split(verdict.flags[m], cuts) for m in METRICS}
+        scores = {m: np.split(verdict.scores[m], cuts) for m in METRICS}
+        for k, i in enumerate(group):
+            out[i] = Verdict({m: flags[m][k] for m in METRICS}, {m: scores[m][k] for m in METRICS})
+    return out
 
 
 def _rows(
@@ -224,10 +289,11 @@ def _rows(
     factor: float,
 ) -> pd.DataFrame:
     d = config.window_days + 1
-    band = config.min_sigma * factor
+    band = RANGE_SIGMAS * factor
     # A PyOD model has already judged the hour unusual as a whole: its rows alert from the
     # explanation floor; the robust z baseline alerts from its threshold.
-    alert_from = config.threshold if config.detector == "robust_z" else config.min_sigma
+    baseline = config.detector == "robust_z"
+    alert_from = config.threshold if baseline else config.min_sigma
     if not flags.any():
         return pd.DataFrame()
     records = []
@@ -263,7 +329,8 @@ def _rows(
                 "severity": severity(
                     rule.metric,
                     dev,
-                    float(scores[s, h]),
+                    # A PyOD score is on its model's own scale: severity reads the deviation.
+                    float(scores[s, h]) if baseline else abs(dev),
                     panel.level,
                     alert_from * factor,
                     observed / expected if expected > 0 else 1.0,
