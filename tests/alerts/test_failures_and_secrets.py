@@ -32,6 +32,10 @@ def _fail_a_run(world: World) -> dg.RunFailureSensorContext:
     )
     assert not result.success
     world.run_ids.append(result.run_id)
+    return _failure_context(world, result)
+
+
+def _failure_context(world: World, result: dg.ExecuteInProcessResult) -> dg.RunFailureSensorContext:
     return dg.build_run_status_sensor_context(
         sensor_name="pipeline_failure_notice",
         dagster_event=result.get_run_failure_event(),
@@ -74,15 +78,7 @@ def test_a_failed_batch_run_sends_no_notice_its_brands_are_re_run(world: World) 
         raise_on_error=False,
     )
     assert not result.success
-    pipeline_failure_notice(
-        dg.build_run_status_sensor_context(
-            sensor_name="pipeline_failure_notice",
-            dagster_event=result.get_run_failure_event(),
-            dagster_instance=world.instance,
-            dagster_run=world.instance.get_run_by_id(result.run_id),  # type: ignore[arg-type]
-            resources=world.resources(),
-        ).for_run_failure()
-    )
+    pipeline_failure_notice(_failure_context(world, result))
     world.tick()
     assert world.bodies("platform") == []
     # The same failure in a run of one brand is notified (the batch's retry runs are such).

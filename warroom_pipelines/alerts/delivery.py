@@ -21,11 +21,11 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 import duckdb
 import pandas as pd
@@ -87,6 +87,19 @@ CREATE TABLE IF NOT EXISTS {DELIVERIES} (
 
 def idempotency_key(notice_id: str, destination: str, version: int) -> str:
     return f"{notice_id}:{destination}:v{version}"
+
+
+def notified_from_rows(
+    rows: Iterable[Sequence[Any]],
+) -> tuple[dict[str, Notified], dict[str, set[str]]]:
+    """Fold delivery rows (incident, destination, version, kind, severity, money), ordered by
+    version, into each incident's last announcement and the destinations it reached."""
+    last: dict[str, Notified] = {}
+    reached: dict[str, set[str]] = {}
+    for incident_id, destination, version, kind, severity, money in rows:
+        last[incident_id] = Notified(int(version), kind, severity, float(money or 0.0))
+        reached.setdefault(incident_id, set()).add(destination)
+    return last, reached
 
 
 @dataclass(frozen=True)
@@ -232,12 +245,7 @@ class DeliveryLog:
                 "(SELECT UNNEST(?::VARCHAR[])) ORDER BY incident_id, version",
                 [list(incident_ids)],
             ).fetchall()
-        last: dict[str, Notified] = {}
-        reached: dict[str, set[str]] = {}
-        for incident_id, destination, version, kind, severity, money in rows:
-            last[incident_id] = Notified(int(version), kind, severity, float(money or 0.0))
-            reached.setdefault(incident_id, set()).add(destination)
-        return last, reached
+        return notified_from_rows(rows)
 
     def series_memory(self, series_keys: Sequence[str]) -> dict[str, SeriesMemory]:
         """Per series, the most recent incident that was announced (for the cooldown)."""

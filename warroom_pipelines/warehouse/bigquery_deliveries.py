@@ -37,6 +37,7 @@ from warroom_pipelines.alerts.delivery import (
     Claimed,
     Intent,
     Outcome,
+    notified_from_rows,
 )
 from warroom_pipelines.alerts.incidents import Incident, Notified, SeriesMemory, group_incidents
 from warroom_pipelines.alerts.messages import notice_from_dict
@@ -191,12 +192,7 @@ class BigQueryDeliveryLog:
             "ORDER BY incident_id, version",
             [_strings("incident_ids", incident_ids)],
         )
-        last: dict[str, Notified] = {}
-        reached: dict[str, set[str]] = {}
-        for incident_id, destination, version, kind, severity, money in rows:
-            last[incident_id] = Notified(int(version), kind, severity, float(money or 0.0))
-            reached.setdefault(incident_id, set()).add(destination)
-        return last, reached
+        return notified_from_rows(rows)
 
     def series_memory(self, series_keys: Sequence[str]) -> dict[str, SeriesMemory]:
         if not series_keys:
