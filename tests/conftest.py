@@ -11,6 +11,9 @@ import pytest
 
 from tests.support import local_resources
 
+# The BigQuery stand-in's fixtures (`api`, `bigquery_warehouse`), for every test that needs them.
+pytest_plugins = ["tests.production.bigquery_api"]
+
 
 @pytest.fixture
 def warehouse_path(tmp_path: Path) -> Path:

@@ -17,13 +17,12 @@ from typing import Any
 
 import dagster as dg
 import pandas as pd
-import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.dashboard.conftest import NOW
 from tests.dashboard.test_brand_pages import leaks_of
 from tests.gcs_api import GCSAPI
-from tests.production.bigquery_api import DATASET, PROJECT, Answer, BigQueryAPI, client_for
+from tests.production.bigquery_api import DATASET, PROJECT, Answer, BigQueryAPI
 from warroom_pipelines.assets.dashboard import command_center
 from warroom_pipelines.dashboard import VIEW_NAMES, create_views, publish
 from warroom_pipelines.partitions import BRANDS
@@ -99,18 +98,6 @@ def duckdb_answers(duck: DuckDBWarehouse) -> Callable[[dict[str, Any]], Answer]:
         return fields, [[_cell(v, k) for v, k in zip(row, kinds, strict=True)] for row in rows]
 
     return answer
-
-
-@pytest.fixture
-def api(httpserver: HTTPServer) -> BigQueryAPI:
-    stand_in = BigQueryAPI(project=PROJECT, dataset=DATASET)
-    stand_in.install(httpserver)
-    return stand_in
-
-
-@pytest.fixture
-def bigquery_warehouse(httpserver: HTTPServer) -> BigQueryWarehouse:
-    return BigQueryWarehouse(project=PROJECT, dataset=DATASET, client=client_for(httpserver))
 
 
 def _without_build_time(html: str) -> str:

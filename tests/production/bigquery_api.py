@@ -19,12 +19,14 @@ from typing import Any
 
 import pandas as pd
 import pyarrow.parquet as pq
+import pytest
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from tests.support import multipart_parts
+from warroom_pipelines.warehouse.bigquery import BigQueryWarehouse
 
 _TABLE = re.compile(r"^/bigquery/v2/projects/([^/]+)/datasets/([^/]+)/tables(?:/([^/]+))?$")
 _DATASET = re.compile(r"^/bigquery/v2/projects/([^/]+)/datasets/([^/]+)$")
@@ -190,3 +192,17 @@ class BigQueryAPI:
             statistics = done.setdefault("statistics", {}).setdefault("query", {})
             statistics["numDmlAffectedRows"] = str(self.dml_affected_rows)
         return _json(done)
+
+
+@pytest.fixture
+def api(httpserver: HTTPServer) -> BigQueryAPI:
+    """The recording stand-in of BigQuery's REST API, installed on the test's HTTP server."""
+    stand_in = BigQueryAPI(project=PROJECT, dataset=DATASET)
+    stand_in.install(httpserver)
+    return stand_in
+
+
+@pytest.fixture
+def bigquery_warehouse(httpserver: HTTPServer) -> BigQueryWarehouse:
+    """The production warehouse, its real client pointed at the stand-in."""
+    return BigQueryWarehouse(project=PROJECT, dataset=DATASET, client=client_for(httpserver))

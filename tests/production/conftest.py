@@ -14,9 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from pytest_httpserver import HTTPServer
 
-from tests.production.bigquery_api import DATASET, PROJECT, BigQueryAPI, client_for
 from tests.support import free_port
 from warroom_pipelines.warehouse.bigquery import BigQueryWarehouse
 
@@ -132,14 +130,6 @@ def dagster_db(postgres: Postgres) -> Iterator[Postgres]:
 
 
 @pytest.fixture
-def api(httpserver: HTTPServer) -> BigQueryAPI:
-    """The recording stand-in of BigQuery's REST API (bigquery_api.py)."""
-    stand_in = BigQueryAPI(project=PROJECT, dataset=DATASET)
-    stand_in.install(httpserver)
-    return stand_in
-
-
-@pytest.fixture
-def warehouse(httpserver: HTTPServer) -> BigQueryWarehouse:
-    """The production warehouse, its real client pointed at the stand-in."""
-    return BigQueryWarehouse(project=PROJECT, dataset=DATASET, client=client_for(httpserver))
+def warehouse(bigquery_warehouse: BigQueryWarehouse) -> BigQueryWarehouse:
+    """The production warehouse the BigQuery tests write to (the stand-in behind it)."""
+    return bigquery_warehouse
