@@ -35,3 +35,8 @@ def test_dagster_cli_validates_the_workspace(tmp_path) -> None:
         env={"DAGSTER_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"},
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_brand_refresh_runs_its_steps_in_the_run_process() -> None:
+    # A process per step would import the definitions and PyOD again for each (RESULTS.md).
+    assert defs.get_job_def("brand_refresh").executor_def.name == "in_process"

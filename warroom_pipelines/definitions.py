@@ -31,6 +31,10 @@ brand_refresh_job = dg.define_asset_job(
     selection=dg.AssetSelection.assets(*brand_assets),
     partitions_def=brand_date_partitions,
     description="Ingest, unify, check and score brand-days: one, or a batch of brands.",
+    # Steps run in the run's own process: a process per step would import the definitions
+    # (~2 s) six times a run and PyOD (~5 s) once more; batches already give the parallelism
+    # (bench/RESULTS.md).
+    executor_def=dg.in_process_executor,
 )
 
 defs = dg.Definitions(
