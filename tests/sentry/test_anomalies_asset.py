@@ -154,5 +154,14 @@ def test_one_batch_run_of_both_brands_and_days_finds_what_single_runs_found(
     single = materialized["stored"]
     assert len(batched) == len(single) > 0
     pd.testing.assert_frame_equal(batched, single)
+    # Each brand-day's materialization counts its own anomalies, not the batch's.
+    per_day = {str(e.partition): e.metadata["brand_day_anomalies"].value for e in events}
+    stored_day = batched["date"].dt.date.astype(str)
+    assert per_day == {
+        key: int(((batched["brand"] == brand) & (stored_day == day)).sum())
+        for key in per_day
+        for brand, day in [key.split("|")]
+    }
+    assert per_day["globex|2026-11-10"] > 0
     top = events[0].metadata["top_incidents"].value
     assert "globex" in top and "spend_spike" in top

@@ -6,6 +6,7 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
+from warroom_pipelines.assets.channels import add_brand_day_metadata
 from warroom_pipelines.assets.unified import UNIFIED_TABLE, unified_performance
 from warroom_pipelines.partitions import brand_date_partitions, run_brand_dates
 from warroom_pipelines.resources.warehouse import WarehouseResource
@@ -67,7 +68,8 @@ def performance_anomalies(
 ) -> dg.Output[pd.DataFrame]:
     detector = config.detector_config()
     found, history_rows = [], 0
-    for brand, days in run_brand_dates(context).items():
+    brand_days = run_brand_dates(context)
+    for brand, days in brand_days.items():
         first, last = history_window(min(days), detector)[0], history_window(max(days), detector)[1]
         # Brand-scoped read: a brand's anomalies come from its own rows only.
         history = warehouse.get().read_slice(
@@ -76,6 +78,7 @@ def performance_anomalies(
         history_rows += len(history)
         found += [detect(history, day, detector) for day in days]
     anomalies = pd.concat(found, ignore_index=True) if found else empty_anomalies()
+    add_brand_day_metadata(context, anomalies, brand_days, "brand_day_anomalies")
     top = incidents(anomalies).head(10)
     metadata: dict[str, Any] = {
         "anomalies": dg.MetadataValue.int(len(anomalies)),

@@ -4,10 +4,12 @@ A run may cover a batch of brand-days: each brand is read on its own (with its o
 the ad platforms), and the batch's slices are stored together.
 """
 
+from datetime import date
+
 import dagster as dg
 import pandas as pd
 
-from warroom_pipelines.partitions import brand_date_partitions, run_brand_dates
+from warroom_pipelines.partitions import brand_date_partitions, partition_key, run_brand_dates
 from warroom_pipelines.resources.ad_platforms import PLATFORMS, AdPlatformsResource
 from warroom_pipelines.resources.demo import DemoSourceResource
 from warroom_pipelines.resources.vault import VaultResource
@@ -67,7 +69,25 @@ def demo_channel_metrics(
     context.add_output_metadata(
         {**_statuses(len(brand_days), not_connected), **channel_summary(combined)}
     )
+    add_brand_day_metadata(context, combined, brand_days)
     return combined
+
+
+def add_brand_day_metadata(
+    context: dg.AssetExecutionContext,
+    frame: pd.DataFrame,
+    brand_days: dict[str, list[date]],
+    name: str = "brand_day_rows",
+) -> None:
+    """Each brand-day's own row count on its own materialization, so that a batch run's
+    partitions do not all show the batch's figures in the UI."""
+    counts = frame.groupby(["brand", "date"]).size() if len(frame) else pd.Series(dtype="int64")
+    for brand, days in brand_days.items():
+        for day in days:
+            context.add_asset_metadata(
+                {name: int(counts.get((brand, pd.Timestamp(day)), 0))},
+                partition_key=str(partition_key(brand, day)),
+            )
 
 
 def _combined(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -134,6 +154,7 @@ def platform_asset(channel: str) -> dg.AssetsDefinition:
                 "per_account": dg.MetadataValue.json(accounts),
             }
         )
+        add_brand_day_metadata(context, combined, brand_days)
         return combined
 
     return platform_metrics

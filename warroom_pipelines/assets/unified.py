@@ -11,7 +11,12 @@ from datetime import UTC, date, datetime
 import dagster as dg
 import pandas as pd
 
-from warroom_pipelines.assets.channels import WAREHOUSE_POOL, channel_assets, channel_summary
+from warroom_pipelines.assets.channels import (
+    WAREHOUSE_POOL,
+    add_brand_day_metadata,
+    channel_assets,
+    channel_summary,
+)
 from warroom_pipelines.channels.clock import utc_day_bounds
 from warroom_pipelines.partitions import brand_date_partitions, run_brand_dates
 from warroom_pipelines.resources.warehouse import WarehouseResource
@@ -66,6 +71,7 @@ def unified_performance(
         for brand, rows in raw.groupby("brand", sort=False)
     ]
     table = pd.concat(tables, ignore_index=True) if tables else empty_frame()
+    add_brand_day_metadata(context, table, brand_days)
     yield dg.Output(table, metadata=channel_summary(table))
 
     # The checks read back what the I/O manager stored, not the frame we meant to store.
