@@ -55,17 +55,19 @@ def partition_key(brand: str, day: str | date) -> dg.MultiPartitionKey:
     )
 
 
+def brand_and_day(key: str) -> tuple[str, date]:
+    """The brand and day of one multi-partition key ("acme|2026-11-29")."""
+    parsed = brand_date_partitions.get_partition_key_from_str(key)
+    dims = cast(dg.MultiPartitionKey, parsed).keys_by_dimension
+    return dims[BRAND_DIMENSION], date.fromisoformat(dims[DATE_DIMENSION])
+
+
 def brand_dates(keys: Iterable[str]) -> dict[str, list[date]]:
     """The days of each brand among multi-partition keys, brands in the order given."""
     by_brand: dict[str, list[date]] = defaultdict(list)
     for key in keys:
-        parsed = (
-            key
-            if isinstance(key, dg.MultiPartitionKey)
-            else (brand_date_partitions.get_partition_key_from_str(key))
-        )
-        dims = cast(dg.MultiPartitionKey, parsed).keys_by_dimension
-        by_brand[dims[BRAND_DIMENSION]].append(date.fromisoformat(dims[DATE_DIMENSION]))
+        brand, day = brand_and_day(key)
+        by_brand[brand].append(day)
     return {brand: sorted(days) for brand, days in by_brand.items()}
 
 

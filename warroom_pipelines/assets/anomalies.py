@@ -70,7 +70,8 @@ def performance_anomalies(
     found, history_rows = [], 0
     brand_days = run_brand_dates(context)
     for brand, days in brand_days.items():
-        first, last = history_window(min(days), detector)[0], history_window(max(days), detector)[1]
+        # The window of the first day up to the last day (days are sorted).
+        first, last = history_window(days[0], detector)[0], days[-1]
         # Brand-scoped read: a brand's anomalies come from its own rows only.
         history = warehouse.get().read_slice(
             UNIFIED_TABLE, brand=brand, start=first, end=last, columns=SENTRY_COLUMNS

@@ -10,12 +10,11 @@ stays due for the next tick. Dead letters show as the `no_dead_letters` check of
 
 import time
 from dataclasses import dataclass
-from datetime import date
 
 import dagster as dg
 
 from warroom_pipelines.alerts.delivery import DeliveryReport, DeliveryStore, Dispatcher
-from warroom_pipelines.partitions import BRAND_DIMENSION, DATE_DIMENSION, brand_date_partitions
+from warroom_pipelines.partitions import BRAND_DIMENSION, DATE_DIMENSION, brand_and_day
 from warroom_pipelines.resources.alerts import AlertsResource, delivery_log
 from warroom_pipelines.resources.vault import VaultResource
 from warroom_pipelines.resources.warehouse import WarehouseResource
@@ -70,13 +69,6 @@ class DispatchOutcome:
     blocked: str | None = None  # a brand-day that could not be planned; the cursor waits on it
 
 
-def _brand_day(partition: str | None) -> tuple[str, date] | None:
-    if not partition:
-        return None
-    keys = brand_date_partitions.get_partition_key_from_str(partition).keys_by_dimension
-    return keys[BRAND_DIMENSION], date.fromisoformat(keys[DATE_DIMENSION])
-
-
 def dispatch_new_anomalies(
     instance: dg.DagsterInstance,
     dispatcher: Dispatcher,
@@ -99,7 +91,7 @@ def dispatch_new_anomalies(
         )
         with dispatcher.log.session():  # one connection per page, released before sending
             for record in page.records:
-                brand_day = _brand_day(record.partition_key)
+                brand_day = brand_and_day(record.partition_key) if record.partition_key else None
                 if brand_day is not None:
                     try:
                         recorded += dispatcher.plan_brand_day(*brand_day, run_id=record.run_id)

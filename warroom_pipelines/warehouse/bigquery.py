@@ -133,11 +133,18 @@ def as_parquet(frame: pd.DataFrame) -> io.BytesIO:
     return buffer
 
 
-def replace_script(target_id: str, staging_id: str | None, columns: Sequence[str]) -> str:
-    """Delete the brand-days and insert the staged rows (if any), in one transaction.
+# The rows of `slice_parameters`' brand-days: `@dates` and `@brands` let BigQuery prune
+# partitions and clusters; `@slices` ("brand/day") keeps a batch whose brands cover different
+# days to exactly its own brand-days.
+SLICE_FILTER = (
+    "date IN UNNEST(@dates) AND brand IN UNNEST(@brands) "
+    "AND CONCAT(brand, '/', CAST(date AS STRING)) IN UNNEST(@slices)"
+)
 
-    `@dates` and `@brands` let BigQuery prune partitions and clusters; `@slices` ("brand/day")
-    keeps a batch whose brands cover different days from deleting more than it replaces."""
+
+def replace_script(target_id: str, staging_id: str | None, columns: Sequence[str]) -> str:
+    """Delete the brand-days (SLICE_FILTER) and insert the staged rows (if any), in one
+    transaction."""
     names = ", ".join(f"`{c}`" for c in columns)
     insert = (
         f"INSERT INTO {_quote(target_id)} ({names}) SELECT {names} FROM {_quote(staging_id)};\n"
@@ -146,9 +153,7 @@ def replace_script(target_id: str, staging_id: str | None, columns: Sequence[str
     )
     return (
         "BEGIN TRANSACTION;\n"
-        f"DELETE FROM {_quote(target_id)} WHERE date IN UNNEST(@dates) "
-        "AND brand IN UNNEST(@brands) "
-        "AND CONCAT(brand, '/', CAST(date AS STRING)) IN UNNEST(@slices);\n"
+        f"DELETE FROM {_quote(target_id)} WHERE {SLICE_FILTER};\n"
         f"{insert}"
         "COMMIT TRANSACTION;"
     )
@@ -295,12 +300,8 @@ class BigQueryWarehouse:
 
     def _clear_slices(self, table: TableRef, slices: Slices) -> None:
         """No rows for the slice: delete what it had (no table yet means nothing to clear)."""
-        target_id = self.table_id(table)
-        try:
-            self.client.get_table(target_id)
-        except gexc.NotFound:
-            return
-        self.mutate(replace_script(target_id, None, []), slice_parameters(slices))
+        if self.has_table(table):
+            self.mutate(replace_script(self.table_id(table), None, []), slice_parameters(slices))
 
     def mutate(self, sql: str, parameters: list[Any]) -> bigquery.QueryJob:
         """Run a DML statement or a transaction script, retrying a few times when it loses a
@@ -327,15 +328,12 @@ class BigQueryWarehouse:
         end: date,
         columns: Sequence[str] | None = None,
     ) -> pd.DataFrame:
-        table_id = self.table_id(table)
-        try:
-            self.client.get_table(table_id)
-        except gexc.NotFound:
+        if not self.has_table(table):
             return pd.DataFrame()
         # Fewer columns is fewer bytes billed.
         selected = ", ".join(f"`{c}`" for c in columns) if columns else "*"
         return self.select(
-            f"SELECT {selected} FROM {_quote(table_id)} "
+            f"SELECT {selected} FROM {self.sql_table(table)} "
             "WHERE brand = @brand AND date BETWEEN @start AND @end",
             [
                 bigquery.ScalarQueryParameter("brand", "STRING", brand),
@@ -345,15 +343,10 @@ class BigQueryWarehouse:
         )
 
     def read_slices(self, table: TableRef, slices: Slices) -> pd.DataFrame:
-        table_id = self.table_id(table)
-        try:
-            self.client.get_table(table_id)
-        except gexc.NotFound:
+        if not self.has_table(table):
             return pd.DataFrame()
         return self.select(
-            f"SELECT * FROM {_quote(table_id)} WHERE date IN UNNEST(@dates) "
-            "AND brand IN UNNEST(@brands) "
-            "AND CONCAT(brand, '/', CAST(date AS STRING)) IN UNNEST(@slices)",
+            f"SELECT * FROM {self.sql_table(table)} WHERE {SLICE_FILTER}",
             slice_parameters(slices),
         )
 

@@ -103,7 +103,7 @@ class DuckDBWarehouse:
                 [table.schema, table.table],
             ).fetchall()
         }
-        target = f"{_quote(table.schema)}.{_quote(table.table)}"
+        target = self.sql_table(table)
         if not existing:
             columns = ", ".join(
                 f"{_quote(str(c))} {_sql_type(str(c), t)}" for c, t in frame.dtypes.items()
@@ -120,7 +120,7 @@ class DuckDBWarehouse:
 
     def replace_slices(self, table: TableRef, frame: pd.DataFrame, slices: Slices) -> int:
         check_slices(table, frame, slices)
-        target = f"{_quote(table.schema)}.{_quote(table.table)}"
+        target = self.sql_table(table)
         with self.connect(read_only=False) as con:
             con.execute("BEGIN TRANSACTION")
             try:
@@ -175,7 +175,7 @@ class DuckDBWarehouse:
             if not self.table_exists(con, table):
                 return pd.DataFrame()
             frame = con.execute(
-                f"SELECT {selected} FROM {_quote(table.schema)}.{_quote(table.table)} "
+                f"SELECT {selected} FROM {self.sql_table(table)} "
                 "WHERE brand = ? AND date BETWEEN ? AND ? ORDER BY ALL",
                 [brand, start, end],
             ).df()
@@ -187,7 +187,7 @@ class DuckDBWarehouse:
                 return pd.DataFrame()
             con.register("read_slices", _slice_frame(slices))
             frame = con.execute(
-                f"SELECT t.* FROM {_quote(table.schema)}.{_quote(table.table)} AS t "
+                f"SELECT t.* FROM {self.sql_table(table)} AS t "
                 "JOIN read_slices AS s ON t.brand = s.brand AND t.date = s.date ORDER BY ALL"
             ).df()
         return _normalize_read(frame)
