@@ -30,6 +30,7 @@ from typing import Any, Protocol
 import duckdb
 import pandas as pd
 
+from warroom_pipelines import clock
 from warroom_pipelines.alerts.destinations import (
     DeliveryError,
     Destination,
@@ -466,7 +467,7 @@ class Dispatcher:
         provider: DestinationProvider,
         settings: AlertSettings,
         platform: Destination | None = None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] = clock.now,
     ) -> None:
         self.log = log
         self.provider = provider

@@ -27,15 +27,14 @@ import json
 import re
 import smtplib
 import ssl
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 import requests
 
+from warroom_pipelines import clock
 from warroom_pipelines.alerts.incidents import severity_rank
 from warroom_pipelines.alerts.messages import (
     Notice,
@@ -154,7 +153,7 @@ class WebhookDestination:
 
     def send(self, notice: Notice, key: str, first_key: str) -> int | None:
         body = json.dumps(webhook_document(notice, key), sort_keys=True).encode()
-        timestamp = str(int(time.time()))
+        timestamp = str(int(clock.now().timestamp()))
         headers = {
             "Content-Type": "application/json",
             TIMESTAMP_HEADER: timestamp,
@@ -242,7 +241,7 @@ class FileDestination:
                 if any(json.loads(line).get("idempotency_key") == key for line in existing):
                     return None
         record = webhook_document(notice, key)
-        record["delivered_at"] = datetime.now(UTC).isoformat()
+        record["delivered_at"] = clock.now().isoformat()
         with self.path.open("a", encoding="utf-8") as sink:
             sink.write(json.dumps(record, sort_keys=True) + "\n")
         return None

@@ -6,11 +6,12 @@ metadata names those brand-days.
 """
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import date
 
 import dagster as dg
 import pandas as pd
 
+from warroom_pipelines import clock
 from warroom_pipelines.assets.channels import (
     WAREHOUSE_POOL,
     add_brand_day_metadata,
@@ -63,7 +64,7 @@ def unified_performance(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, **sources: pd.DataFrame
 ) -> Iterator[dg.Output[pd.DataFrame] | dg.AssetCheckResult]:
     brand_days = run_brand_dates(context)
-    ingested_at = datetime.now(UTC)
+    ingested_at = clock.now()
     parts = [frame for frame in sources.values() if not frame.empty]
     raw = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["brand"])
     tables = [

@@ -10,12 +10,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pandas as pd
 
+from warroom_pipelines import clock
 from warroom_pipelines.channels.clock import aggregate_hours, in_utc_day, local_hours_to_utc
 from warroom_pipelines.channels.errors import ChannelResponseError
 from warroom_pipelines.channels.http import CallStats
@@ -195,7 +196,7 @@ def fetch_accounts(
     Only hours that have ended by `as_of` (default: now) are kept: the platforms report the
     hour in progress too, and its partial numbers would look like a collapse.
     """
-    cutoff = pd.Timestamp(as_of or datetime.now(UTC)).tz_convert("UTC")
+    cutoff = pd.Timestamp(as_of or clock.now()).tz_convert("UTC")
     frames: list[pd.DataFrame] = []
     accounts: dict[str, AccountStats] = {}
     for account_id in dict.fromkeys(account_ids):  # an account listed twice is read once

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
+from warroom_pipelines import clock
 from warroom_pipelines.commands.common import print_frame
 
 
@@ -48,7 +49,7 @@ def run_backtest(args: argparse.Namespace) -> int:
     from warroom_pipelines.sentry import backtest
     from warroom_pipelines.sentry.detectors import DetectorConfig
 
-    end = args.end or datetime.now(UTC).date() - timedelta(days=1)
+    end = args.end or clock.today() - timedelta(days=1)
     start = end - timedelta(days=7 * args.weeks - 1)
     config = DetectorConfig(
         detector=args.detector,

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
 from tqdm import tqdm
 
+from warroom_pipelines import clock
 from warroom_pipelines.channels.demo import demo_incidents
 from warroom_pipelines.commands.common import (
     definitions,
@@ -60,7 +61,7 @@ def run_demo(args: argparse.Namespace) -> int:
     inst.add_dynamic_partitions(BRANDS, [b for b in brands if b not in known])
     job = definitions().get_job_def("brand_refresh")
 
-    today = datetime.now(UTC).date()
+    today = clock.today()
     days = [today - timedelta(days=n) for n in range(args.days - 1, -1, -1)]
     segments = registry_segments(inst.get_dynamic_partitions(BRANDS), brands)
     failed: list[str] = []

@@ -15,6 +15,7 @@ from typing import Protocol
 
 import pandas as pd
 
+from warroom_pipelines import clock
 from warroom_pipelines.dashboard.model import BrandSummary, brand_view, overview
 from warroom_pipelines.dashboard.pages import brand_file, brand_page, overview_page
 from warroom_pipelines.dashboard.queries import CommandCenterReader, periods_at
@@ -84,7 +85,7 @@ def publish(
     error text (already free of secrets).
     """
     sink = FolderPages(Path(pages)) if isinstance(pages, (str, Path)) else pages
-    generated_at = pd.Timestamp.now(tz="UTC")
+    generated_at = clock.now_timestamp()
     moment = generated_at if now is None else pd.Timestamp(now)
     reader = CommandCenterReader(warehouse, periods_at(moment))
     everyone = sorted(set(reader.brands()) | set(brands))

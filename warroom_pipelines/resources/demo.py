@@ -5,6 +5,7 @@ from datetime import date
 import dagster as dg
 import pandas as pd
 
+from warroom_pipelines import clock
 from warroom_pipelines.channels.demo import DemoConfig, demo_metrics
 
 
@@ -25,4 +26,4 @@ class DemoSourceResource(dg.ConfigurableResource):
 
     def metrics(self, brand: str, day: date, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
         """Rows of the hours of `day` that have ended by `as_of` (default: now)."""
-        return demo_metrics(brand, day, self.config(), as_of=as_of or pd.Timestamp.now("UTC"))
+        return demo_metrics(brand, day, self.config(), as_of=as_of or clock.now_timestamp())

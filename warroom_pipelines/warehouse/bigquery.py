@@ -29,7 +29,7 @@ import io
 import time
 import uuid
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -37,6 +37,7 @@ from google.api_core import exceptions as gexc
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import bigquery
 
+from warroom_pipelines import clock
 from warroom_pipelines.warehouse.base import (
     Slices,
     SqlTypes,
@@ -274,7 +275,7 @@ class BigQueryWarehouse:
                 self._clear_slices(table, slices)
                 return 0
             target_id = self.ensure_table(table, schema)
-            staging = staging_table(target_id, schema, now=datetime.now(UTC))
+            staging = staging_table(target_id, schema, now=clock.now())
             self.client.create_table(staging)
             try:
                 data = as_parquet(frame)
