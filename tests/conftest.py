@@ -1,4 +1,10 @@
-"""Shared fixtures: a temporary Dagster instance and a temporary DuckDB warehouse."""
+"""Shared fixtures: a temporary Dagster instance and a temporary DuckDB warehouse.
+
+`--machine-clock INSTANT` runs the suite as if the machine's clock read INSTANT (time-machine
+moves `datetime.now`, `time.time` and friends in this process, and the clock keeps ticking), so
+a test that reads the real date instead of pinning War Room's clock fails on some date.
+`.ci/run` uses it to run the date-sensitive tests again far in the future.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +14,41 @@ from typing import Any
 
 import dagster as dg
 import pytest
+import time_machine
 
 from tests.support import local_resources
 
 # The BigQuery stand-in's fixtures (`api`, `bigquery_warehouse`), for every test that needs them.
 pytest_plugins = ["tests.production.bigquery_api"]
+
+_TRAVEL_KEY = pytest.StashKey[time_machine.travel]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--machine-clock",
+        metavar="INSTANT",
+        help="run as if the machine's clock read this ISO-8601 instant (e.g. 2030-02-28T12:00Z)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    instant = config.getoption("--machine-clock")
+    if instant:
+        travel = time_machine.travel(instant, tick=True)
+        travel.start()
+        config.stash[_TRAVEL_KEY] = travel
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    travel = config.stash.get(_TRAVEL_KEY, None)
+    if travel is not None:
+        travel.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    instant = config.getoption("--machine-clock")
+    return f"machine clock moved to {instant}" if instant else None
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.dashboard.conftest import NOW
+from warroom_pipelines import clock
 from warroom_pipelines.cli import main
 from warroom_pipelines.commands.dashboard import make_server
 from warroom_pipelines.warehouse import DuckDBWarehouse
@@ -23,6 +25,8 @@ def home(
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     monkeypatch.delenv("WARROOM_DUCKDB_PATH", raising=False)
     monkeypatch.delenv("WARROOM_COMMAND_CENTER_DIR", raising=False)
+    # The pages show the window that ends now: now is the fixture's last hour, whatever the date.
+    monkeypatch.setenv(clock.ENV_VAR, NOW.isoformat())
     return tmp_path
 
 

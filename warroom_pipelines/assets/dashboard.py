@@ -52,7 +52,7 @@ def _summary(published: Published) -> str:
     rows = [
         {
             "brand": s.brand,
-            "status": s.worst_severity,
+            "status": s.status.label,
             "open incidents": s.open_incidents,
             "money at stake": round(s.money_at_stake, 2),
             "currency": s.currency,

@@ -16,13 +16,14 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from warroom_pipelines.dashboard.queries import CommandCenterReader, Periods, Window
+from warroom_pipelines.dashboard.queries import CommandCenterReader, Periods, Window, periods_at
 from warroom_pipelines.schema import CHANNELS
 
 Verdict = Literal["good", "bad", "neutral", "none"]
 ALL_CHANNELS = ""
 SEVERITY_RANK = {"none": 0, "info": 1, "warning": 2, "critical": 3}
 NOT_MONITORED = "unmonitored"  # no anomaly detection has run yet
+NO_DATA = "nodata"  # the brand's data stopped arriving: worse than any quiet page can say
 STALE_AFTER = pd.Timedelta(hours=3)
 COMPARABLE_SHARE = 0.9
 SPARK_HOURS = 3  # the overview's sparklines: spend per 3 hours
@@ -212,6 +213,7 @@ class BrandView:
     charts: list[Chart]
     incidents: list[Incident] | None  # None: no anomaly detection yet
     freshness: list[Freshness]
+    now: pd.Timestamp  # the hour the page was asked for (`periods` may end earlier: stale data)
 
     @property
     def worst_severity(self) -> str:
@@ -219,9 +221,47 @@ class BrandView:
             return NOT_MONITORED
         return worst_open_severity([i.severity for i in self.incidents or [] if i.status == "open"])
 
+    @property
+    def last_hour_start(self) -> pd.Timestamp | None:
+        hours = [f.last_hour_start for f in self.freshness if f.last_hour_start is not None]
+        return max(hours) if hours else None
+
+    @property
+    def status(self) -> BrandStatus:
+        return brand_status(self.worst_severity, self.last_hour_start, self.now)
+
 
 def worst_open_severity(severities: Iterable[object]) -> str:
     return max((str(s) for s in severities), key=lambda s: SEVERITY_RANK.get(s, 0), default="none")
+
+
+@dataclass(frozen=True)
+class BrandStatus:
+    """What a brand's pill says: `key` is a severity, NOT_MONITORED or NO_DATA."""
+
+    key: str
+    label: str
+    rank: int  # overview order: higher first
+
+
+def brand_status(
+    worst_severity: str, last_hour_start: pd.Timestamp | None, now: pd.Timestamp
+) -> BrandStatus:
+    """A brand whose data stopped is never shown as clear: silence is not health.
+
+    Stale data outranks every incident (they were judged on data that no longer comes in; the
+    page still lists them), and ranks with critical in the overview.
+    """
+    rank = SEVERITY_RANK.get(worst_severity, 0)
+    if last_hour_start is not None:
+        data_to = pd.Timestamp(last_hour_start) + pd.Timedelta(hours=1)
+        if pd.Timestamp(now).floor("h") - data_to >= STALE_AFTER:
+            label = f"no data since {data_to:%Y-%m-%d %H:%M} UTC"
+            return BrandStatus(NO_DATA, label, SEVERITY_RANK["critical"])
+    label = {"none": "all clear", NOT_MONITORED: "no anomaly detection yet"}.get(
+        worst_severity, f"{worst_severity} open"
+    )
+    return BrandStatus(worst_severity, label, rank)
 
 
 def _totals(frame: pd.DataFrame, period: str, channel: str | None, currency: str) -> dict:
@@ -413,7 +453,17 @@ def brand_view(
     generated_at: pd.Timestamp,
     ingestion_errors: dict[str, str] | None = None,
 ) -> BrandView:
-    """Everything the brand page shows, from queries scoped to this brand only."""
+    """Everything the brand page shows, from queries scoped to this brand only.
+
+    A brand whose newest hour is older than the page's 7-day window is shown as of its last
+    data (an empty page would look like a quiet brand); its status says since when.
+    """
+    now = reader.periods.end
+    fresh = reader.freshness(brand)
+    if not fresh.empty:
+        data_to = pd.Timestamp(fresh["last_hour_start"].max()) + pd.Timedelta(hours=1)
+        if data_to <= reader.periods.week.start:
+            reader = reader.at(periods_at(data_to))
     periods = reader.periods
     totals = reader.period_totals(brand)
     currencies = sorted(set(totals["currency"])) if not totals.empty else []
@@ -429,7 +479,8 @@ def brand_view(
             reader.hourly(brand), periods.week, reader.anomalous_hours(brand), incidents
         ),
         incidents=incidents,
-        freshness=build_freshness(reader.freshness(brand), periods.end, ingestion_errors or {}),
+        freshness=build_freshness(fresh, now, ingestion_errors or {}),
+        now=now,
     )
 
 
@@ -449,6 +500,11 @@ class BrandSummary:
     roas_week: float | None
     last_hour_start: pd.Timestamp | None
     sparkline: list[float]  # spend per SPARK_HOURS over the last 7 days
+    now: pd.Timestamp
+
+    @property
+    def status(self) -> BrandStatus:
+        return brand_status(self.worst_severity, self.last_hour_start, self.now)
 
 
 def overview(reader: CommandCenterReader, brands: list[str]) -> list[BrandSummary]:
@@ -493,7 +549,8 @@ def overview(reader: CommandCenterReader, brands: list[str]) -> list[BrandSummar
                 roas_week=numbers["week"].get("roas"),
                 last_hour_start=pd.Timestamp(max(last)) if len(last) else None,
                 sparkline=[sum(line[i : i + SPARK_HOURS]) for i in range(0, hours, SPARK_HOURS)],
+                now=reader.periods.end,
             )
         )
-    out.sort(key=lambda s: (-SEVERITY_RANK.get(s.worst_severity, 0), -s.money_at_stake, s.brand))
+    out.sort(key=lambda s: (-s.status.rank, -s.money_at_stake, s.brand))
     return out

@@ -57,7 +57,7 @@ a{color:var(--neutral)}
 font-size:.9rem;text-transform:uppercase;letter-spacing:.06em;border:2px solid currentColor}
 .pill.sev-critical{color:var(--critical)}.pill.sev-warning{color:var(--warning)}
 .pill.sev-info{color:var(--info)}.pill.sev-none{color:var(--good)}
-.pill.sev-unmonitored{color:var(--muted)}
+.pill.sev-unmonitored{color:var(--muted)}.pill.sev-nodata{color:var(--bad);border-color:var(--bad)}
 .tiles{display:grid;grid-template-columns:repeat(5,minmax(0,1fr));gap:14px;margin-bottom:10px}
 .tiles-title{grid-column:1/-1;color:var(--muted);font-weight:600;margin-top:6px}
 .tile{background:var(--panel);border:1px solid var(--line);border-left:6px solid var(--line);
@@ -376,14 +376,12 @@ def _charts(view: BrandView) -> str:
 
 def brand_page(view: BrandView, *, overview_href: str = "../index.html") -> str:
     """One brand's page; it is built from that brand's data only."""
-    severity = view.worst_severity
-    status = {"none": "all clear", NOT_MONITORED: "no anomaly detection yet"}.get(
-        severity, f"{severity} open"
-    )
+    status = view.status
     currencies = ", ".join(view.currencies) or "no data"
     body = (
-        f'<header><h1>{e(view.brand)}</h1><span class="pill sev-{e(severity)}" '
-        f'data-severity="{e(severity)}">{e(status)}</span>'
+        f'<header><h1>{e(view.brand)}</h1><span class="pill sev-{e(status.key)}" '
+        f'data-severity="{e(view.worst_severity)}" data-status="{e(status.key)}">'
+        f"{e(status.label)}</span>"
         f'<span class="meta">Currency: {e(currencies)} · data to {e(_hour(view.periods.end))} · '
         f'built {view.generated_at:%Y-%m-%d %H:%M} UTC · <a href="{e(overview_href)}">'
         "all brands</a></span></header>"
@@ -415,9 +413,8 @@ def overview_page(
     rows = []
     for s in summaries:
         href = f"{brands_dir}/{quote(brand_file(s.brand))}"
-        status = {"none": "clear", NOT_MONITORED: "no detection yet"}.get(
-            s.worst_severity, s.worst_severity
-        )
+        status = s.status
+        label = {"none": "clear", NOT_MONITORED: "no detection yet"}.get(status.key, status.label)
         money_text = money(s.money_at_stake, s.currency) if s.open_incidents else "—"
         spark = sparkline(
             s.sparkline,
@@ -425,8 +422,9 @@ def overview_page(
             severity=s.worst_severity,
         )
         rows.append(
-            f'<tr data-brand="{e(s.brand)}" data-severity="{e(s.worst_severity)}">'
-            f'<td><span class="pill sev-{e(s.worst_severity)}">{e(status)}</span></td>'
+            f'<tr data-brand="{e(s.brand)}" data-severity="{e(s.worst_severity)}" '
+            f'data-status="{e(status.key)}">'
+            f'<td><span class="pill sev-{e(status.key)}">{e(label)}</span></td>'
             f'<td><a href="{e(href)}">{e(s.brand)}</a></td>'
             f'<td class="num">{s.open_incidents}</td><td class="num">{e(money_text)}</td>'
             f'<td class="num">{e(money(s.spend_today, s.currency))}</td>'

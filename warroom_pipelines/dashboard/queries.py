@@ -7,6 +7,7 @@ DuckDB and on BigQuery (see `views.CommandCenterSql`).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -50,8 +51,10 @@ class Periods:
 
 
 def periods_at(now: pd.Timestamp) -> Periods:
+    """"Today" is the UTC day of the last complete hour: at 00:20 it is the whole of yesterday,
+    not an empty period."""
     end = pd.Timestamp(now).tz_convert("UTC").floor("h")
-    midnight = end.floor("D")
+    midnight = (end - pd.Timedelta(hours=1)).floor("D")
     day, week = pd.Timedelta(days=1), pd.Timedelta(days=7)
     return Periods(
         end=end,
@@ -79,6 +82,12 @@ class CommandCenterReader:
         self.has_unified = warehouse.has_table(UNIFIED)
         self.has_anomalies = warehouse.has_table(ANOMALIES)
         self.has_alerts = warehouse.has_table(ALERTS)
+
+    def at(self, periods: Periods) -> CommandCenterReader:
+        """The same warehouse read at other periods (a stale brand's page ends at its data)."""
+        other = copy.copy(self)
+        other.periods = periods
+        return other
 
     @contextmanager
     def session(self) -> Iterator[None]:
@@ -169,19 +178,19 @@ class CommandCenterReader:
         return self._query(sql, params)
 
     def freshness(self, brand: str | None) -> pd.DataFrame:
-        """The last hour ingested and when, per brand x channel (over the last 30 days)."""
+        """The last hour ingested and when, per brand x channel, however long ago: a brand whose
+        ingestion stopped weeks ago still shows since when."""
         if not self.has_unified:
             return pd.DataFrame()
-        since = (self.periods.end - pd.Timedelta(days=30)).date()
         brand_filter = "AND brand = ?" if brand is not None else ""
         sql = f"""
             SELECT brand, channel, max(hour_start) AS last_hour_start,
                    max(ingested_at) AS last_ingested_at
             FROM {self.sql.unified}
-            WHERE date >= ? AND hour_start < ? {brand_filter}
+            WHERE date <= ? AND hour_start < ? {brand_filter}
             GROUP BY brand, channel
         """
-        params: list[object] = [since, self.periods.end.to_pydatetime()]
+        params: list[object] = [self.periods.end.date(), self.periods.end.to_pydatetime()]
         if brand is not None:
             params.append(brand)
         return self._query(sql, params)
