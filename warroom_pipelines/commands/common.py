@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
+from warroom_pipelines.home import ensure_local_instance_config
 
 if TYPE_CHECKING:
     import dagster as dg
+    import pandas as pd
 
 
 def ensure_dagster_home() -> Path:
@@ -18,8 +19,6 @@ def ensure_dagster_home() -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or Path.cwd() / ".dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
     os.environ["DAGSTER_HOME"] = str(home)
-    from warroom_pipelines.profiles import ensure_local_instance_config
-
     ensure_local_instance_config(home)
     return home
 
@@ -39,6 +38,8 @@ def definitions() -> dg.Definitions:
 
 
 def print_frame(frame: pd.DataFrame) -> None:
+    import pandas as pd
+
     if frame.empty:
         print("(no rows)")
         return

@@ -12,10 +12,7 @@ from warroom_pipelines.commands.common import ensure_dagster_home, fail
 LOOPBACK = "127.0.0.1"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    dashboard = subparsers.add_parser(
-        "dashboard", help="render the dashboard pages and print their path (or serve them)"
-    )
+def register(dashboard: argparse.ArgumentParser) -> None:
     dashboard.add_argument("--brand", help="print this brand's page instead of the overview")
     dashboard.add_argument(
         "--serve", action="store_true", help=f"serve the pages on http://{LOOPBACK}:PORT/"

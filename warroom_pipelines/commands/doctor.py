@@ -41,10 +41,7 @@ class Finding:
 Check = Callable[[str, Mapping[str, str]], Finding]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    doctor = subparsers.add_parser(
-        "doctor", help="check a profile's configuration and connectivity (prints no secrets)"
-    )
+def register(doctor: argparse.ArgumentParser) -> None:
     doctor.add_argument(
         "--profile",
         choices=PROFILES,

@@ -20,8 +20,7 @@ from warroom_pipelines.vault.manager import IntegrationManager
 from warroom_pipelines.vault.models import INTEGRATIONS
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    keys = subparsers.add_parser("keys", help="store, list, delete or rotate brand credentials")
+def register(keys: argparse.ArgumentParser) -> None:
     actions = keys.add_subparsers(dest="action", required=True)
 
     put = actions.add_parser(
