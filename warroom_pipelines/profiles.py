@@ -25,7 +25,7 @@ from warroom_pipelines.home import command_center_dir as command_center_dir
 from warroom_pipelines.home import dagster_home as dagster_home
 from warroom_pipelines.home import duckdb_path as duckdb_path
 from warroom_pipelines.home import ensure_local_instance_config as ensure_local_instance_config
-from warroom_pipelines.resources.ad_platforms import AdPlatformsResource
+from warroom_pipelines.resources.ad_platforms import ad_platforms_from_env
 from warroom_pipelines.resources.alerts import AlertsResource
 from warroom_pipelines.resources.dashboard import CommandCenterResource
 from warroom_pipelines.resources.demo import DemoSourceResource
@@ -147,7 +147,7 @@ def local_resources() -> dict[str, Any]:
         "warehouse": warehouse,
         "io_manager": WarehouseIOManager(warehouse=warehouse),
         "demo_source": DemoSourceResource(),
-        "ad_platforms": AdPlatformsResource(),
+        "ad_platforms": ad_platforms_from_env(),
         "vault": vault_resource("local", dagster_home()),
         "command_center": CommandCenterResource(folder=command_center_dir()),
         "alerts": local_alerts(),
@@ -186,7 +186,7 @@ def production_resources(environ: Mapping[str, str] | None = None) -> dict[str, 
         "warehouse": warehouse,
         "io_manager": WarehouseIOManager(warehouse=warehouse),
         "demo_source": DemoSourceResource(brands=demo_brands),
-        "ad_platforms": AdPlatformsResource(),
+        "ad_platforms": ad_platforms_from_env(env),
         "vault": vault_resource("production", dagster_home(), env),
         "command_center": CommandCenterResource(
             bucket=dg.EnvVar("WARROOM_DASHBOARD_BUCKET"),

@@ -49,6 +49,19 @@ def print_frame(frame: pd.DataFrame) -> None:
         print(frame.to_string(index=False))
 
 
+def unregistered(brand: str) -> str | None:
+    """Why a command refuses `brand`: it is not in the registry (a typo would otherwise
+    create a tenant, or show nothing). None when it is registered."""
+    from warroom_pipelines.commands.brands import registered_brands
+
+    if brand in registered_brands():
+        return None
+    return (
+        f"brand {brand!r} is not registered; see `warroom brands list`, "
+        f"or register it with `warroom brands add {brand}`"
+    )
+
+
 def fail(message: str) -> int:
     print(f"warroom: {message}", file=sys.stderr)
     return 2

@@ -7,7 +7,7 @@ import functools
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from warroom_pipelines.commands.common import ensure_dagster_home, fail
+from warroom_pipelines.commands.common import ensure_dagster_home, fail, unregistered
 
 LOOPBACK = "127.0.0.1"
 
@@ -38,6 +38,8 @@ def run_dashboard(args: argparse.Namespace) -> int:
         brand = validate_brand_key(args.brand) if args.brand else None
     except InvalidBrandKey as exc:
         return fail(str(exc))
+    if brand and (problem := unregistered(brand)):
+        return fail(problem)
 
     # Read-only: rendering never takes the writer's lock from a running refresh.
     warehouse = DuckDBWarehouse(duckdb_path(), read_only=True)
