@@ -39,7 +39,7 @@ def child(brands: int) -> None:
 
         instance = dg.DagsterInstance.get()
         instance.add_dynamic_partitions(BRANDS, [f"bench-{n:05d}" for n in range(brands)])
-        job = defs.get_job_def("brand_refresh")
+        job = defs.resolve_job_def("brand_refresh")
         before = _max_rss_mib()
         quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
         start = time.perf_counter()

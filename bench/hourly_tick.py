@@ -147,7 +147,7 @@ def dagster(
     from warroom_pipelines.schedules import batch_requests
 
     instance = dg.DagsterInstance.get()
-    job = defs.get_job_def("brand_refresh")
+    job = defs.resolve_job_def("brand_refresh")
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     requests = batch_requests(brands, today, today, tick="bench", reason="hourly", size=batch)
 

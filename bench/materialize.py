@@ -56,7 +56,7 @@ def run_dagster(brands: int, days: int, home: Path) -> int:
     instance = dg.DagsterInstance.get()
     work = _work(brands, days)
     instance.add_dynamic_partitions("brands", sorted({b for b, _ in work}))
-    job = defs.get_job_def("brand_refresh")
+    job = defs.resolve_job_def("brand_refresh")
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     for brand, day in work:
         result = job.execute_in_process(

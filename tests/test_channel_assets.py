@@ -141,12 +141,18 @@ def test_a_batch_run_reads_each_brand_with_its_own_keys_and_stores_what_single_r
     for node in ("channel_metrics__meta_ads", "unified_performance"):
         keys = {str(m.partition) for m in batch.asset_materializations_for_node(node)}
         assert keys == {"acme|2026-05-01", "globex|2026-05-01"}
-    # Each brand-day shows its own rows, not the batch's.
+    # Each brand-day shows its own rows and API calls, not the batch's.
     unified = {
-        str(m.partition): m.metadata["brand_day_rows"].value
+        str(m.partition): m.metadata["rows"].value
         for m in batch.asset_materializations_for_node("unified_performance")
     }
     assert unified == {"acme|2026-05-01": 3, "globex|2026-05-01": 1}
+    meta_calls = {
+        str(m.partition): (m.metadata["api_calls"].value, m.metadata["batch_api_calls"].value)
+        for m in batch.asset_materializations_for_node("channel_metrics__meta_ads")
+    }
+    (acme_calls, batch_calls), (globex_calls, _) = meta_calls.values()
+    assert acme_calls > 0 and globex_calls > 0 and acme_calls + globex_calls == batch_calls
     tiktok = batch.asset_materializations_for_node("channel_metrics__tiktok_ads")[0].metadata
     assert tiktok["status"].value == "partly connected"
     assert tiktok["not_connected_brands"].value == "globex"

@@ -13,7 +13,7 @@ def test_definitions_load_in_process() -> None:
     dg.Definitions.validate_loadable(defs)
     keys = {k.to_user_string() for k in defs.resolve_asset_graph().get_all_asset_keys()}
     assert {"channel_metrics/demo", "unified_performance"} <= keys
-    assert defs.get_job_def("brand_refresh") is not None
+    assert defs.resolve_job_def("brand_refresh") is not None
 
 
 def test_every_brand_asset_is_partitioned_by_brand_and_date() -> None:
@@ -39,4 +39,4 @@ def test_dagster_cli_validates_the_workspace(tmp_path) -> None:
 
 def test_brand_refresh_runs_its_steps_in_the_run_process() -> None:
     # A process per step would import the definitions and PyOD again for each (RESULTS.md).
-    assert defs.get_job_def("brand_refresh").executor_def.name == "in_process"
+    assert defs.resolve_job_def("brand_refresh").executor_def.name == "in_process"

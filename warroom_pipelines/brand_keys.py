@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 
+# The name of the brand registry: Dagster's dynamic partitions of brands.
+BRANDS = "brands"
 _BRAND_KEY = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 

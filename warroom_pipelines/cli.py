@@ -1,39 +1,77 @@
 """The `warroom` command: the demo, the brand registry and the analyst's SQL prompt.
 
-Each area's subcommands live in `warroom_pipelines.commands.<area>`.
+Each area's subcommands live in `warroom_pipelines.commands.<area>`, and only the chosen
+area's module is imported: Dagster, pandas and PyOD cost seconds to import, and
+`warroom --help` or `warroom brands list` should answer at once (bench/cli_latency.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import sys
+import warnings
 from collections.abc import Sequence
+from typing import TextIO
 
-COMMAND_MODULES = (
-    "demo",
-    "brands",
-    "sql",
-    "keys",
-    "doctor",
-    "dashboard",
-    "alerts",
-    "backtest",
-)
+# Command -> its one-line help; `register(parser)` of commands/<command>.py adds the rest.
+COMMANDS: dict[str, str] = {
+    "demo": "materialize demo brands for the last days",
+    "brands": "add, list or remove brands",
+    "sql": "run a read-only SQL query on the local DuckDB warehouse",
+    "keys": "store, list, delete or rotate brand credentials",
+    "doctor": "check a profile's configuration and connectivity (prints no secrets)",
+    "dashboard": "render the dashboard pages and print their path (or serve them)",
+    "alerts": "alert delivery log and re-sends",
+    "backtest": "score anomaly detection against the demo source's labelled incidents",
+}
+_shown: set[str] = set()
 
 
-def build_parser() -> argparse.ArgumentParser:
+def chosen_command(argv: Sequence[str]) -> str | None:
+    """The subcommand named on the line (the first word that is not an option)."""
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    return first if first in COMMANDS else None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser, with the arguments of `command` only (None: just the list of commands)."""
     parser = argparse.ArgumentParser(
         prog="warroom", description="War Room: paid-media performance for many brands."
     )
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for name in COMMAND_MODULES:
-        importlib.import_module(f"warroom_pipelines.commands.{name}").register(subparsers)
+    for name, text in COMMANDS.items():
+        sub = subparsers.add_parser(name, help=text, description=text)
+        if name == command:
+            importlib.import_module(f"warroom_pipelines.commands.{name}").register(sub)
     return parser
 
 
+def show_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: TextIO | None = None,
+    line: str | None = None,
+) -> None:
+    """A warning as one line a user can read, without the `file:line` of Python's format,
+    and once per command: Dagster resets the warning registry around each run."""
+    text = str(message)
+    if text not in _shown:
+        _shown.add(text)
+        print(f"warroom: note: {text}", file=file or sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args.handler(args))
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    command = chosen_command(arguments)
+    with warnings.catch_warnings():
+        warnings.showwarning = show_warning
+        # Library deprecations are for War Room's developers (the tests show them), not users.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        args = build_parser(command).parse_args(arguments)
+        return int(args.handler(args))
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from typing import cast
 import dagster as dg
 
 # Brand keys are checked without Dagster so that the vault (plain Python) shares the rule.
+from warroom_pipelines.brand_keys import BRANDS as BRANDS
 from warroom_pipelines.brand_keys import InvalidBrandKey as InvalidBrandKey
 from warroom_pipelines.brand_keys import validate_brand_key as validate_brand_key
 
@@ -37,7 +38,6 @@ def start_date() -> str:
     return value
 
 
-BRANDS = "brands"  # the dynamic partitions that are the brand registry
 brands_partitions = dg.DynamicPartitionsDefinition(name=BRANDS)
 # end_offset=1: today is a partition too, so the hourly refresh can fill it as hours end.
 dates_partitions = dg.DailyPartitionsDefinition(

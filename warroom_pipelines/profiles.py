@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +19,13 @@ from typing import Any
 
 import dagster as dg
 
-from warroom_pipelines.resources.ad_platforms import AdPlatformsResource
+from warroom_pipelines.home import LOCAL_INSTANCE_YAML as LOCAL_INSTANCE_YAML
+from warroom_pipelines.home import alerts_dir as alerts_dir
+from warroom_pipelines.home import command_center_dir as command_center_dir
+from warroom_pipelines.home import dagster_home as dagster_home
+from warroom_pipelines.home import duckdb_path as duckdb_path
+from warroom_pipelines.home import ensure_local_instance_config as ensure_local_instance_config
+from warroom_pipelines.resources.ad_platforms import ad_platforms_from_env
 from warroom_pipelines.resources.alerts import AlertsResource
 from warroom_pipelines.resources.dashboard import CommandCenterResource
 from warroom_pipelines.resources.demo import DemoSourceResource
@@ -28,7 +33,6 @@ from warroom_pipelines.resources.vault import vault_resource
 from warroom_pipelines.resources.warehouse import WarehouseIOManager, WarehouseResource
 
 PROFILES = ("local", "production")
-LOCAL_INSTANCE_YAML = Path(__file__).with_name("local_dagster.yaml")
 
 
 class ProfileError(RuntimeError):
@@ -137,46 +141,17 @@ def profile_name() -> str:
     return name
 
 
-def dagster_home() -> Path:
-    """The Dagster home; the local profile keeps its warehouse and key files there."""
-    return Path(os.environ.get("DAGSTER_HOME") or Path.cwd() / ".dagster_home").resolve()
-
-
-def ensure_local_instance_config(home: Path) -> Path:
-    """Give a local Dagster home War Room's dagster.yaml (one DuckDB writer at a time),
-    unless the home already has its own."""
-    target = home / "dagster.yaml"
-    if not target.exists():
-        home.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(LOCAL_INSTANCE_YAML, target)
-    return target
-
-
-def duckdb_path() -> str:
-    return os.environ.get("WARROOM_DUCKDB_PATH") or str(dagster_home() / "warroom.duckdb")
-
-
-def command_center_dir() -> str:
-    """Where the dashboard pages go: WARROOM_COMMAND_CENTER_DIR, or under the Dagster home."""
-    return os.environ.get("WARROOM_COMMAND_CENTER_DIR") or str(dagster_home() / "command_center")
-
-
 def local_resources() -> dict[str, Any]:
     warehouse = WarehouseResource(path=duckdb_path())
     return {
         "warehouse": warehouse,
         "io_manager": WarehouseIOManager(warehouse=warehouse),
         "demo_source": DemoSourceResource(),
-        "ad_platforms": AdPlatformsResource(),
+        "ad_platforms": ad_platforms_from_env(),
         "vault": vault_resource("local", dagster_home()),
         "command_center": CommandCenterResource(folder=command_center_dir()),
         "alerts": local_alerts(),
     }
-
-
-def alerts_dir() -> Path:
-    """The local file sink: one JSON-lines file per brand, and platform.jsonl for failures."""
-    return dagster_home() / "alerts"
 
 
 def local_alerts() -> AlertsResource:
@@ -211,7 +186,7 @@ def production_resources(environ: Mapping[str, str] | None = None) -> dict[str, 
         "warehouse": warehouse,
         "io_manager": WarehouseIOManager(warehouse=warehouse),
         "demo_source": DemoSourceResource(brands=demo_brands),
-        "ad_platforms": AdPlatformsResource(),
+        "ad_platforms": ad_platforms_from_env(env),
         "vault": vault_resource("production", dagster_home(), env),
         "command_center": CommandCenterResource(
             bucket=dg.EnvVar("WARROOM_DASHBOARD_BUCKET"),

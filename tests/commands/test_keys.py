@@ -24,6 +24,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("WARROOM_PROFILE", "local")
     monkeypatch.setenv("PERFORMANCE_ENCRYPTION_KEY", new_key())
     monkeypatch.delenv("PERFORMANCE_ENCRYPTION_KEY_PREVIOUS", raising=False)
+    assert main(["brands", "add", "acme", "globex"]) == 0
     return tmp_path
 
 
@@ -99,3 +100,15 @@ def test_rotate_master(
 def test_secrets_are_not_accepted_as_arguments(home: Path) -> None:
     with pytest.raises(SystemExit):
         main(["keys", "set", "--brand", "acme", "--integration", "meta_ads", "--access-token", "x"])
+
+
+def test_keys_for_an_unregistered_brand_are_refused_with_a_hint(
+    home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(SAMPLES["meta_ads"])))
+    assert main(["keys", "set", "--brand", "acme-typo", "--integration", "meta_ads"]) == 2
+    err = capsys.readouterr().err
+    assert "brand 'acme-typo' is not registered" in err
+    assert "warroom brands add acme-typo" in err
+    assert main(["keys", "list"]) == 0
+    assert "(no credentials stored)" in capsys.readouterr().out

@@ -27,6 +27,7 @@ def home(
     monkeypatch.delenv("WARROOM_COMMAND_CENTER_DIR", raising=False)
     # The pages show the window that ends now: now is the fixture's last hour, whatever the date.
     monkeypatch.setenv(clock.ENV_VAR, NOW.isoformat())
+    assert main(["brands", "add", "acme", "globex"]) == 0
     return tmp_path
 
 
@@ -46,6 +47,13 @@ def test_refuses_a_malformed_brand(home: Path, capsys) -> None:
     assert main(["dashboard", "--brand", "../etc"]) == 2
     assert "invalid brand key" in capsys.readouterr().err
     assert not (home / "command_center").exists()
+
+
+def test_refuses_a_brand_that_is_not_registered(home: Path, capsys) -> None:
+    assert main(["dashboard", "--brand", "acme-typo"]) == 2
+    err = capsys.readouterr().err
+    assert "brand 'acme-typo' is not registered" in err and "warroom brands list" in err
+    assert not (home / "command_center" / "brands" / "acme-typo.html").exists()
 
 
 def test_serves_the_folder_on_loopback_only(home: Path, capsys) -> None:

@@ -45,10 +45,10 @@ class RunawaySource(DemoSourceResource):
 SEEDED, THROUGH_DAGSTER = HISTORY[:-2], HISTORY[-2:]
 
 
-def _seeded(path) -> dict[str, Any]:
+def _seeded(path, source: DemoSourceResource | None = None) -> dict[str, Any]:
     """Resources on a warehouse holding the older history, written straight in; the last two
     days run through Dagster."""
-    source = RunawaySource(incident_rate=0.0)
+    source = source or RunawaySource(incident_rate=0.0)
     resources = local_resources(path, path.parent, source)
     warehouse = resources["warehouse"].get()
     for brand in ("acme", "globex"):
@@ -157,7 +157,7 @@ def test_one_batch_run_of_both_brands_and_days_finds_what_single_runs_found(
     assert len(batched) == len(single) > 0
     pd.testing.assert_frame_equal(batched, single)
     # Each brand-day's materialization counts its own anomalies, not the batch's.
-    per_day = {str(e.partition): e.metadata["brand_day_anomalies"].value for e in events}
+    per_day = {str(e.partition): e.metadata["anomalies"].value for e in events}
     stored_day = batched["date"].dt.date.astype(str)
     assert per_day == {
         key: int(((batched["brand"] == brand) & (stored_day == day)).sum())
@@ -165,5 +165,73 @@ def test_one_batch_run_of_both_brands_and_days_finds_what_single_runs_found(
         for brand, day in [key.split("|")]
     }
     assert per_day["globex|2026-11-10"] > 0
-    top = events[0].metadata["top_incidents"].value
-    assert "globex" in top and "spend_spike" in top
+    assert {e.metadata["batch_anomalies"].value for e in events} == {len(batched)}
+    tops = {str(e.partition): e.metadata["top_incidents"].value for e in events}
+    assert "spend_spike" in tops["globex|2026-11-10"]
+    assert "globex" not in tops["acme|2026-11-10"]
+
+
+class TwoCurrencySource(RunawaySource):
+    """acme's accounts report in GBP, globex's in USD."""
+
+    def metrics(self, brand, day, as_of=None):
+        return (
+            super().metrics(brand, day, as_of).assign(currency="GBP" if brand == "acme" else "USD")
+        )
+
+
+def test_each_brand_days_metadata_is_its_own_in_its_own_currency(tmp_path) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    resources = _seeded(path, TwoCurrencySource(incident_rate=0.0))
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(BRANDS, ["acme", "globex"])
+        assert dg.materialize(
+            ASSETS,
+            instance=instance,
+            resources=resources,
+            run_config=RUN_CONFIG,
+            tags={
+                "dagster/asset_partition_range_start": str(
+                    partition_key("acme", THROUGH_DAGSTER[0])
+                ),
+                "dagster/asset_partition_range_end": str(partition_key("globex", DAY)),
+            },
+        ).success
+        # What the UI shows: the event log's materialization of each brand-day.
+        events = {
+            name: {
+                str(record.partition_key): record.asset_materialization.metadata
+                for record in instance.fetch_materializations(dg.AssetKey(name), limit=10).records
+            }
+            for name in ("performance_anomalies", "unified_performance")
+        }
+    warehouse = DuckDBWarehouse(path, read_only=True)
+    currency = {"acme": "GBP", "globex": "USD"}
+    for key, metadata in events["performance_anomalies"].items():
+        brand, day = key.split("|")
+        own = warehouse.read_slice(ANOMALIES_TABLE, brand=brand, start=day, end=day)
+        other = "globex" if brand == "acme" else "acme"
+        assert metadata["anomalies"].value == len(own)
+        assert metadata["incidents"].value == own["incident_id"].nunique()
+        money = {k: v.value for k, v in metadata.items() if k.startswith("money_at_stake")}
+        if len(own):
+            assert money == {
+                f"money_at_stake:{currency[brand]}": round(own["money_at_stake"].sum(), 2)
+            }
+        top = metadata["top_incidents"].value
+        assert other not in top and currency[other] not in top
+        for name, count in own["anomaly_type"].value_counts().items():
+            assert metadata[f"type:{name}"].value == count
+        types = {k.removeprefix("type:") for k in metadata if k.startswith("type:")}
+        assert types == set(own["anomaly_type"])
+    assert events["performance_anomalies"]["globex|2026-11-10"]["anomalies"].value > 0
+
+    for key, metadata in events["unified_performance"].items():
+        brand, day = key.split("|")
+        own = warehouse.read_slice(UNIFIED_TABLE, brand=brand, start=day, end=day)
+        assert metadata["rows"].value == len(own)
+        assert metadata[f"spend:{currency[brand]}"].value == round(own["spend"].sum(), 2)
+        # Money never summed across currencies, and the batch's totals say they are the batch's.
+        assert "spend" not in metadata
+        assert {k for k in metadata if k.startswith("spend:")} == {f"spend:{currency[brand]}"}
+        assert {"batch_spend:GBP", "batch_spend:USD"} <= set(metadata)

@@ -6,7 +6,7 @@ import dagster as dg
 import pandas as pd
 from pydantic import Field
 
-from warroom_pipelines.assets.channels import add_brand_day_metadata
+from warroom_pipelines.assets.metadata import add_brand_day_metadata, anomalies_summary
 from warroom_pipelines.assets.unified import UNIFIED_TABLE, unified_performance
 from warroom_pipelines.partitions import brand_date_partitions, run_brand_dates
 from warroom_pipelines.resources.warehouse import WarehouseResource
@@ -17,7 +17,6 @@ from warroom_pipelines.sentry.engine import (
     empty_anomalies,
     history_window,
 )
-from warroom_pipelines.sentry.summary import counts, incidents
 
 _DEFAULT = DetectorConfig()
 
@@ -79,16 +78,12 @@ def performance_anomalies(
         history_rows += len(history)
         found += [detect(history, day, detector) for day in days]
     anomalies = pd.concat(found, ignore_index=True) if found else empty_anomalies()
-    add_brand_day_metadata(context, anomalies, brand_days, "brand_day_anomalies")
-    top = incidents(anomalies).head(10)
+    add_brand_day_metadata(context, anomalies, brand_days, anomalies_summary)
+    # The run's figures are the batch's; each brand-day's own are added above.
     metadata: dict[str, Any] = {
-        "anomalies": dg.MetadataValue.int(len(anomalies)),
-        "incidents": dg.MetadataValue.int(int(anomalies["incident_id"].nunique())),
         "detector": dg.MetadataValue.text(detector.detector),
-        "history_rows": dg.MetadataValue.int(history_rows),
-        "top_incidents": dg.MetadataValue.md(
-            top.to_markdown(index=False) if len(top) else "no anomalies"
-        ),
+        "batch_brand_days": dg.MetadataValue.int(sum(len(d) for d in brand_days.values())),
+        "batch_anomalies": dg.MetadataValue.int(len(anomalies)),
+        "batch_history_rows": dg.MetadataValue.int(history_rows),
     }
-    metadata.update({k: dg.MetadataValue.int(v) for k, v in counts(anomalies).items()})
     return dg.Output(anomalies, metadata=metadata)

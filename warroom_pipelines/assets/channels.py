@@ -4,11 +4,10 @@ A run may cover a batch of brand-days: each brand is read on its own (with its o
 the ad platforms), and the batch's slices are stored together.
 """
 
-from datetime import date
-
 import dagster as dg
 import pandas as pd
 
+from warroom_pipelines.assets.metadata import add_brand_day_metadata, batch_summary
 from warroom_pipelines.partitions import brand_date_partitions, partition_key, run_brand_dates
 from warroom_pipelines.resources.ad_platforms import PLATFORMS, AdPlatformsResource
 from warroom_pipelines.resources.demo import DemoSourceResource
@@ -18,29 +17,6 @@ from warroom_pipelines.schema import empty_raw_frame, validate_raw
 INGESTION_GROUP = "ingestion"
 # DuckDB allows one writer process: steps that write the warehouse share this pool.
 WAREHOUSE_POOL = "warehouse"
-
-
-def channel_summary(frame: pd.DataFrame) -> dict[str, dg.MetadataValue]:
-    """Rows, spend and conversions per brand, channel and account, for the Dagster UI."""
-    if frame.empty:
-        return {"rows": dg.MetadataValue.int(0)}
-    per_account = (
-        frame.groupby(["brand", "channel", "account_id", "currency"])
-        .agg(
-            rows=("campaign_id", "size"),
-            campaigns=("campaign_id", "nunique"),
-            spend=("spend", "sum"),
-            conversions=("conversions", "sum"),
-        )
-        .reset_index()
-    )
-    per_account["spend"] = per_account["spend"].round(2)
-    return {
-        "rows": dg.MetadataValue.int(len(frame)),
-        "brands": dg.MetadataValue.int(int(frame["brand"].nunique())),
-        "spend": dg.MetadataValue.float(round(float(frame["spend"].sum()), 2)),
-        "accounts": dg.MetadataValue.md(per_account.to_markdown(index=False)),
-    }
 
 
 @dg.asset(
@@ -67,27 +43,10 @@ def demo_channel_metrics(
             frames.append(frame)
     combined = _combined(frames)
     context.add_output_metadata(
-        {**_statuses(len(brand_days), not_connected), **channel_summary(combined)}
+        {**_statuses(len(brand_days), not_connected), **batch_summary(combined, brand_days)}
     )
     add_brand_day_metadata(context, combined, brand_days)
     return combined
-
-
-def add_brand_day_metadata(
-    context: dg.AssetExecutionContext,
-    frame: pd.DataFrame,
-    brand_days: dict[str, list[date]],
-    name: str = "brand_day_rows",
-) -> None:
-    """Each brand-day's own row count on its own materialization, so that a batch run's
-    partitions do not all show the batch's figures in the UI."""
-    counts = frame.groupby(["brand", "date"]).size() if len(frame) else pd.Series(dtype="int64")
-    for brand, days in brand_days.items():
-        for day in days:
-            context.add_asset_metadata(
-                {name: int(counts.get((brand, pd.Timestamp(day)), 0))},
-                partition_key=str(partition_key(brand, day)),
-            )
 
 
 def _combined(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -124,7 +83,7 @@ def platform_asset(channel: str) -> dg.AssetsDefinition:
         context: dg.AssetExecutionContext, ad_platforms: AdPlatformsResource, vault: VaultResource
     ) -> pd.DataFrame:
         frames, not_connected = [], []
-        api_calls, retries, waited, accounts = 0, 0, 0.0, []
+        api_calls, retries, waited = 0, 0, 0.0
         brand_days = run_brand_dates(context)
         for brand, days in brand_days.items():
             keys = vault.for_brand(brand)  # this brand's keys only, dropped with the loop
@@ -138,20 +97,24 @@ def platform_asset(channel: str) -> dg.AssetsDefinition:
                 api_calls += summary["api_calls"]
                 retries += summary["retries"]
                 waited += summary["rate_limit_wait_s"]
-                accounts += [
-                    {"brand": brand, "date": str(day), "account": account, **figures}
-                    for account, figures in summary["accounts"].items()
-                ]
+                context.add_asset_metadata(
+                    {
+                        "api_calls": summary["api_calls"],
+                        "retries": summary["retries"],
+                        "rate_limit_wait_s": round(summary["rate_limit_wait_s"], 3),
+                        "per_account": dg.MetadataValue.json(summary["accounts"]),
+                    },
+                    partition_key=str(partition_key(brand, day)),
+                )
                 frames.append(fetch.frame)
         combined = _combined(frames)
         context.add_output_metadata(
             {
                 **_statuses(len(brand_days), not_connected),
-                **channel_summary(combined),
-                "api_calls": api_calls,
-                "retries": retries,
-                "rate_limit_wait_s": round(waited, 3),
-                "per_account": dg.MetadataValue.json(accounts),
+                **batch_summary(combined, brand_days),
+                "batch_api_calls": api_calls,
+                "batch_retries": retries,
+                "batch_rate_limit_wait_s": round(waited, 3),
             }
         )
         add_brand_day_metadata(context, combined, brand_days)

@@ -12,12 +12,8 @@ import dagster as dg
 import pandas as pd
 
 from warroom_pipelines import clock
-from warroom_pipelines.assets.channels import (
-    WAREHOUSE_POOL,
-    add_brand_day_metadata,
-    channel_assets,
-    channel_summary,
-)
+from warroom_pipelines.assets.channels import WAREHOUSE_POOL, channel_assets
+from warroom_pipelines.assets.metadata import add_brand_day_metadata, batch_summary
 from warroom_pipelines.channels.clock import utc_day_bounds
 from warroom_pipelines.partitions import brand_date_partitions, run_brand_dates
 from warroom_pipelines.resources.warehouse import WarehouseResource
@@ -73,7 +69,7 @@ def unified_performance(
     ]
     table = pd.concat(tables, ignore_index=True) if tables else empty_frame()
     add_brand_day_metadata(context, table, brand_days)
-    yield dg.Output(table, metadata=channel_summary(table))
+    yield dg.Output(table, metadata=batch_summary(table, brand_days))
 
     # The checks read back what the I/O manager stored, not the frame we meant to store.
     stored = warehouse.get().read_slices(UNIFIED_TABLE, brand_days)

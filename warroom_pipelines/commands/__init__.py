@@ -1,1 +1,1 @@
-"""Subcommands of `warroom`, one module per area, each with `register(subparsers)`."""
+"""Subcommands of `warroom`, one module per area, each with `register(parser)`."""

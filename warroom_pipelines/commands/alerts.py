@@ -15,8 +15,7 @@ if TYPE_CHECKING:
 _SEND_BUDGET_S = 120.0
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    alerts = subparsers.add_parser("alerts", help="alert delivery log and re-sends")
+def register(alerts: argparse.ArgumentParser) -> None:
     actions = alerts.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="print the delivery log (main.alert_deliveries)")
     listing.add_argument("--brand", help="only this brand")

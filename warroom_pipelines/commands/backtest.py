@@ -10,13 +10,10 @@ from warroom_pipelines import clock
 from warroom_pipelines.commands.common import print_frame
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(parser: argparse.ArgumentParser) -> None:
     from warroom_pipelines.sentry.detectors import DETECTORS, DetectorConfig
 
     default = DetectorConfig()
-    parser = subparsers.add_parser(
-        "backtest", help="score anomaly detection against the demo source's labelled incidents"
-    )
     parser.add_argument("--brands", type=int, default=20, help="demo brands (default 20)")
     parser.add_argument("--weeks", type=int, default=8, help="weeks replayed (default 8)")
     parser.add_argument(
@@ -59,9 +56,23 @@ def run_backtest(args: argparse.Namespace) -> int:
         window_days=args.window_days,
     )
     brands = [f"brand-{n:02d}" for n in range(args.brands)]
-    print(f"Backtest {config.detector}: {len(brands)} brands, {start} .. {end}, {config}")
+    print(
+        f"Backtest {config.detector}: {len(brands)} brands, {start} .. {end}, {config}",
+        flush=True,
+    )
+    done = iter(range(1, len(brands) + 1))
+
+    def progress(brand: str) -> None:
+        print(f"  {brand} replayed ({next(done)}/{len(brands)})", flush=True)
+
     report = backtest.run(
-        brands, start, end, config, cache=args.cache, min_severity=args.min_severity
+        brands,
+        start,
+        end,
+        config,
+        cache=args.cache,
+        min_severity=args.min_severity,
+        on_brand_done=progress,
     )
     print(
         "\nRecall within 2 h of onset, per incident type and scope (channel-wide / one campaign):"

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
+from contextlib import closing
+from pathlib import Path
 
-from warroom_pipelines.commands.common import fail, instance
-from warroom_pipelines.partitions import BRANDS, InvalidBrandKey, validate_brand_key
+from warroom_pipelines.brand_keys import BRANDS, InvalidBrandKey, validate_brand_key
+from warroom_pipelines.commands.common import ensure_dagster_home, fail, instance
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    brands = subparsers.add_parser("brands", help="add, list or remove brands")
+def register(brands: argparse.ArgumentParser) -> None:
     actions = brands.add_subparsers(dest="action", required=True)
     add = actions.add_parser("add", help="register brands (lowercase slugs)")
     add.add_argument("brands", nargs="+")
@@ -36,9 +38,36 @@ def add_brands(args: argparse.Namespace) -> int:
 
 
 def list_brands(args: argparse.Namespace) -> int:
-    for key in sorted(instance().get_dynamic_partitions(BRANDS)):
+    for key in sorted(registered_brands()):
         print(key)
     return 0
+
+
+def registered_brands() -> list[str]:
+    """The brand registry, read without importing Dagster (seconds) when the instance keeps
+    Dagster's default SQLite storage: the dynamic partitions table of its event log index,
+    opened read-only. Any other storage (PostgreSQL) is asked through Dagster.
+    tests/commands/test_brands.py holds this reading to Dagster's own answer."""
+    home = ensure_dagster_home()
+    index = home / "history" / "runs" / "index.db"
+    if index.exists() and not _declares_storage(home / "dagster.yaml"):
+        with closing(sqlite3.connect(f"{index.as_uri()}?mode=ro", uri=True)) as con:
+            rows = con.execute(
+                "SELECT partition FROM dynamic_partitions WHERE partitions_def_name = ? "
+                "ORDER BY id",
+                (BRANDS,),
+            ).fetchall()
+        return [partition for (partition,) in rows]
+    return list(instance().get_dynamic_partitions(BRANDS))
+
+
+def _declares_storage(config: Path) -> bool:
+    import yaml
+
+    settings = yaml.safe_load(config.read_text()) if config.exists() else None
+    if not isinstance(settings, dict):
+        return False
+    return any(key in settings for key in ("storage", "event_log_storage", "run_storage"))
 
 
 def remove_brands(args: argparse.Namespace) -> int:

@@ -7,10 +7,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pandas as pd
+from warroom_pipelines.home import ensure_local_instance_config
 
 if TYPE_CHECKING:
     import dagster as dg
+    import pandas as pd
 
 
 def ensure_dagster_home() -> Path:
@@ -18,8 +19,6 @@ def ensure_dagster_home() -> Path:
     home = Path(os.environ.get("DAGSTER_HOME") or Path.cwd() / ".dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
     os.environ["DAGSTER_HOME"] = str(home)
-    from warroom_pipelines.profiles import ensure_local_instance_config
-
     ensure_local_instance_config(home)
     return home
 
@@ -39,6 +38,8 @@ def definitions() -> dg.Definitions:
 
 
 def print_frame(frame: pd.DataFrame) -> None:
+    import pandas as pd
+
     if frame.empty:
         print("(no rows)")
         return
@@ -46,6 +47,19 @@ def print_frame(frame: pd.DataFrame) -> None:
         "display.max_rows", 500, "display.max_columns", 50, "display.width", 200
     ):
         print(frame.to_string(index=False))
+
+
+def unregistered(brand: str) -> str | None:
+    """Why a command refuses `brand`: it is not in the registry (a typo would otherwise
+    create a tenant, or show nothing). None when it is registered."""
+    from warroom_pipelines.commands.brands import registered_brands
+
+    if brand in registered_brands():
+        return None
+    return (
+        f"brand {brand!r} is not registered; see `warroom brands list`, "
+        f"or register it with `warroom brands add {brand}`"
+    )
 
 
 def fail(message: str) -> int:

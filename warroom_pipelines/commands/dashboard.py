@@ -7,15 +7,12 @@ import functools
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from warroom_pipelines.commands.common import ensure_dagster_home, fail
+from warroom_pipelines.commands.common import ensure_dagster_home, fail, unregistered
 
 LOOPBACK = "127.0.0.1"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    dashboard = subparsers.add_parser(
-        "dashboard", help="render the dashboard pages and print their path (or serve them)"
-    )
+def register(dashboard: argparse.ArgumentParser) -> None:
     dashboard.add_argument("--brand", help="print this brand's page instead of the overview")
     dashboard.add_argument(
         "--serve", action="store_true", help=f"serve the pages on http://{LOOPBACK}:PORT/"
@@ -41,6 +38,8 @@ def run_dashboard(args: argparse.Namespace) -> int:
         brand = validate_brand_key(args.brand) if args.brand else None
     except InvalidBrandKey as exc:
         return fail(str(exc))
+    if brand and (problem := unregistered(brand)):
+        return fail(problem)
 
     # Read-only: rendering never takes the writer's lock from a running refresh.
     warehouse = DuckDBWarehouse(duckdb_path(), read_only=True)

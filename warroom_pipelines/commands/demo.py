@@ -24,8 +24,7 @@ from warroom_pipelines.schedules import batch_requests
 DEMO_BRANDS = ("acme-outdoor", "globex-beauty", "initech-pets")
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    demo = subparsers.add_parser("demo", help="materialize demo brands for the last days")
+def register(demo: argparse.ArgumentParser) -> None:
     demo.add_argument(
         "--days",
         type=int,
@@ -59,7 +58,7 @@ def run_demo(args: argparse.Namespace) -> int:
     inst = instance()
     known = set(inst.get_dynamic_partitions(BRANDS))
     inst.add_dynamic_partitions(BRANDS, [b for b in brands if b not in known])
-    job = definitions().get_job_def("brand_refresh")
+    job = definitions().resolve_job_def("brand_refresh")
 
     today = clock.today()
     days = [today - timedelta(days=n) for n in range(args.days - 1, -1, -1)]

@@ -1,8 +1,10 @@
 """`warroom doctor`: is this profile configured and can it reach what it needs?
 
 Checks, in order: settings, the master encryption key, the key store, the warehouse, the
-dashboard bucket (its name, and that its objects can be listed) and the Dagster instance.
-Each prints one line, `ok` or `FAIL` with what to fix. No line ever carries a secret:
+dashboard bucket (its name, and that its objects can be listed), the Dagster instance, then
+what fails in practice (commands/doctor_brands.py): each brand's keys and alert destinations,
+the ad platforms' endpoints, the daemon, each brand's freshness. Each prints one line, `ok`,
+`warn` or `FAIL` with what to do. No line ever carries a secret:
 messages name settings, never their values, and every configured secret value is masked out
 of the output as a last guard.
 """
@@ -12,10 +14,17 @@ from __future__ import annotations
 import argparse
 import os
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from warroom_pipelines.commands.common import ensure_dagster_home
+from warroom_pipelines.commands.doctor_brands import (
+    Finding,
+    check_brand_keys,
+    check_daemon,
+    check_freshness,
+    check_platform_endpoints,
+)
 from warroom_pipelines.profiles import (
     PRODUCTION_SETTINGS,
     PROFILES,
@@ -31,20 +40,11 @@ SECRET_SETTINGS = (
 _TIMEOUT_S = 15.0
 
 
-@dataclass(frozen=True)
-class Finding:
-    check: str
-    ok: bool
-    detail: str
-
-
 Check = Callable[[str, Mapping[str, str]], Finding]
+BrandCheck = Callable[[str, Mapping[str, str]], list[Finding]]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    doctor = subparsers.add_parser(
-        "doctor", help="check a profile's configuration and connectivity (prints no secrets)"
-    )
+def register(doctor: argparse.ArgumentParser) -> None:
     doctor.add_argument(
         "--profile",
         choices=PROFILES,
@@ -56,45 +56,53 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def check_settings(profile: str, env: Mapping[str, str]) -> Finding:
     if profile == "local":
-        return Finding("settings", True, "local profile: embedded defaults")
+        return Finding("settings", "ok", "local profile: embedded defaults")
     problems = production_problems(env)
     if problems:
-        return Finding("settings", False, "; ".join(problems))
-    return Finding("settings", True, f"all {len(PRODUCTION_SETTINGS)} production settings valid")
+        return Finding("settings", "FAIL", "; ".join(problems))
+    return Finding("settings", "ok", f"all {len(PRODUCTION_SETTINGS)} production settings valid")
 
 
 def check_master_key(profile: str, env: Mapping[str, str]) -> Finding:
     if not env.get("PERFORMANCE_ENCRYPTION_KEY", "").strip():
         if profile == "production":
-            return Finding("encryption key", False, "PERFORMANCE_ENCRYPTION_KEY is not set")
+            return Finding(
+                "encryption key",
+                "FAIL",
+                "PERFORMANCE_ENCRYPTION_KEY is not set: set it to 32 random bytes, base64 "
+                "(docs/deployment.md)",
+            )
         return Finding(
-            "encryption key", True, "not set: the local profile uses a development key file"
+            "encryption key",
+            "warn",
+            "PERFORMANCE_ENCRYPTION_KEY is not set: credentials are encrypted with the "
+            "development key file; set the variable before storing real credentials",
         )
     try:
         from warroom_pipelines.vault.crypto import MasterKeyring, VaultError
     except ImportError:
         return Finding(
             "encryption key",
-            False,
+            "FAIL",
             "the key vault (warroom_pipelines.vault.crypto) is not installed",
         )
     try:
         ring = MasterKeyring.from_env(env)
     except VaultError as exc:  # its messages name the setting, never the value
-        return Finding("encryption key", False, str(exc))
+        return Finding("encryption key", "FAIL", str(exc))
     return Finding(
         "encryption key",
-        True,
+        "ok",
         f"valid; current key id {ring.current.key_id}, {len(ring.previous)} previous key(s)",
     )
 
 
 def check_key_store(profile: str, env: Mapping[str, str]) -> Finding:
     if profile == "local":
-        return Finding("key store", True, "embedded store under the Dagster home")
+        return Finding("key store", "ok", "embedded store under the Dagster home")
     project = env.get("WARROOM_GCP_PROJECT", "")
     if not project:
-        return Finding("key store", False, "WARROOM_GCP_PROJECT is not set")
+        return Finding("key store", "FAIL", "WARROOM_GCP_PROJECT is not set")
     try:
         from google.cloud import firestore
 
@@ -104,10 +112,10 @@ def check_key_store(profile: str, env: Mapping[str, str]) -> Finding:
         client.collection("tenants").limit(1).get(timeout=_TIMEOUT_S, retry=None)
     except Exception as exc:  # any failure to reach it is the finding
         return Finding(
-            "key store", False, f"Firestore of project {project} is not reachable: {_kind(exc)}"
+            "key store", "FAIL", f"Firestore of project {project} is not reachable: {_kind(exc)}"
         )
     where = env.get("FIRESTORE_EMULATOR_HOST") or f"project {project}"
-    return Finding("key store", True, f"Firestore reachable ({where})")
+    return Finding("key store", "ok", f"Firestore reachable ({where})")
 
 
 def check_warehouse(profile: str, env: Mapping[str, str]) -> Finding:
@@ -118,12 +126,12 @@ def check_warehouse(profile: str, env: Mapping[str, str]) -> Finding:
         try:
             DuckDBWarehouse(path, read_only=True).query("SELECT 1")
         except Exception as exc:
-            return Finding("warehouse", False, f"DuckDB file {path} cannot be read: {_kind(exc)}")
-        return Finding("warehouse", True, f"DuckDB file {path}")
+            return Finding("warehouse", "FAIL", f"DuckDB file {path} cannot be read: {_kind(exc)}")
+        return Finding("warehouse", "ok", f"DuckDB file {path}")
     project, dataset = env.get("WARROOM_GCP_PROJECT"), env.get("WARROOM_BIGQUERY_DATASET")
     if not project or not dataset:
         return Finding(
-            "warehouse", False, "WARROOM_GCP_PROJECT and WARROOM_BIGQUERY_DATASET are needed"
+            "warehouse", "FAIL", "WARROOM_GCP_PROJECT and WARROOM_BIGQUERY_DATASET are needed"
         )
     from warroom_pipelines.warehouse.bigquery import BigQueryWarehouse
 
@@ -135,19 +143,19 @@ def check_warehouse(profile: str, env: Mapping[str, str]) -> Finding:
             api_endpoint=env.get("WARROOM_BIGQUERY_API_ENDPOINT") or None,
         ).ping()
     except WarehouseError as exc:
-        return Finding("warehouse", False, str(exc))
+        return Finding("warehouse", "FAIL", str(exc))
     except Exception as exc:  # e.g. no Google credentials on this machine
-        return Finding("warehouse", False, f"BigQuery client failed: {_kind(exc)}")
-    return Finding("warehouse", True, f"BigQuery dataset {project}.{dataset} reachable")
+        return Finding("warehouse", "FAIL", f"BigQuery client failed: {_kind(exc)}")
+    return Finding("warehouse", "ok", f"BigQuery dataset {project}.{dataset} reachable")
 
 
 def check_dashboard_bucket(profile: str, env: Mapping[str, str]) -> Finding:
     if profile == "local":
-        return Finding("dashboard", True, "pages written under the Dagster home")
+        return Finding("dashboard", "ok", "pages written under the Dagster home")
     bucket = env.get("WARROOM_DASHBOARD_BUCKET", "")
     if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]", bucket) or ".." in bucket:
         return Finding(
-            "dashboard", False, "WARROOM_DASHBOARD_BUCKET is not a valid GCS bucket name"
+            "dashboard", "FAIL", "WARROOM_DASHBOARD_BUCKET is not a valid GCS bucket name"
         )
     from warroom_pipelines.dashboard.bucket import BucketError, BucketPages
 
@@ -158,10 +166,10 @@ def check_dashboard_bucket(profile: str, env: Mapping[str, str]) -> Finding:
             api_endpoint=env.get("WARROOM_STORAGE_API_ENDPOINT") or None,
         ).ping()
     except BucketError as exc:
-        return Finding("dashboard", False, f"{exc} (the runtime needs objectUser on it)")
+        return Finding("dashboard", "FAIL", f"{exc} (the runtime needs objectUser on it)")
     except Exception as exc:  # e.g. no Google credentials on this machine
-        return Finding("dashboard", False, f"Cloud Storage client failed: {_kind(exc)}")
-    return Finding("dashboard", True, f"pages go to gs://{bucket}/ (reachable)")
+        return Finding("dashboard", "FAIL", f"Cloud Storage client failed: {_kind(exc)}")
+    return Finding("dashboard", "ok", f"pages go to gs://{bucket}/ (reachable)")
 
 
 def check_instance(profile: str, env: Mapping[str, str]) -> Finding:
@@ -175,16 +183,16 @@ def check_instance(profile: str, env: Mapping[str, str]) -> Finding:
     except Exception as exc:
         return Finding(
             "dagster instance",
-            False,
+            "FAIL",
             f"{home}/dagster.yaml does not give a working instance: {_kind(exc)}",
         )
     if profile == "production" and not storage.startswith("Postgres"):
         return Finding(
             "dagster instance",
-            False,
+            "FAIL",
             f"{home} uses {storage}; production keeps runs in PostgreSQL (deploy/dagster.yaml)",
         )
-    return Finding("dagster instance", True, f"{home} ({storage})")
+    return Finding("dagster instance", "ok", f"{home} ({storage})")
 
 
 CHECKS: tuple[Check, ...] = (
@@ -194,6 +202,14 @@ CHECKS: tuple[Check, ...] = (
     check_warehouse,
     check_dashboard_bucket,
     check_instance,
+)
+# Each check of what fails in practice, with the checks above it needs to have passed (a key
+# store that does not answer would only make it wait for its client's retries).
+BRAND_CHECKS: tuple[tuple[BrandCheck, tuple[str, ...]], ...] = (
+    (check_brand_keys, ("encryption key", "key store")),
+    (check_platform_endpoints, ("encryption key", "key store")),
+    (check_daemon, ("dagster instance",)),
+    (check_freshness, ("warehouse",)),
 )
 
 
@@ -212,7 +228,16 @@ def mask_secrets(text: str, env: Mapping[str, str]) -> str:
 
 
 def diagnose(profile: str, env: Mapping[str, str]) -> list[Finding]:
-    return [check(profile, env) for check in CHECKS]
+    findings = [check(profile, env) for check in CHECKS]
+    failed = {f.check for f in findings if f.status == "FAIL"}
+    for check, needs in BRAND_CHECKS:
+        blocked = [name for name in needs if name in failed]
+        if blocked:
+            name = check.__name__.removeprefix("check_").replace("_", " ")
+            findings.append(Finding(name, "skip", f"fix {' and '.join(blocked)} first"))
+        else:
+            findings += check(profile, env)
+    return findings
 
 
 def run_doctor(args: argparse.Namespace) -> int:
@@ -224,11 +249,12 @@ def run_doctor(args: argparse.Namespace) -> int:
     print(f"warroom doctor: profile {profile}")
     findings = diagnose(profile, env)
     for finding in findings:
-        line = f"{'ok  ' if finding.ok else 'FAIL'} {finding.check}: {finding.detail}"
+        line = f"{finding.status:<4} {finding.check}: {finding.detail}"
         print(mask_secrets(line, env))
-    failed = [f.check for f in findings if not f.ok]
+    failed = [f.check for f in findings if f.status == "FAIL"]
+    tally = Counter(f.status for f in findings)
     print(
-        f"{len(findings) - len(failed)} ok, {len(failed)} failing"
-        + (f" ({', '.join(failed)})" if failed else "")
+        f"{tally['ok']} ok, {tally['warn']} warning(s), {tally['skip']} skipped, "
+        f"{len(failed)} failing" + (f" ({', '.join(failed)})" if failed else "")
     )
     return 1 if failed else 0

@@ -13,15 +13,14 @@ from collections.abc import Callable
 
 import dagster as dg
 
-from warroom_pipelines.brand_keys import InvalidBrandKey
-from warroom_pipelines.commands.common import ensure_dagster_home, fail
+from warroom_pipelines.brand_keys import InvalidBrandKey, validate_brand_key
+from warroom_pipelines.commands.common import ensure_dagster_home, fail, unregistered
 from warroom_pipelines.vault.crypto import VaultError
 from warroom_pipelines.vault.manager import IntegrationManager
 from warroom_pipelines.vault.models import INTEGRATIONS
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
-    keys = subparsers.add_parser("keys", help="store, list, delete or rotate brand credentials")
+def register(keys: argparse.ArgumentParser) -> None:
     actions = keys.add_subparsers(dest="action", required=True)
 
     put = actions.add_parser(
@@ -69,6 +68,8 @@ def _with_manager(
 
 
 def set_keys(manager: IntegrationManager, args: argparse.Namespace) -> int:
+    if problem := unregistered(validate_brand_key(args.brand)):
+        return fail(problem)
     source = args.from_file or "standard input"
     try:
         if args.from_file:

@@ -1,10 +1,16 @@
 """The ad platforms as a resource: where their APIs live, and a client per brand and channel.
 
 Base URLs and API versions are configuration, so the same code talks to the real APIs in
-production and to local servers in tests.
+production, to a sandbox or a proxy, and to local servers in tests. They come from
+environment variables (`ENDPOINT_SETTINGS`) when the definitions load, so that schedules,
+sensors and manual runs all use them; run config can still override them for one run.
 """
 
+import os
+import re
+from collections.abc import Mapping
 from datetime import date
+from urllib.parse import urlsplit
 
 import dagster as dg
 from pydantic import Field
@@ -27,6 +33,21 @@ from warroom_pipelines.vault.models import (
 )
 
 PLATFORMS = ("meta_ads", "google_ads", "tiktok_ads")
+# Environment variable -> the resource's field it sets.
+ENDPOINT_SETTINGS: dict[str, str] = {
+    "WARROOM_META_BASE_URL": "meta_base_url",
+    "WARROOM_META_API_VERSION": "meta_api_version",
+    "WARROOM_GOOGLE_ADS_BASE_URL": "google_base_url",
+    "WARROOM_GOOGLE_ADS_API_VERSION": "google_api_version",
+    "WARROOM_GOOGLE_ADS_TOKEN_URL": "google_token_url",
+    "WARROOM_TIKTOK_BASE_URL": "tiktok_base_url",
+    "WARROOM_TIKTOK_API_VERSION": "tiktok_api_version",
+}
+_API_VERSION = re.compile(r"v\d+(\.\d+)?")
+
+
+class EndpointSettingError(ValueError):
+    """An ad-platform endpoint variable is malformed; the message names it."""
 
 
 class AdPlatformsResource(dg.ConfigurableResource):
@@ -86,3 +107,35 @@ class AdPlatformsResource(dg.ConfigurableResource):
             )
             return tiktok_client.fetch_day(tiktok.advertiser_ids, day)
         raise ValueError(f"unknown ad platform {channel!r}; expected one of {PLATFORMS}")
+
+
+def endpoint_problems(environ: Mapping[str, str]) -> list[str]:
+    """Why each set ENDPOINT_SETTINGS variable is unusable (none: all are well-formed)."""
+    problems = []
+    for name, field in ENDPOINT_SETTINGS.items():
+        value = environ.get(name, "").strip()
+        if not value:
+            continue
+        if field.endswith("_api_version"):
+            if not _API_VERSION.fullmatch(value):
+                problems.append(f"{name}={value!r} is not an API version such as v23 or v1.3")
+            continue
+        url = urlsplit(value)
+        if url.scheme not in ("http", "https") or not url.netloc or url.query or url.fragment:
+            problems.append(f"{name}={value!r} is not an http(s) base URL, e.g. https://host/path")
+    return problems
+
+
+def ad_platforms_from_env(environ: Mapping[str, str] | None = None) -> AdPlatformsResource:
+    """The resource with the endpoints the environment sets (the platforms' own otherwise)."""
+    env = os.environ if environ is None else environ
+    problems = endpoint_problems(env)
+    if problems:
+        raise EndpointSettingError("; ".join(problems))
+    return AdPlatformsResource(
+        **{
+            field: env[name].strip().rstrip("/")
+            for name, field in ENDPOINT_SETTINGS.items()
+            if env.get(name, "").strip()
+        }
+    )

@@ -1,6 +1,7 @@
 """Keeps the dynamic `brands` partitions in step with the brands of the key store.
 
-A brand stored with `warroom keys set` becomes a partition on the next tick; a brand whose
+A brand whose keys reach the store another way than `warroom keys set` (which refuses
+unregistered brands) becomes a partition on the next tick; a brand whose
 last credentials are deleted stops being scheduled. The cursor remembers which brands the
 key store held at the previous tick, so the sensor only removes brands it has seen leave
 the store: brands registered by hand (`warroom brands add`, e.g. demo brands that need no

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -89,7 +90,9 @@ def run(
     demo: DemoConfig = DEFAULT_DEMO,
     cache: Path | None = None,
     min_severity: str = "warning",
+    on_brand_done: Callable[[str], None] | None = None,
 ) -> BacktestReport:
+    """`on_brand_done(brand)` after each brand's replay: the command's progress line."""
     anomalies, labels, seconds = [], [], []
     for brand in brands:
         history = brand_history(brand, history_window(start, config)[0], end, demo, cache)
@@ -104,6 +107,8 @@ def run(
             seconds.append(time.perf_counter() - t0)
             day += timedelta(days=1)
         labels.append(demo_incidents(brand, start, end, demo))
+        if on_brand_done is not None:
+            on_brand_done(brand)
     rows = pd.concat(anomalies, ignore_index=True)
     loud = SEVERITIES[SEVERITIES.index(min_severity) :]
     rows = rows.loc[rows["severity"].isin(loud)]
