@@ -293,52 +293,42 @@ def _level(
     """One level's series, what of them can be judged, and their features.
 
     Hours without rows are not zeros: a campaign without rows is not judged, a channel that
-    usually reports the hour but has none has an ingestion gap, and a brand hour with a
-    channel's gap is not judged either (its totals lack that channel)."""
+    usually reports the hour but has none has an ingestion gap, and no series is judged on
+    hours (or pools of hours) with a gap of its channel (its totals lack that channel)."""
     w = config.window_days
     days = w + 2
-    train = slice(1, w + 1)
     panel, matrix = roll_up(campaigns, level)
-    c = campaigns.size
     grown = _established(campaigns, w)
-    capped = paced.capped.reshape(c, days, 24)
-    usual = np.median(per_day["spend"][:, train], axis=1)  # [C, 24] usual spend by hour
-    share = np.where(capped, 0.0, 1.0) * usual[:, None, :]
-    total = sum_into(matrix, np.broadcast_to(usual[:, None, :], share.shape))
+    usual = np.median(per_day["spend"][:, 1 : w + 1], axis=1)[:, None, :]  # [C, 1, 24]
+    usual = np.broadcast_to(usual, (campaigns.size, days, 24))
+    share = np.where(paced.capped.reshape(campaigns.size, days, 24), 0.0, usual)
+    total = sum_into(matrix, usual)
     room = np.divide(sum_into(matrix, share), total, out=np.ones_like(total), where=total > 0)
-    reported = panel.reported.reshape(panel.size, days, 24)
-    gaps = np.zeros((panel.size, days, 24), dtype=bool)
+    channel_matrix, channel_gaps = _channel_gaps(campaigns, share, usual, w)
+    parent = ((matrix @ channel_matrix.T) > 0).astype(float)  # [series, channel]
+    gapped = (parent @ channel_gaps.reshape(len(channel_gaps), -1)).reshape(panel.size, days, 24)
+    live = panel.reported.reshape(panel.size, days, 24).copy()
     if level == "campaign":
-        live = reported & (per_day["impressions"] > 0) & grown[:, None, None]
-    else:
-        live = reported.copy()
-        channels, channel_matrix = roll_up(campaigns, "channel")
-        channel_reported = channels.reported.reshape(channels.size, days, 24)
-        channel_share = sum_into(channel_matrix, share)
-        channel_total = sum_into(channel_matrix, np.broadcast_to(usual[:, None, :], share.shape))
-        usually = np.mean(channel_reported[:, train], axis=1) >= USUAL_SHARE  # [S, 24]
-        has_room = channel_share >= MIN_ROOM * channel_total
-        channel_gaps = usually[:, None, :] & ~channel_reported & has_room
-        if level == "channel":
-            gaps = channel_gaps
-        else:
-            parent = (matrix @ channel_matrix.T) > 0  # [brand series, channel]
-            live &= ~((parent.astype(float) @ channel_gaps.reshape(channels.size, -1)) > 0).reshape(
-                panel.size, days, 24
-            )
+        live &= (per_day["impressions"] > 0) & grown[:, None, None]
+    gaps = channel_gaps if level == "channel" else np.zeros_like(live)
     features = build_features(
-        panel,
-        matrix,
-        per_day,
-        baselines,
-        w,
-        weekdays,
-        floor,
-        Scope(live, room, grown),
+        panel, matrix, per_day, baselines, w, weekdays, floor, Scope(live, gapped > 0, room, grown)
     )
     over = (matrix @ paced.over).reshape(panel.size, days, 24)[:, w + 1]
     factor = config.campaign_factor if level == "campaign" else 1.0
     return Level(panel, matrix, features, factor, over, gaps[:, w + 1])
+
+
+def _channel_gaps(
+    campaigns: Panel, share: np.ndarray, usual: np.ndarray, w: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The channel membership matrix and bool [channel, day, 24]: hours a channel usually
+    reports (USUAL_SHARE of the window's days) and had budget room for, without a row."""
+    channels, matrix = roll_up(campaigns, "channel")
+    reported = channels.reported.reshape(channels.size, w + 2, 24)
+    usually = np.mean(reported[:, 1 : w + 1], axis=1) >= USUAL_SHARE  # [channel, 24]
+    has_room = sum_into(matrix, share) >= MIN_ROOM * sum_into(matrix, usual)
+    return matrix, usually[:, None, :] & ~reported & has_room
 
 
 def _established(campaigns: Panel, w: int) -> np.ndarray:

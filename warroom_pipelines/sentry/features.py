@@ -197,6 +197,7 @@ class Scope:
     """What of a level's panel may be judged, arrays [series, day, 24] unless said."""
 
     live: np.ndarray  # bool: the hour has rows to judge (no rows is no data, not zeros)
+    gapped: np.ndarray  # bool: its channel's rows are missing (a pool over it is not judged)
     room: np.ndarray  # share of the series' usual volume its campaigns' budgets leave room for
     established: np.ndarray  # bool [campaign]: past its learning days; only these enter ratios
 
@@ -220,7 +221,9 @@ def build_features(
     s, days = panel.size, window_days + 2
     train = slice(1, window_days + 1)
     m = {k: v.reshape(s, days, 24) for k, v in panel.measures.items()}
-    live, room = scope.live, scope.room
+    room = scope.room
+    # Per pool: the hours it may be judged on (live, and no gap among its pooled hours).
+    judged = [scope.live & (_pooled(scope.gapped.astype(float), p) == 0) for p in POOLS]
     grown = scope.established.astype(float)[:, None, None]
 
     z: dict[str, np.ndarray] = {}
@@ -264,7 +267,8 @@ def build_features(
             per_pool.append(np.where(ok, diff / np.sqrt(np.where(ok, var, 1.0)), np.nan))
         # Low floor: a ratio can be steadier than Poisson, which the MAD reveals.
         scaled = [
-            _robust(np.where(live, p, np.nan), train, 0.02 if ratio.log else 0.3) for p in per_pool
+            _robust(np.where(ok, p, np.nan), train, 0.02 if ratio.log else 0.3)
+            for ok, p in zip(judged, per_pool, strict=True)
         ]
         z[name] = _sustained(np.stack([x for x, _ in scaled], axis=-1))
         scale = scaled[-1 if ratio.log else 0][1][:, None, None]
@@ -296,7 +300,10 @@ def build_features(
             sx, se = _pooled(x, pool), _pooled(e, pool)
             ok = se >= minimum * pool
             per_pool.append(np.where(ok, np.log1p(sx) - np.log1p(np.where(ok, se, 0.0)), np.nan))
-        scaled = [_robust(np.where(live, p, np.nan), train, 0.05) for p in per_pool]
+        scaled = [
+            _robust(np.where(ok, p, np.nan), train, 0.05)
+            for ok, p in zip(judged, per_pool, strict=True)
+        ]
         z[name] = _sustained(np.stack([x for x, _ in scaled], axis=-1))
         observed[name], expected[name] = x, e
         sigma[name] = np.broadcast_to(scaled[0][1][:, None, None], e.shape)
@@ -304,13 +311,18 @@ def build_features(
 
     conv = m["conversions"]
     uncapped = np.where(open_hour, conv / np.maximum(room, MIN_ROOM), np.nan)
-    e = np.nan_to_num(np.nanmean(uncapped[:, train], axis=1))[:, None, :] * np.exp(shift) * room
+    known = np.isfinite(uncapped[:, train])
+    total = np.where(known, uncapped[:, train], 0.0).sum(axis=1)
+    mean = np.divide(total, known.sum(axis=1), out=np.zeros_like(total), where=known.any(axis=1))
+    e = mean[:, None, :] * np.exp(shift) * room
     per_pool = []
     for pool in POOLS:
         sx, se = _pooled(conv, pool), _pooled(e, pool)
         ok = se >= floor.conversions
         per_pool.append(np.where(ok, 2.0 * (np.sqrt(sx) - np.sqrt(np.where(ok, se, 0.0))), np.nan))
-    scaled = [_robust(np.where(live, p, np.nan), train, 1.0) for p in per_pool]
+    scaled = [
+        _robust(np.where(ok, p, np.nan), train, 1.0) for ok, p in zip(judged, per_pool, strict=True)
+    ]
     z["conversions"] = _sustained(np.stack([x for x, _ in scaled], axis=-1))
     observed["conversions"], expected["conversions"] = conv, e
     sigma["conversions"] = scaled[0][1][:, None, None] * np.sqrt(np.maximum(e, 0.0))
