@@ -293,13 +293,15 @@ def build_features(
     for name in ("spend", "impressions"):
         x = m[name]
         uncapped = np.where(open_hour, np.log1p(x / np.maximum(room, MIN_ROOM)), np.nan)
-        e = np.expm1(_day_median(uncapped[:, train])[:, None, :] + shift) * room
+        usual = np.expm1(_day_median(uncapped[:, train])[:, None, :] + shift)
+        e = usual * room
         minimum = getattr(floor, name)
         per_pool = []
         for pool in POOLS:
-            sx, se = _pooled(x, pool), _pooled(e, pool)
-            ok = se >= minimum * pool
-            per_pool.append(np.where(ok, np.log1p(sx) - np.log1p(np.where(ok, se, 0.0)), np.nan))
+            sx, su, se = _pooled(x, pool), _pooled(usual, pool), _pooled(e, pool)
+            ok = su >= minimum * pool
+            per_pool.append(np.where(ok, _capped_log(sx, su, se), np.nan))
+        e = np.where(x >= e, usual, e)  # what a spike is measured against, or a drop
         scaled = [
             _robust(np.where(ok, p, np.nan), train, 0.05)
             for ok, p in zip(judged, per_pool, strict=True)
@@ -327,6 +329,16 @@ def build_features(
     observed["conversions"], expected["conversions"] = conv, e
     sigma["conversions"] = scaled[0][1][:, None, None] * np.sqrt(np.maximum(e, 0.0))
     return Features(z, observed, expected, sigma, m["spend"], expected_spend)
+
+
+def _capped_log(x: np.ndarray, usual: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Log deviation of a volume that budgets may cap: a drop is measured against what the
+    budgets allow, a rise against the usual level (a capped campaign delivering as usual is
+    neither); in between it is as expected."""
+    with np.errstate(invalid="ignore"):
+        drop = np.log1p(x) - np.log1p(allowed)
+        rise = np.log1p(x) - np.log1p(usual)
+    return np.minimum(drop, np.maximum(rise, 0.0))
 
 
 def _sustained(z: np.ndarray) -> np.ndarray:
