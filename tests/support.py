@@ -8,10 +8,17 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import Any, cast
 
+import pytest
+
 from warroom_pipelines.resources.ad_platforms import AdPlatformsResource
 from warroom_pipelines.resources.demo import DemoSourceResource
 from warroom_pipelines.resources.vault import VaultResource
 from warroom_pipelines.resources.warehouse import WarehouseIOManager, WarehouseResource
+
+# Every dated fixture in the suite lies before this instant. A test module whose data is dated
+# runs with the machine's clock here (see the `now` marker in tests/conftest.py), so that Dagster
+# knows its day partitions and the connectors do not refuse its days as future, on any real date.
+AFTER_THE_FIXTURES = pytest.mark.now("2026-12-01T12:00Z")
 
 
 def free_port() -> int:
