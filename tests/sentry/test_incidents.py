@@ -122,3 +122,21 @@ def test_an_eleven_hour_ctr_drop_on_150_clicks_an_hour_is_found() -> None:
         & rows["severity"].isin(ALERTS)
     ]
     assert len(found) and found["hour_start"].max() < DAY_START + pd.Timedelta(hours=22)
+
+
+def test_one_campaigns_incident_is_alerted_at_campaign_level_and_named_above(normal) -> None:
+    rows = detect(_on_campaign(normal, syn.ctr_collapse, "acme-m1", range(10, 15)), syn.DAY)
+    loud = rows.loc[rows["severity"].isin(ALERTS)]
+    assert set(loud["level"]) == {"campaign"} and set(loud["campaign_id"]) == {"acme-m1"}
+    above = rows.loc[(rows["level"] == "channel") & (rows["anomaly_type"] == "ctr_drop")]
+    assert len(above) and above["top_campaigns"].str.startswith("acme m1 (acme-m1): ").all()
+
+
+def test_a_channel_wide_incident_is_alerted_once_at_channel_level(normal) -> None:
+    rows = detect(syn.inject(normal, syn.ctr_collapse, channel="meta_ads"), syn.DAY)
+    loud = rows.loc[rows["severity"].isin(ALERTS)]
+    assert set(loud["level"]) == {"channel"} and set(loud["channel"]) == {"meta_ads"}
+    named = loud["top_campaigns"].str.split("; ")
+    assert named.map(len).eq(2).all()  # both of meta's campaigns drive it
+    quiet = rows.loc[rows["level"] != "channel", "severity"]
+    assert quiet.eq("info").all()

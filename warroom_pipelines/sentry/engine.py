@@ -45,6 +45,7 @@ from warroom_pipelines.sentry.features import (
     sum_into,
 )
 from warroom_pipelines.sentry.pacing import Pacing, pacing
+from warroom_pipelines.sentry.roots import campaign_money, contributors, one_root
 from warroom_pipelines.sentry.series import (
     HISTORY_COLUMNS,
     LEVELS,
@@ -79,6 +80,8 @@ ANOMALY_COLUMNS: dict[str, str] = {
     "incident_end": "datetime64[us, UTC]",
     "detector": "string",
     "detected_at": "datetime64[us, UTC]",
+    # A brand or channel row's top campaigns by money at stake: "name (id): amount; ...".
+    "top_campaigns": "string",
 }
 DAY = pd.Timedelta(days=1)
 DEFAULT_CONFIG = DetectorConfig()
@@ -149,7 +152,7 @@ def detect(
         frames.extend(r for r in _score_day(window, account, config, floor) if not r.empty)
     if not frames:
         return empty_anomalies()
-    rows = pd.concat(frames, ignore_index=True)
+    rows = one_root(pd.concat(frames, ignore_index=True))
     present = sorted(set(campaigns.keys["channel"]))
     brand_until = min(until[c] for c in present)
     settled = rows["channel"].map(until).where(rows["level"] != "brand", brand_until)
@@ -179,6 +182,7 @@ def _time_zones(history: pd.DataFrame, campaigns: Panel) -> pd.Series:
 
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.loc[:, list(ANOMALY_COLUMNS)].copy()
+    out["top_campaigns"] = out["top_campaigns"].fillna("")
     for column, dtype in ANOMALY_COLUMNS.items():
         values = pd.to_datetime(out[column], utc=True) if "UTC" in dtype else out[column]
         out[column] = values.astype(dtype)  # type: ignore[call-overload]
@@ -271,7 +275,17 @@ def _score_day(
             scores = np.max(flagged, axis=0).reshape(panel.size, 24)
             scores = np.where(np.isfinite(scores), scores, largest.reshape(panel.size, 24))
         out.append(
-            _rows(accounts.brand, lv, flags, rule_index, deviation, scores, day_start, config)
+            _rows(
+                accounts.brand,
+                lv,
+                levels[-1],
+                flags,
+                rule_index,
+                deviation,
+                scores,
+                day_start,
+                config,
+            )
         )
     return out
 
@@ -363,6 +377,8 @@ def _gap_rows(brand: str, level: Level, day_start: pd.Timestamp) -> pd.DataFrame
                 "score": 0.0,
                 "severity": "warning",
                 "money_at_stake": 0.0,
+                "top_campaigns": "",
+                "_shares": {},
             }
         )
     return pd.DataFrame.from_records(records)
@@ -413,6 +429,7 @@ def _verdicts(
 def _rows(
     brand: str,
     level: Level,
+    campaigns: Level,
     flags: np.ndarray,
     rule_index: np.ndarray,
     deviation: np.ndarray,
@@ -429,6 +446,7 @@ def _rows(
     alert_from = config.threshold if baseline else config.min_sigma
     if not flags.any():
         return pd.DataFrame()
+    moved = strongest(campaigns.features, d) if panel.level != "campaign" else {}
     records = []
     for s, h in zip(*np.nonzero(flags), strict=True):
         rule = RULES[rule_index[s, h]]
@@ -454,8 +472,14 @@ def _rows(
         )
         if rule.anomaly_type == "spend_spike" and over > OVERSPENT and loud == "info":
             loud = "warning"  # past the budget the platform may spend: always worth a look
+        top, shares = "", dict[str, float]()
+        if panel.level != "campaign":
+            money = campaign_money(rule, campaigns.features, moved, d, int(h))
+            top, shares = contributors(level.matrix[s] > 0, campaigns.panel.keys, money)
         records.append(
             {
+                "top_campaigns": top,
+                "_shares": shares,
                 "brand": brand,
                 "level": panel.level,
                 "channel": key["channel"],
