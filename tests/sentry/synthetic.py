@@ -116,3 +116,39 @@ def tracking_break(rows: pd.DataFrame) -> pd.DataFrame:
 def roas_drop(rows: pd.DataFrame) -> pd.DataFrame:
     rows["conversion_value"] = rows["conversion_value"] * 0.3
     return rows
+
+
+def arriving(frame: pd.DataFrame, seed: int = 5) -> pd.DataFrame:
+    """The rows with the `ingested_at` a connector would give them: each campaign-hour
+    arrives 1 to 2.6 hours after its hour ends, as on real accounts."""
+    delay = np.random.default_rng(seed).uniform(1.0, 2.6, len(frame))
+    ingested = frame["hour_start"] + pd.Timedelta(hours=1) + pd.to_timedelta(delay, unit="h")
+    return frame.assign(ingested_at=ingested)
+
+
+def seen_at(frame: pd.DataFrame, moment: pd.Timestamp) -> pd.DataFrame:
+    """What a tick at `moment` sees: the rows ingested by then."""
+    return frame.loc[frame["ingested_at"] <= moment]
+
+
+def scale(rows: pd.DataFrame, factor: float, columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Every volume (or the given columns) times `factor`, counts kept whole."""
+    for column in columns or ("impressions", "clicks", "spend", "conversions", "conversion_value"):
+        values = rows[column] * factor
+        rows[column] = values.round() if column in ("impressions", "clicks") else values
+    return rows
+
+
+def budgets(frame: pd.DataFrame, campaign: str, daily: dict[date, float]) -> pd.DataFrame:
+    """A budgets frame (the engine's schema) for one campaign: its daily budget per day."""
+    row = frame.loc[frame["campaign_id"] == campaign].iloc[0]
+    return pd.DataFrame(
+        {
+            "brand": row["brand"],
+            "channel": row["channel"],
+            "campaign_id": campaign,
+            "date": [pd.Timestamp(d) for d in daily],
+            "daily_budget": list(daily.values()),
+            "currency": row["currency"],
+        }
+    )

@@ -9,7 +9,7 @@ id. Nothing depends on the clock or on global random state: same input, same out
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 import numpy as np
@@ -32,14 +32,20 @@ from warroom_pipelines.sentry.explain import (
     strongest,
 )
 from warroom_pipelines.sentry.features import (
+    LEARNING_DAYS,
     METRICS,
+    MIN_ROOM,
     POOLS,
     RELATIVE,
     Features,
+    Scope,
     VolumeFloor,
     build_features,
     campaign_baselines,
+    sum_into,
 )
+from warroom_pipelines.sentry.pacing import Pacing, pacing
+from warroom_pipelines.sentry.roots import campaign_money, contributors, one_root
 from warroom_pipelines.sentry.series import (
     HISTORY_COLUMNS,
     LEVELS,
@@ -48,6 +54,7 @@ from warroom_pipelines.sentry.series import (
     membership,
     roll_up,
 )
+from warroom_pipelines.sentry.settle import settled_until
 
 ANOMALY_COLUMNS: dict[str, str] = {
     "brand": "string",
@@ -73,6 +80,8 @@ ANOMALY_COLUMNS: dict[str, str] = {
     "incident_end": "datetime64[us, UTC]",
     "detector": "string",
     "detected_at": "datetime64[us, UTC]",
+    # A brand or channel row's top campaigns by money at stake: "name (id): amount; ...".
+    "top_campaigns": "string",
 }
 DAY = pd.Timedelta(days=1)
 DEFAULT_CONFIG = DetectorConfig()
@@ -83,8 +92,11 @@ MIN_WINDOW_DAYS = 7
 RANGE_SIGMAS = 3.0
 
 
-# The unified columns `detect` reads: all a caller needs to fetch of a brand's history.
-SENTRY_COLUMNS: tuple[str, ...] = tuple(dict.fromkeys(("brand", *HISTORY_COLUMNS)))
+# The unified columns `detect` reads: all a caller needs to fetch of a brand's history
+# (`ingested_at` for the watermark, `account_timezone` for the budgets' local days).
+SENTRY_COLUMNS: tuple[str, ...] = tuple(
+    dict.fromkeys(("brand", *HISTORY_COLUMNS, "account_timezone", "ingested_at"))
+)
 
 
 def empty_anomalies() -> pd.DataFrame:
@@ -96,11 +108,14 @@ def detect(
     day: date,
     config: DetectorConfig = DEFAULT_CONFIG,
     floor: VolumeFloor = DEFAULT_FLOOR,
+    budgets: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Anomalies of `day` for the one brand in `history` (unified rows up to that day).
 
-    Hours of `day` after the last reported hour are not scored: a day still in progress has
-    only the hours that have ended.
+    Only settled hours are scored: a channel's hours up to its connector's watermark
+    (`settle.settled_until`, from `ingested_at`), the brand's up to the oldest of its
+    channels'. `budgets` (columns `pacing.BUDGET_COLUMNS`, one row per campaign and
+    account-local day) makes volumes budget-aware; without it caps are inferred.
     """
     check(config)
     if history.empty:
@@ -113,10 +128,11 @@ def detect(
         raise ValueError(f"detect scores one brand at a time, got {sorted(map(str, brands))}")
     brand = str(brands[0])
     day_start = pd.Timestamp(day, tz="UTC")
+    # Settled hours of the day only: an incident still on at midnight is open in D's rows.
+    until = {c: min(t, day_start + DAY) for c, t in settled_until(history).items()}
     history = history.loc[history["hour_start"] < day_start + DAY]
     if history.empty or history["hour_start"].max() < day_start:
         return empty_anomalies()
-    scored_until = history["hour_start"].max() + pd.Timedelta(hours=1)
     # A young brand trains on the whole days it has (days before its first row are not
     # zeros), from MIN_WINDOW_DAYS on.
     first_day = history["hour_start"].min().floor("D")
@@ -128,15 +144,21 @@ def detect(
     campaigns = build_panel(history, first, day_start + DAY)
     if campaigns.size == 0:
         return empty_anomalies()
+    zones = _time_zones(history, campaigns)
     frames: list[pd.DataFrame] = []
     for offset in (0, 1):  # the previous day (as its own partition scored it), then the day
-        day_rows = _score_day(brand, _window(campaigns, offset, w + 2), config, floor)
-        frames.extend(r for r in day_rows if not r.empty)
+        window = _window(campaigns, offset, w + 2)
+        account = Accounts(brand, zones, budgets)
+        frames.extend(r for r in _score_day(window, account, config, floor) if not r.empty)
     if not frames:
         return empty_anomalies()
-    rows = pd.concat(frames, ignore_index=True)
-    rows = rows.loc[rows["hour_start"] < scored_until]
-    rows = add_incidents(rows, scored_until)
+    rows = one_root(pd.concat(frames, ignore_index=True))
+    present = sorted(set(campaigns.keys["channel"]))
+    brand_until = min(until[c] for c in present)
+    settled = rows["channel"].map(until).where(rows["level"] != "brand", brand_until)
+    rows = rows.assign(settled=pd.to_datetime(settled, utc=True))
+    rows = rows.loc[rows["hour_start"] < rows["settled"]]
+    rows = add_incidents(rows)
     rows = rows.loc[rows["hour_start"] >= day_start]
     if rows.empty:
         return empty_anomalies()
@@ -148,8 +170,19 @@ def detect(
     return _typed(rows.reset_index(drop=True))
 
 
+def _time_zones(history: pd.DataFrame, campaigns: Panel) -> pd.Series:
+    """Each campaign's account time zone (its local day is its budget's day); UTC where the
+    rows do not say."""
+    if "account_timezone" not in history.columns:
+        return pd.Series(["UTC"] * campaigns.size)
+    zones = history.dropna(subset=["account_timezone"]).groupby("campaign_id")["account_timezone"]
+    found = campaigns.keys["campaign_id"].map(zones.last())
+    return found.fillna("UTC").astype(str).reset_index(drop=True)
+
+
 def _typed(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.loc[:, list(ANOMALY_COLUMNS)].copy()
+    out["top_campaigns"] = out["top_campaigns"].fillna("")
     for column, dtype in ANOMALY_COLUMNS.items():
         values = pd.to_datetime(out[column], utc=True) if "UTC" in dtype else out[column]
         out[column] = values.astype(dtype)  # type: ignore[call-overload]
@@ -168,8 +201,27 @@ def _window(panel: Panel, offset: int, days: int) -> Panel:
     )
 
 
+@dataclass(frozen=True)
+class Accounts:
+    """What the brand's accounts say beyond the hourly rows: time zones and budgets."""
+
+    brand: str
+    zones: pd.Series  # each campaign's account time zone, aligned with the panel's keys
+    budgets: pd.DataFrame | None
+
+
+@dataclass(frozen=True)
+class Level:
+    panel: Panel
+    matrix: np.ndarray  # [series, campaign] membership
+    features: Features
+    factor: float
+    over: np.ndarray  # [series, 24] the scored day's spend past the known daily budgets
+    gaps: np.ndarray  # bool [series, 24] the scored day's ingestion gaps (channel level)
+
+
 def _score_day(
-    brand: str, campaigns: Panel, config: DetectorConfig, floor: VolumeFloor
+    campaigns: Panel, accounts: Accounts, config: DetectorConfig, floor: VolumeFloor
 ) -> list[pd.DataFrame]:
     """Rows of the last day of `campaigns` (pad day, window, scored day), at every level."""
     w = config.window_days
@@ -180,19 +232,19 @@ def _score_day(
     train = slice(1, w + 1)
     _, channel_of = membership(campaigns, "channel")
     baselines = campaign_baselines(per_day, channel_of, train)
-    levels = []
-    for level in LEVELS:
-        panel, matrix = roll_up(campaigns, level)
-        features = build_features(panel, matrix, per_day, baselines, w, weekdays, floor)
-        factor = config.campaign_factor if level == "campaign" else 1.0
-        levels.append((panel, features, factor))
+    paced = pacing(campaigns, accounts.zones, accounts.budgets, (w + 1) * 24, accounts.brand)
+    levels = [
+        _level(campaigns, level, per_day, baselines, paced, weekdays, config, floor)
+        for level in LEVELS
+    ]
     scored = [
-        {m: f.z[m][:, w + 1].reshape(p.size * 24, len(POOLS)) for m in METRICS}
-        for p, f, _ in levels
+        {m: lv.features.z[m][:, w + 1].reshape(lv.panel.size * 24, len(POOLS)) for m in METRICS}
+        for lv in levels
     ]
     verdicts = _verdicts(levels, scored, config)
-    out = []
-    for (panel, features, factor), day, verdict in zip(levels, scored, verdicts, strict=True):
+    out = [_gap_rows(accounts.brand, lv, day_start) for lv in levels if lv.gaps.any()]
+    for lv, day, verdict in zip(levels, scored, verdicts, strict=True):
+        panel, features, factor = lv.panel, lv.features, lv.factor
         # The largest |deviation|, volumes scaled to the common threshold: the baseline's score.
         weights = {m: limit(m, config) / config.threshold for m in METRICS}
         largest = np.max(
@@ -208,30 +260,128 @@ def _score_day(
         flags = flags.reshape(panel.size, 24)
         if panel.level == "campaign":
             flags &= panel.reported.reshape(panel.size, w + 2, 24)[:, w + 1]
+        overspent = lv.over > OVERSPENT
+        flags |= overspent
         if not flags.any():
             continue
-        rule_index, deviation = classify(strongest(features, w + 1), config.min_sigma * factor)
+        rule_index, deviation = classify(
+            strongest(features, w + 1), config.min_sigma * factor, overspent
+        )
         flags &= rule_index >= 0
         if verdict is None:
             scores = largest.reshape(panel.size, 24)
         else:  # the highest score among the PyOD models that raised the flag
             flagged = [np.where(verdict.flags[m], verdict.scores[m], -np.inf) for m in METRICS]
             scores = np.max(flagged, axis=0).reshape(panel.size, 24)
+            scores = np.where(np.isfinite(scores), scores, largest.reshape(panel.size, 24))
         out.append(
             _rows(
-                brand,
-                panel,
-                features,
+                accounts.brand,
+                lv,
+                levels[-1],
                 flags,
                 rule_index,
                 deviation,
                 scores,
                 day_start,
                 config,
-                factor,
             )
         )
     return out
+
+
+OVERSPENT = 0.01  # spend past the budget below a cent is rounding
+USUAL_SHARE = 0.9  # a channel that reported an hour of day on this share of the window's days
+
+
+def _level(
+    campaigns: Panel,
+    level: str,
+    per_day: dict[str, np.ndarray],
+    baselines: dict[str, np.ndarray],
+    paced: Pacing,
+    weekdays: np.ndarray,
+    config: DetectorConfig,
+    floor: VolumeFloor,
+) -> Level:
+    """One level's series, what of them can be judged, and their features.
+
+    Hours without rows are not zeros: a campaign without rows is not judged, a channel that
+    usually reports the hour but has none has an ingestion gap, and no series is judged on
+    hours (or pools of hours) with a gap of its channel (its totals lack that channel)."""
+    w = config.window_days
+    days = w + 2
+    panel, matrix = roll_up(campaigns, level)
+    grown = _established(campaigns, w)
+    usual = np.median(per_day["spend"][:, 1 : w + 1], axis=1)[:, None, :]  # [C, 1, 24]
+    usual = np.broadcast_to(usual, (campaigns.size, days, 24))
+    share = np.where(paced.capped.reshape(campaigns.size, days, 24), 0.0, usual)
+    total = sum_into(matrix, usual)
+    room = np.divide(sum_into(matrix, share), total, out=np.ones_like(total), where=total > 0)
+    channel_matrix, channel_gaps = _channel_gaps(campaigns, share, usual, w)
+    parent = ((matrix @ channel_matrix.T) > 0).astype(float)  # [series, channel]
+    gapped = (parent @ channel_gaps.reshape(len(channel_gaps), -1)).reshape(panel.size, days, 24)
+    live = panel.reported.reshape(panel.size, days, 24).copy()
+    if level == "campaign":
+        live &= (per_day["impressions"] > 0) & grown[:, None, None]
+    gaps = channel_gaps if level == "channel" else np.zeros_like(live)
+    features = build_features(
+        panel, matrix, per_day, baselines, w, weekdays, floor, Scope(live, gapped > 0, room, grown)
+    )
+    over = (matrix @ paced.over).reshape(panel.size, days, 24)[:, w + 1]
+    factor = config.campaign_factor if level == "campaign" else 1.0
+    return Level(panel, matrix, features, factor, over, gaps[:, w + 1])
+
+
+def _channel_gaps(
+    campaigns: Panel, share: np.ndarray, usual: np.ndarray, w: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The channel membership matrix and bool [channel, day, 24]: hours a channel usually
+    reports (USUAL_SHARE of the window's days) and had budget room for, without a row."""
+    channels, matrix = roll_up(campaigns, "channel")
+    reported = channels.reported.reshape(channels.size, w + 2, 24)
+    usually = np.mean(reported[:, 1 : w + 1], axis=1) >= USUAL_SHARE  # [channel, 24]
+    has_room = sum_into(matrix, share) >= MIN_ROOM * sum_into(matrix, usual)
+    return matrix, usually[:, None, :] & ~reported & has_room
+
+
+def _established(campaigns: Panel, w: int) -> np.ndarray:
+    """bool [campaign]: first reported before the last LEARNING_DAYS before the scored day
+    (a launch ramps up over its learning days: no level judges it by its first week)."""
+    seen = campaigns.reported.any(axis=1)
+    first = np.argmax(campaigns.reported, axis=1)
+    return seen & (first < max(w + 1 - LEARNING_DAYS, 1) * 24)
+
+
+def _gap_rows(brand: str, level: Level, day_start: pd.Timestamp) -> pd.DataFrame:
+    """The scored day's ingestion gaps: a data problem for the platform team, not a drop."""
+    records = []
+    for s, h in zip(*np.nonzero(level.gaps), strict=True):
+        key = level.panel.keys.iloc[s]
+        records.append(
+            {
+                "brand": brand,
+                "level": level.panel.level,
+                "channel": key["channel"],
+                "campaign_id": key["campaign_id"],
+                "campaign_name": key["campaign_name"],
+                "currency": key["currency"],
+                "hour_start": day_start + pd.Timedelta(hours=int(h)),
+                "metric": "rows",
+                "anomaly_type": "ingestion_gap",
+                "observed": 0.0,  # rows reported for the hour, against its usual rows
+                "expected": 1.0,
+                "expected_low": 1.0,
+                "expected_high": 1.0,
+                "deviation": 0.0,
+                "score": 0.0,
+                "severity": "warning",
+                "money_at_stake": 0.0,
+                "top_campaigns": "",
+                "_shares": {},
+            }
+        )
+    return pd.DataFrame.from_records(records)
 
 
 # Levels whose series-hours train one model per metric together. The brand and its channels
@@ -241,7 +391,7 @@ MODEL_GROUPS: tuple[tuple[str, ...], ...] = (("brand", "channel"), ("campaign",)
 
 
 def _verdicts(
-    levels: list[tuple[Panel, Features, float]],
+    levels: list[Level],
     scored: list[dict[str, np.ndarray]],
     config: DetectorConfig,
 ) -> list[Verdict | None]:
@@ -252,15 +402,15 @@ def _verdicts(
         return out
     w = config.window_days
     for names in MODEL_GROUPS:
-        group = [i for i, (p, _, _) in enumerate(levels) if p.level in names]
+        group = [i for i, lv in enumerate(levels) if lv.panel.level in names]
         window = {
             m: np.concatenate(
-                [levels[i][1].z[m][:, 1 : w + 1].reshape(-1, len(POOLS)) for i in group]
+                [levels[i].features.z[m][:, 1 : w + 1].reshape(-1, len(POOLS)) for i in group]
             )
             for m in METRICS
         }
-        sizes = [levels[i][0].size * 24 for i in group]
-        factors = [levels[i][2] for i in group]
+        sizes = [levels[i].panel.size * 24 for i in group]
+        factors = [levels[i].factor for i in group]
         verdict = per_metric(
             window,
             {m: np.concatenate([scored[i][m] for i in group]) for m in METRICS},
@@ -278,16 +428,16 @@ def _verdicts(
 
 def _rows(
     brand: str,
-    panel: Panel,
-    features: Features,
+    level: Level,
+    campaigns: Level,
     flags: np.ndarray,
     rule_index: np.ndarray,
     deviation: np.ndarray,
     scores: np.ndarray,
     day_start: pd.Timestamp,
     config: DetectorConfig,
-    factor: float,
 ) -> pd.DataFrame:
+    panel, features, factor = level.panel, level.features, level.factor
     d = config.window_days + 1
     band = RANGE_SIGMAS * factor
     # A PyOD model has already judged the hour unusual as a whole: its rows alert from the
@@ -296,6 +446,7 @@ def _rows(
     alert_from = config.threshold if baseline else config.min_sigma
     if not flags.any():
         return pd.DataFrame()
+    moved = strongest(campaigns.features, d) if panel.level != "campaign" else {}
     records = []
     for s, h in zip(*np.nonzero(flags), strict=True):
         rule = RULES[rule_index[s, h]]
@@ -305,12 +456,30 @@ def _rows(
         spend = float(features.spend[s, d, h])
         dev = float(deviation[s, h])
         observed = float(features.observed[rule.metric][s, d, h])
+        over = float(level.over[s, h])
         if rule.metric in RELATIVE:
             low, high = expected * np.exp(-band * sigma), expected * np.exp(band * sigma)
         else:
             low, high = max(expected - band * sigma, 0.0), expected + band * sigma
+        loud = severity(
+            rule.metric,
+            dev,
+            # A PyOD score is on its model's own scale: severity reads the deviation.
+            float(scores[s, h]) if baseline else abs(dev),
+            panel.level,
+            alert_from * factor,
+            observed / expected if expected > 0 else 1.0,
+        )
+        if rule.anomaly_type == "spend_spike" and over > OVERSPENT and loud == "info":
+            loud = "warning"  # past the budget the platform may spend: always worth a look
+        top, shares = "", dict[str, float]()
+        if panel.level != "campaign":
+            money = campaign_money(rule, campaigns.features, moved, d, int(h))
+            top, shares = contributors(level.matrix[s] > 0, campaigns.panel.keys, money)
         records.append(
             {
+                "top_campaigns": top,
+                "_shares": shares,
                 "brand": brand,
                 "level": panel.level,
                 "channel": key["channel"],
@@ -326,18 +495,10 @@ def _rows(
                 "expected_high": high,
                 "deviation": round(dev, 3),
                 "score": round(float(scores[s, h]), 3),
-                "severity": severity(
-                    rule.metric,
-                    dev,
-                    # A PyOD score is on its model's own scale: severity reads the deviation.
-                    float(scores[s, h]) if baseline else abs(dev),
-                    panel.level,
-                    alert_from * factor,
-                    observed / expected if expected > 0 else 1.0,
-                ),
+                "severity": loud,
                 "money_at_stake": round(
                     money_at_stake(
-                        rule.anomaly_type, spend, float(features.expected_spend[s, d, h])
+                        rule.anomaly_type, spend, float(features.expected_spend[s, d, h]), over
                     ),
                     2,
                 ),

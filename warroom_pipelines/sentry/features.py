@@ -1,9 +1,12 @@
 """Features of each series-hour, computed from the past only.
 
 For every metric and hour: the observed value, the value expected from the same hour of day
-over the trailing window, and a deviation in robust sigmas over two horizons: the hour
-itself and the last three hours pooled (the recent change, which makes a slow leak visible
-within two hours).
+over the trailing window, and a deviation in robust sigmas over three horizons: the hour
+itself, the last three hours pooled (the recent change, which makes a slow leak visible
+within two hours) and the last twelve (a moderate shift that lasts adds up: CTR x 0.7 on 150
+clicks an hour is 3.7 sigma in an hour and over 10 in twelve). The long horizon counts only
+while the last three hours still deviate the same way (and no faster), so an incident ends
+when it ends.
 
 Ratio metrics are judged with their volume, never as raw ratios: CTR and conversion rate as
 counts out of their denominator (clicks out of impressions: binomial, close to Poisson),
@@ -17,7 +20,12 @@ hour of day, shifted by the weekday where the window holds at least two of each 
 orders on a square-root scale (variance-stabilised counts).
 
 Each raw score is centred and scaled by its own series' median and MAD over the window,
-which absorbs over-dispersion. A metric cannot alert below the minimum volume
+which absorbs over-dispersion; past incident hours and level-shift days (a sale day) are
+left out of that scale, so one promotion does not blind the next four weeks. Volumes are
+expected only where the campaigns' budgets leave room (`pacing`): a campaign that has spent
+its daily budget is expected to deliver nothing more that day. Campaigns in their first
+LEARNING_DAYS (a launch ramp) are left out of every level's ratios, and judged on their own
+only after it. A metric cannot alert below the minimum volume
 (`VolumeFloor`): a CTR from 40 impressions is noise, so it gets no deviation at all.
 """
 
@@ -29,7 +37,12 @@ import numpy as np
 
 from warroom_pipelines.sentry.series import Panel
 
-POOLS: tuple[int, ...] = (1, 3)  # hours pooled: the hour itself, and the last three
+POOLS: tuple[int, ...] = (1, 3, 12)  # hours pooled: the hour, the last three, the last twelve
+SUSTAIN_SIGMA = 2.0  # the long pool counts while the 3-hour pool deviates this much its way
+INCIDENT_SIGMA = 4.5  # window hours this far out are past incidents: left out of the scale
+SHIFT_SIGMA = 2.0  # a day whose median hour deviates this much is a level shift (left out)
+LEARNING_DAYS = 7
+MIN_ROOM = 0.2  # hours where budgets leave less room than this teach nothing of the usual level
 METRICS: tuple[str, ...] = (
     "ctr", "cpc", "cpa", "cvr", "roas", "spend", "impressions", "conversions", "aov",
 )  # fmt: skip
@@ -117,17 +130,36 @@ def _row_median(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.where(count > 0, (low + high) / 2.0, np.nan), count
 
 
-def _robust(z: np.ndarray, train: slice, floor: float) -> tuple[np.ndarray, np.ndarray]:
-    """Centre and scale each series by the median and MAD of its training-day values, then
-    widen heavy-tailed series until the window's 95th percentile of |z| sits where a normal
-    distribution's would (1.96). A series with less than a day of eligible training hours
-    gets no deviation."""
-    past = z[:, train].reshape(len(z), -1)
+def _centre_scale(past: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row of `past` [series, values] (NaN: left out): median, MAD scale, value count."""
     center, count = _row_median(past)
     mad, _ = _row_median(np.abs(past - center[:, None]))
-    scale = np.maximum(MAD_TO_SIGMA * np.nan_to_num(mad, nan=floor), floor)
-    ordered = np.sort(np.abs(past - center[:, None]) / scale[:, None], axis=1)
-    q95 = np.take_along_axis(ordered, (0.95 * np.maximum(count - 1, 0)).astype(int)[:, None], 1)
+    return center, np.maximum(MAD_TO_SIGMA * np.nan_to_num(mad, nan=floor), floor), count
+
+
+def _robust(z: np.ndarray, train: slice, floor: float) -> tuple[np.ndarray, np.ndarray]:
+    """Centre and scale each series by the median and MAD of its normal training hours, then
+    widen heavy-tailed series until their 95th percentile of |z| sits where a normal
+    distribution's would (1.96). Normal hours are those of days without a level shift (the
+    day's median hour within SHIFT_SIGMA) that are not past incidents (within INCIDENT_SIGMA):
+    a sale day or last week's outage must not widen the scale the next one is judged on.
+    A series with less than a day of eligible training hours gets no deviation."""
+    s = len(z)
+    past = z[:, train]
+    center, scale, count = _centre_scale(past.reshape(s, -1), floor)
+    first = (past - center[:, None, None]) / scale[:, None, None]
+    daily, _ = _row_median(first.reshape(-1, first.shape[-1]))
+    normal = (np.abs(np.nan_to_num(daily)).reshape(s, -1, 1) < SHIFT_SIGMA) & (
+        np.abs(first) < INCIDENT_SIGMA
+    )
+    kept = np.where(normal, past, np.nan).reshape(s, -1)
+    center2, scale2, count2 = _centre_scale(kept, floor)
+    enough = count2 >= 24
+    center, scale = np.where(enough, center2, center), np.where(enough, scale2, scale)
+    kept = np.where(enough[:, None], kept, past.reshape(s, -1))
+    n = np.where(enough, count2, count)
+    ordered = np.sort(np.abs(kept - center[:, None]) / scale[:, None], axis=1)
+    q95 = np.take_along_axis(ordered, (0.95 * np.maximum(n - 1, 0)).astype(int)[:, None], 1)
     scale = scale * np.maximum(np.nan_to_num(q95[:, 0], nan=1.96) / 1.96, 1.0)
     out = (z - np.nan_to_num(center)[:, None, None]) / scale[:, None, None]
     out[count < 24] = np.nan
@@ -154,10 +186,20 @@ def campaign_baselines(
     for name, ratio in RATIOS.items():
         num, den = campaigns[ratio.a], campaigns[ratio.b]
         own = _hour_of_day_ratio(num, den, train)
-        channel = _hour_of_day_ratio(_sum_into(channel_of, num), _sum_into(channel_of, den), train)
+        channel = _hour_of_day_ratio(sum_into(channel_of, num), sum_into(channel_of, den), train)
         fallback = channel_of.T @ np.nan_to_num(channel)
         out[name] = np.where(np.isfinite(own) & (own > 0), own, fallback)
     return out
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What of a level's panel may be judged, arrays [series, day, 24] unless said."""
+
+    live: np.ndarray  # bool: the hour has rows to judge (no rows is no data, not zeros)
+    gapped: np.ndarray  # bool: its channel's rows are missing (a pool over it is not judged)
+    room: np.ndarray  # share of the series' usual volume its campaigns' budgets leave room for
+    established: np.ndarray  # bool [campaign]: past its learning days; only these enter ratios
 
 
 def build_features(
@@ -168,6 +210,7 @@ def build_features(
     window_days: int,
     weekdays: np.ndarray,
     floor: VolumeFloor,
+    scope: Scope,
 ) -> Features:
     """Features of one level's panel spanning (1 + window_days + 1) whole UTC days.
 
@@ -178,10 +221,10 @@ def build_features(
     s, days = panel.size, window_days + 2
     train = slice(1, window_days + 1)
     m = {k: v.reshape(s, days, 24) for k, v in panel.measures.items()}
-    if panel.level == "campaign":
-        live = panel.reported.reshape(s, days, 24) & (m["impressions"] > 0)
-    else:
-        live = np.ones((s, days, 24), dtype=bool)
+    room = scope.room
+    # Per pool: the hours it may be judged on (live, and no gap among its pooled hours).
+    judged = [scope.live & (_pooled(scope.gapped.astype(float), p) == 0) for p in POOLS]
+    grown = scope.established.astype(float)[:, None, None]
 
     z: dict[str, np.ndarray] = {}
     observed: dict[str, np.ndarray] = {}
@@ -194,18 +237,18 @@ def build_features(
 
     for name, ratio in RATIOS.items():
         base = baselines[name][:, None, :]  # [C, 1, 24]
-        a_c, b_c = campaigns[ratio.a], campaigns[ratio.b]
-        a, b = m[ratio.a], m[ratio.b]
+        a_c, b_c = campaigns[ratio.a] * grown, campaigns[ratio.b] * grown
+        a, b = sum_into(matrix, a_c), sum_into(matrix, b_c)
         known = np.isfinite(base) & (base > 0)
         if ratio.count == "a":  # observed a against b x baseline
             exp_c = np.where(known, b_c * np.where(known, base, 0.0), 0.0)
             unknown_c = (~known & (b_c > 0)).astype(float)
-            obs, exp = a, _sum_into(matrix, exp_c)
+            obs, exp = a, sum_into(matrix, exp_c)
         else:  # observed b against a / baseline
             exp_c = np.where(known, a_c / np.where(known, base, 1.0), 0.0)
             unknown_c = (~known & (a_c > 0)).astype(float)
-            obs, exp = b, _sum_into(matrix, exp_c)
-        unknown = _sum_into(matrix, unknown_c)
+            obs, exp = b, sum_into(matrix, exp_c)
+        unknown = sum_into(matrix, unknown_c)
         unit = aov_unit[:, None, None] if ratio.log else 1.0
         minimum = getattr(floor, ratio.floor)
         per_pool = []
@@ -224,9 +267,10 @@ def build_features(
             per_pool.append(np.where(ok, diff / np.sqrt(np.where(ok, var, 1.0)), np.nan))
         # Low floor: a ratio can be steadier than Poisson, which the MAD reveals.
         scaled = [
-            _robust(np.where(live, p, np.nan), train, 0.02 if ratio.log else 0.3) for p in per_pool
+            _robust(np.where(ok, p, np.nan), train, 0.02 if ratio.log else 0.3)
+            for ok, p in zip(judged, per_pool, strict=True)
         ]
-        z[name] = np.stack([x for x, _ in scaled], axis=-1)
+        z[name] = _sustained(np.stack([x for x, _ in scaled], axis=-1))
         scale = scaled[-1 if ratio.log else 0][1][:, None, None]
         with np.errstate(invalid="ignore", divide="ignore"):
             observed[name] = np.where(b > 0, a / b, np.nan)
@@ -241,39 +285,84 @@ def build_features(
                 var1 = exp if name == "cpa" else b
                 sigma[name] = expected[name] * scale * np.sqrt(np.maximum(var1, 0.0)) / exp
 
-    # Volumes: the series' own hour-of-day level (a paused campaign does lower a channel).
+    # Volumes: the series' own hour-of-day level where budgets leave room (a paused campaign
+    # does lower a channel), learnt from hours with room, as if uncapped.
+    open_hour = room >= MIN_ROOM
     log_spend = np.log1p(m["spend"])
     shift = _weekday_shift(log_spend, train, weekdays)[:, :, None]
     for name in ("spend", "impressions"):
         x = m[name]
-        e = np.expm1(np.median(np.log1p(x[:, train]), axis=1)[:, None, :] + shift)
+        uncapped = np.where(open_hour, np.log1p(x / np.maximum(room, MIN_ROOM)), np.nan)
+        usual = np.expm1(_day_median(uncapped[:, train])[:, None, :] + shift)
+        e = usual * room
         minimum = getattr(floor, name)
         per_pool = []
         for pool in POOLS:
-            sx, se = _pooled(x, pool), _pooled(e, pool)
-            ok = se >= minimum * pool
-            per_pool.append(np.where(ok, np.log1p(sx) - np.log1p(np.where(ok, se, 0.0)), np.nan))
-        scaled = [_robust(np.where(live, p, np.nan), train, 0.05) for p in per_pool]
-        z[name] = np.stack([x for x, _ in scaled], axis=-1)
+            sx, su, se = _pooled(x, pool), _pooled(usual, pool), _pooled(e, pool)
+            ok = su >= minimum * pool
+            per_pool.append(np.where(ok, _capped_log(sx, su, se), np.nan))
+        e = np.where(x >= e, usual, e)  # what a spike is measured against, or a drop
+        scaled = [
+            _robust(np.where(ok, p, np.nan), train, 0.05)
+            for ok, p in zip(judged, per_pool, strict=True)
+        ]
+        z[name] = _sustained(np.stack([x for x, _ in scaled], axis=-1))
         observed[name], expected[name] = x, e
         sigma[name] = np.broadcast_to(scaled[0][1][:, None, None], e.shape)
     expected_spend = expected["spend"]
 
     conv = m["conversions"]
-    e = np.mean(conv[:, train], axis=1)[:, None, :] * np.exp(shift)
+    uncapped = np.where(open_hour, conv / np.maximum(room, MIN_ROOM), np.nan)
+    known = np.isfinite(uncapped[:, train])
+    total = np.where(known, uncapped[:, train], 0.0).sum(axis=1)
+    mean = np.divide(total, known.sum(axis=1), out=np.zeros_like(total), where=known.any(axis=1))
+    e = mean[:, None, :] * np.exp(shift) * room
     per_pool = []
     for pool in POOLS:
         sx, se = _pooled(conv, pool), _pooled(e, pool)
         ok = se >= floor.conversions
         per_pool.append(np.where(ok, 2.0 * (np.sqrt(sx) - np.sqrt(np.where(ok, se, 0.0))), np.nan))
-    scaled = [_robust(np.where(live, p, np.nan), train, 1.0) for p in per_pool]
-    z["conversions"] = np.stack([x for x, _ in scaled], axis=-1)
+    scaled = [
+        _robust(np.where(ok, p, np.nan), train, 1.0) for ok, p in zip(judged, per_pool, strict=True)
+    ]
+    z["conversions"] = _sustained(np.stack([x for x, _ in scaled], axis=-1))
     observed["conversions"], expected["conversions"] = conv, e
     sigma["conversions"] = scaled[0][1][:, None, None] * np.sqrt(np.maximum(e, 0.0))
     return Features(z, observed, expected, sigma, m["spend"], expected_spend)
 
 
-def _sum_into(matrix: np.ndarray, x: np.ndarray) -> np.ndarray:
+def _capped_log(x: np.ndarray, usual: np.ndarray, allowed: np.ndarray) -> np.ndarray:
+    """Log deviation of a volume that budgets may cap: a drop is measured against what the
+    budgets allow, a rise against the usual level (a capped campaign delivering as usual is
+    neither); in between it is as expected."""
+    with np.errstate(invalid="ignore"):
+        drop = np.log1p(x) - np.log1p(allowed)
+        rise = np.log1p(x) - np.log1p(usual)
+    return np.minimum(drop, np.maximum(rise, 0.0))
+
+
+def _sustained(z: np.ndarray) -> np.ndarray:
+    """[..., pools] -> the same, each long pool counted only while the 3-hour pool deviates
+    the same way by SUSTAIN_SIGMA, and for no more than the 3-hour pool's rate sustained
+    over its hours (sqrt(pool / 3) times it): twelve hours add up the evidence of an incident
+    still on, but the hours of one that ended do not keep it open."""
+    short = z[..., 1]
+    on = np.abs(np.nan_to_num(short)) >= SUSTAIN_SIGMA
+    for p, pool in enumerate(POOLS[2:], start=2):
+        same = on & (np.sign(z[..., p]) == np.sign(short))
+        cap = np.sqrt(pool / POOLS[1]) * np.abs(short)
+        z[..., p] = np.where(same, np.sign(short) * np.minimum(np.abs(z[..., p]), cap), np.nan)
+    return z
+
+
+def _day_median(x: np.ndarray) -> np.ndarray:
+    """[series, day, 24] -> [series, 24] median over days, ignoring NaN."""
+    s, days, hours = x.shape
+    median, _ = _row_median(x.transpose(0, 2, 1).reshape(s * hours, days))
+    return median.reshape(s, hours)
+
+
+def sum_into(matrix: np.ndarray, x: np.ndarray) -> np.ndarray:
     """Campaign arrays [campaign, day, 24] summed into a level's series [series, day, 24].
 
     A matrix product (BLAS) rather than einsum: at 1,000 campaigns einsum's loop over the

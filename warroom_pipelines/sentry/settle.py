@@ -1,0 +1,47 @@
+"""Which hours are settled: a channel's hour is judged only once its platform has finished
+reporting it, decided from the data the connector has seen, never from the clock.
+
+A connector's watermark is the newest `ingested_at` of its rows: the platform had reported
+everything it was going to report about an hour once the hour has been over for the
+platform's settle lag at that moment. Before then an hour's rows are partial (at HH:05 about
+1 % of the last hour has arrived) and judging it would page on every tick.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+HOUR = pd.Timedelta(hours=1)
+
+# How long after an hour ends each platform's hourly report of it is complete. Meta's
+# hourly insights fill in over the following hours (delivery and attribution are batched);
+# Google Ads documents reporting "typically delayed up to 3 hours"; TikTok's basic reports
+# lag about 10 minutes on average, with stragglers up to an hour (../shared/adapi/tiktok.md);
+# the demo source delivers each hour's rows over the following hours, as real accounts do.
+SETTLE_LAG: dict[str, pd.Timedelta] = {
+    "meta_ads": pd.Timedelta(hours=3),
+    "google_ads": pd.Timedelta(hours=3),
+    "tiktok_ads": pd.Timedelta(hours=1),
+    "demo": pd.Timedelta(hours=3),
+}
+DEFAULT_SETTLE_LAG = pd.Timedelta(hours=3)  # a channel without a documented delay
+
+
+def settled_until(history: pd.DataFrame) -> dict[str, pd.Timestamp]:
+    """Per channel, the end of its newest settled hour (hours starting before it are settled).
+
+    Rows without `ingested_at` (a caller scoring data it knows to be settled, such as a
+    warehouse query of past days) are settled up to the brand's last reported hour.
+    """
+    channels = sorted(map(str, history["channel"].unique()))
+    if "ingested_at" not in history.columns or history["ingested_at"].isna().all():
+        end = history["hour_start"].max() + HOUR
+        return {channel: end for channel in channels}
+    by_channel = history.groupby("channel", observed=True)
+    newest, last = by_channel["ingested_at"].max(), by_channel["hour_start"].max()
+    out = {}
+    for channel in channels:
+        seen = pd.Timestamp(newest[channel])
+        lag = SETTLE_LAG.get(channel, DEFAULT_SETTLE_LAG)
+        out[channel] = (seen - lag).floor("h") if pd.notna(seen) else last[channel] + HOUR
+    return out
