@@ -1,4 +1,4 @@
-"""`warroom sql`: a read-only query on the local warehouse."""
+"""`warroom sql`: a read-only query on the local warehouse's tables, and nothing else on disk."""
 
 from __future__ import annotations
 
@@ -25,7 +25,16 @@ def run_sql(args: argparse.Namespace) -> int:
     from warroom_pipelines.warehouse import DuckDBWarehouse, WarehouseError
 
     try:
-        print_frame(DuckDBWarehouse(duckdb_path(), read_only=True).query(args.query))
+        print_frame(DuckDBWarehouse(duckdb_path(), read_only=True).analyst_query(args.query))
     except (duckdb.Error, WarehouseError) as exc:
+        if _refused(exc):
+            return fail(f"query refused: `warroom sql` reads only the warehouse's tables ({exc})")
         return fail(f"query failed: {exc}")
     return 0
+
+
+def _refused(exc: Exception) -> bool:
+    """The sandbox said no: a file or extension outside the warehouse, or a locked setting."""
+    return isinstance(exc, duckdb.PermissionException) or (
+        isinstance(exc, duckdb.InvalidInputException) and "has been locked" in str(exc)
+    )
