@@ -1,4 +1,5 @@
-"""`warroom sql`: a read-only query on the local warehouse, printed as a table, CSV or JSON."""
+"""`warroom sql`: a read-only query on the local warehouse's tables (and nothing else on disk),
+printed as a table, CSV or JSON."""
 
 from __future__ import annotations
 
@@ -56,8 +57,17 @@ def run_sql(args: argparse.Namespace) -> int:
     from warroom_pipelines.warehouse import DuckDBWarehouse, WarehouseError
 
     try:
-        frame = DuckDBWarehouse(duckdb_path(), read_only=True).query(query)
+        frame = DuckDBWarehouse(duckdb_path(), read_only=True).analyst_query(query)
     except (duckdb.Error, WarehouseError) as exc:
+        if _refused(exc):
+            return fail(f"query refused: `warroom sql` reads only the warehouse's tables ({exc})")
         return fail(f"query failed: {exc}")
     write_frame(frame, args.format)
     return 0
+
+
+def _refused(exc: Exception) -> bool:
+    """The sandbox said no: a file or extension outside the warehouse, or a locked setting."""
+    return isinstance(exc, duckdb.PermissionException) or (
+        isinstance(exc, duckdb.InvalidInputException) and "has been locked" in str(exc)
+    )

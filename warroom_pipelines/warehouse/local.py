@@ -196,6 +196,20 @@ class DuckDBWarehouse:
         with self.connect(read_only=True) as con:
             return _normalize_read(con.execute(sql, list(params)).df())
 
+    def analyst_query(self, sql: str) -> pd.DataFrame:
+        """An analyst's query, confined to the warehouse's tables.
+
+        The file is opened first; then DuckDB's external access is switched off and its
+        configuration locked, so the query can neither read nor write any other file
+        (`COPY ... TO`, `EXPORT DATABASE`, `read_text`, `ATTACH`), install or load an
+        extension, nor switch the access back on. A refusal raises duckdb.PermissionException
+        (or InvalidInputException for a locked setting).
+        """
+        with self.connect(read_only=True) as con:
+            con.execute("SET enable_external_access = false")
+            con.execute("SET lock_configuration = true")
+            return _normalize_read(con.execute(sql).df())
+
     def execute_script(self, sql: str) -> None:
         """Run DDL (views) as the writer."""
         with self.connect(read_only=False) as con:
