@@ -68,6 +68,8 @@ def run_sql(args: argparse.Namespace) -> int:
 
 def _refused(exc: Exception) -> bool:
     """The sandbox said no: a file or extension outside the warehouse, or a locked setting."""
+    import duckdb
+
     return isinstance(exc, duckdb.PermissionException) or (
         isinstance(exc, duckdb.InvalidInputException) and "has been locked" in str(exc)
     )

@@ -51,8 +51,8 @@ class Periods:
 
 
 def periods_at(now: pd.Timestamp) -> Periods:
-    """"Today" is the UTC day of the last complete hour: at 00:20 it is the whole of yesterday,
-    not an empty period."""
+    """The period "today" is the UTC day of the last complete hour: at 00:20 it is the whole of
+    yesterday, not an empty period."""
     end = pd.Timestamp(now).tz_convert("UTC").floor("h")
     midnight = (end - pd.Timedelta(hours=1)).floor("D")
     day, week = pd.Timedelta(days=1), pd.Timedelta(days=7)
