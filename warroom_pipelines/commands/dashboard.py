@@ -29,9 +29,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 class PagesHandler(SimpleHTTPRequestHandler):
     """Serves the Command Center's .html pages and nothing else: a folder gives its
-    index.html or 404 (never a listing), any other file 404, and only to a browser that asked for this loopback server by name. A page
-    on another site that rebinds its DNS name to 127.0.0.1 sends its own name as `Host:`
-    and is refused, so it cannot read the brands' pages."""
+    index.html or 404 (never a listing), any other file 404, and only to a browser that
+    asked for this loopback server by name. A page on another site that rebinds its DNS name
+    to 127.0.0.1 sends its own name as `Host:` and is refused, so it cannot read the pages."""
 
     def send_head(self) -> BinaryIO | None:
         port = self.server.server_port  # type: ignore[attr-defined]  # an HTTPServer's
