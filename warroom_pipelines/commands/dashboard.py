@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import functools
+from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import BinaryIO
 
 from warroom_pipelines.commands.common import ensure_dagster_home, fail, unregistered
 
@@ -21,9 +24,36 @@ def register(dashboard: argparse.ArgumentParser) -> None:
     dashboard.set_defaults(handler=run_dashboard)
 
 
+class PagesHandler(SimpleHTTPRequestHandler):
+    """Serves the Command Center's .html pages and nothing else: a folder gives its
+    index.html or 404 (never a listing), any other file 404, and only to a browser that
+    asked for this loopback server by name. A page on another site that rebinds its DNS name
+    to 127.0.0.1 sends its own name as `Host:` and is refused, so it cannot read the pages."""
+
+    def send_head(self) -> BinaryIO | None:
+        port = self.server.server_port  # type: ignore[attr-defined]  # an HTTPServer's
+        if self.headers.get("Host", "").lower() not in (f"{LOOPBACK}:{port}", f"localhost:{port}"):
+            self.send_error(
+                HTTPStatus.MISDIRECTED_REQUEST, "this server answers only to its loopback address"
+            )
+            return None
+        path = Path(self.translate_path(self.path))
+        page = path / "index.html" if path.is_dir() else path
+        folder = Path(self.directory).resolve()
+        if (
+            page.suffix != ".html"
+            or page.name.startswith(".")
+            or not page.is_file()
+            or not page.resolve().is_relative_to(folder)
+        ):
+            self.send_error(HTTPStatus.NOT_FOUND)
+            return None
+        return super().send_head()
+
+
 def make_server(folder: Path, port: int) -> ThreadingHTTPServer:
-    """A static file server for the pages, bound to the loopback interface only."""
-    handler = functools.partial(SimpleHTTPRequestHandler, directory=str(folder))
+    """A server of the pages, bound to the loopback interface only."""
+    handler = functools.partial(PagesHandler, directory=str(folder))
     return ThreadingHTTPServer((LOOPBACK, port), handler)
 
 
@@ -40,6 +70,8 @@ def run_dashboard(args: argparse.Namespace) -> int:
         return fail(str(exc))
     if brand and (problem := unregistered(brand)):
         return fail(problem)
+    if args.serve and not 1 <= args.port <= 65535:
+        return fail(f"--port must be between 1 and 65535, got {args.port}")
 
     # Read-only: rendering never takes the writer's lock from a running refresh.
     warehouse = DuckDBWarehouse(duckdb_path(), read_only=True)
@@ -52,7 +84,12 @@ def run_dashboard(args: argparse.Namespace) -> int:
     if not args.serve:
         print(page)
         return 0
-    server = make_server(folder, args.port)
+    try:
+        server = make_server(folder, args.port)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return fail(f"port {args.port} on {LOOPBACK} is in use: choose another with --port")
+        return fail(f"cannot serve on {LOOPBACK}:{args.port}: {exc.strerror or exc}")
     port = server.server_address[1]
     relative = page.relative_to(folder).as_posix()
     print(f"Serving {folder} on http://{LOOPBACK}:{port}/{relative} (Ctrl-C to stop)")
