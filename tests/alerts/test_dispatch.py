@@ -115,3 +115,23 @@ def test_a_flapping_series_is_held_back_by_the_cooldown(world: World) -> None:
     world.tick()
     ids = [b["incident_id"] for b in world.bodies("acme-hook")]
     assert sorted(ids) == ["flap-1", "flap-3", "other"]
+
+
+def test_an_ingestion_gap_goes_to_the_platform_not_the_brand(world: World) -> None:
+    rows = anomaly_rows(
+        "acme",
+        "inc-gap",
+        "2026-11-02T09:00",
+        2,
+        anomaly_type="ingestion_gap",
+        metric="rows",
+        observed=0.0,
+        expected=1.0,
+    )
+    world.materialize(
+        rows.assign(level="channel", campaign_id="", campaign_name=""), "acme", "2026-11-02"
+    )
+    world.tick()
+    (notice,) = world.bodies("platform")
+    assert notice["incident_id"] == "inc-gap" and "ingestion gap" in str(notice)
+    assert world.bodies("acme-slack") == [] and world.bodies("acme-hook") == []

@@ -58,6 +58,9 @@ DELIVERIES = TableRef("main", "alert_deliveries")
 ANOMALIES = TableRef("main", "performance_anomalies")
 PENDING, DELIVERED, FAILED, DEAD_LETTER = "pending", "delivered", "failed", "dead_letter"
 _CONFLICT_RETRIES = 3
+# Anomaly types that are data problems (the Sentry's `ingestion_gap`: a channel's rows are
+# missing): the platform destination hears of them, not the brand.
+DATA_PROBLEMS: frozenset[str] = frozenset({"ingestion_gap"})
 
 _DDL = f"""
 CREATE TABLE IF NOT EXISTS {DELIVERIES} (
@@ -510,7 +513,7 @@ class Dispatcher:
             )
             told = reached.get(incident.incident_id)
             planned = len(intents)
-            for destination in self.destinations(incident.brand):
+            for destination in self._audience(incident):
                 if decision.kind == "resolved" and told is not None:
                     wanted = destination.name in told  # only those who heard of it hear the end
                 else:
@@ -557,8 +560,19 @@ class Dispatcher:
         self.log.record([intent], self.clock())
         return intent.key
 
+    def _audience(self, incident: Incident) -> list[Destination]:
+        """Who hears of an incident: the brand's destinations, or for a data problem (rows
+        missing from a connector) the platform team, who can fix it."""
+        if incident.anomaly_type in DATA_PROBLEMS:
+            return [self.platform] if self.platform is not None else []
+        return self.destinations(incident.brand)
+
     def _destination(self, claimed: Claimed) -> Destination | None:
         if isinstance(claimed.notice, FailureNotice):
+            return self.platform
+        if isinstance(claimed.notice, IncidentNotice) and (
+            claimed.notice.incident.anomaly_type in DATA_PROBLEMS
+        ):
             return self.platform
         for destination in self.destinations(claimed.brand):
             if destination.name == claimed.destination_name:
