@@ -51,7 +51,7 @@ class Periods:
 
 
 def periods_at(now: pd.Timestamp) -> Periods:
-    """"Today" is the UTC day of the last complete hour: at 00:20 it is the whole of yesterday,
+    """ "Today" is the UTC day of the last complete hour: at 00:20 it is the whole of yesterday,
     not an empty period."""
     end = pd.Timestamp(now).tz_convert("UTC").floor("h")
     midnight = (end - pd.Timedelta(hours=1)).floor("D")
@@ -100,7 +100,7 @@ class CommandCenterReader:
         if not isinstance(self.warehouse, DuckDBWarehouse):
             yield
             return
-        with self.warehouse.connect(read_only=True) as con:
+        with self.warehouse.connect(read_only=True, state=self.has_alerts) as con:
             self._query = lambda sql, params: con.execute(sql, list(params)).df()
             try:
                 yield
