@@ -355,13 +355,14 @@ class DeliveryLog:
         """Write a batch's outcomes and give back the leases it had no time to use."""
         with self._connect() as con:
             if outcomes:
+                # Numbered parameters: DuckDB 1.5 numbers `?` in the order it binds (FROM first).
                 con.execute(
                     f"UPDATE {self.table} AS d SET status = r.status, attempt = d.attempt + 1, "
                     "response_code = r.response_code, error = r.error, "
-                    "first_attempt_at = coalesce(d.first_attempt_at, ?), last_attempt_at = ?, "
-                    "next_attempt_at = r.next_attempt_at FROM (SELECT UNNEST(?::VARCHAR[]) AS "
-                    "key, UNNEST(?::VARCHAR[]) AS status, UNNEST(?::INTEGER[]) AS response_code, "
-                    "UNNEST(?::VARCHAR[]) AS error, UNNEST(?::TIMESTAMPTZ[]) AS next_attempt_at"
+                    "first_attempt_at = coalesce(d.first_attempt_at, $1), last_attempt_at = $2, "
+                    "next_attempt_at = r.next_attempt_at FROM (SELECT UNNEST($3::VARCHAR[]) AS "
+                    "key, UNNEST($4::VARCHAR[]) AS status, UNNEST($5::INTEGER[]) AS response_code, "
+                    "UNNEST($6::VARCHAR[]) AS error, UNNEST($7::TIMESTAMPTZ[]) AS next_attempt_at"
                     ") AS r WHERE d.idempotency_key = r.key",
                     [
                         now,

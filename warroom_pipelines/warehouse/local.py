@@ -24,6 +24,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import random
+import shutil
 import sqlite3
 import threading
 import time
@@ -52,7 +53,7 @@ EXTENSIONS = {
     "ducklake": "duckdb_extension_ducklake",
 }
 _LOCK_WAIT_S = 120.0  # the state file: the alert sensors hold it for a few milliseconds
-_COMMIT_ATTEMPTS = 8  # two writers of one table: the loser retries its whole transaction
+_COMMIT_ATTEMPTS = 10  # two writers of one table: the loser retries its whole transaction
 
 T = TypeVar("T")
 
@@ -108,7 +109,10 @@ class LakeFiles:
     def attach_statements(self, *, read_only: bool) -> list[str]:
         """LOAD the pinned extensions, ATTACH the lake as `warroom` and make it the default
         catalog, so that `main.unified_performance` means the same to every client."""
-        mode = "READ_ONLY" if read_only else f"DATA_PATH {_literal(str(self.data) + os.sep)}"
+        # The Parquet folder is always the one beside the catalog, even if the pair was copied
+        # or moved (the catalog records file paths relative to it).
+        options = f"DATA_PATH {_literal(str(self.data) + os.sep)}, OVERRIDE_DATA_PATH true"
+        mode = f"{options}, READ_ONLY" if read_only else options
         return [
             *(f"LOAD {_literal(extension_file(name))}" for name in EXTENSIONS),
             f"ATTACH {_literal(f'ducklake:sqlite:{self.catalog}')} AS {LAKE} ({mode})",
@@ -133,6 +137,24 @@ class LakeFiles:
         tmp = self.analyst_script.with_suffix(".sql.tmp")
         tmp.write_text(header + script + "\n")
         tmp.replace(self.analyst_script)
+
+    def copy_to(self, catalog: str | Path) -> LakeFiles:
+        """A consistent copy of this warehouse at `catalog` (a benchmark's or a test's
+        template): the catalog through SQLite's backup (WAL included), then its files."""
+        target = LakeFiles(catalog)
+        target.catalog.parent.mkdir(parents=True, exist_ok=True)
+        source, copy = sqlite3.connect(self.catalog), sqlite3.connect(target.catalog)
+        try:
+            source.backup(copy)
+        finally:
+            source.close()
+            copy.close()
+        if self.data.exists():
+            shutil.copytree(self.data, target.data)
+        if self.state.exists():
+            shutil.copyfile(self.state, target.state)
+        target.create()
+        return target
 
 
 def analyst_connection(files: LakeFiles) -> duckdb.DuckDBPyConnection:
@@ -243,13 +265,14 @@ class DuckDBWarehouse:
     def _ensure_table(
         self, con: duckdb.DuckDBPyConnection, table: TableRef, frame: pd.DataFrame
     ) -> None:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(table.schema)}")
+        catalog = STATE if table in STATE_TABLES else LAKE
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {catalog}.{_quote(table.schema)}")
         existing = {
             row[0]
             for row in con.execute(
                 "SELECT column_name FROM information_schema.columns "
                 "WHERE table_catalog = ? AND table_schema = ? AND table_name = ?",
-                [LAKE, table.schema, table.table],
+                [catalog, table.schema, table.table],
             ).fetchall()
         }
         target = self.sql_table(table)
@@ -278,7 +301,7 @@ class DuckDBWarehouse:
 
     def _replace(self, table: TableRef, frame: pd.DataFrame, slices: Slices) -> int:
         target = self.sql_table(table)
-        with self.connect(read_only=False) as con:
+        with self.connect(read_only=False, state=table in STATE_TABLES) as con:
             con.execute("BEGIN TRANSACTION")
             try:
                 self._ensure_table(con, table, frame)
@@ -292,10 +315,10 @@ class DuckDBWarehouse:
                     con.register("incoming_rows", frame)
                     con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM incoming_rows")
                     con.unregister("incoming_rows")
-                con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")
                 raise
+            con.execute("COMMIT")  # a commit that fails has rolled back already
         return len(frame)
 
     def replace_slice(
