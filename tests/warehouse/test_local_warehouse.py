@@ -23,8 +23,10 @@ import pytest
 from tests.warehouse.processes import DAY, ROWS, TABLE, generation
 from warroom_pipelines import clock
 from warroom_pipelines.assets.channels import channel_assets
+from warroom_pipelines.assets.maintenance import warehouse_maintenance
 from warroom_pipelines.assets.unified import unified_performance
 from warroom_pipelines.partitions import partition_key
+from warroom_pipelines.resources.warehouse import WarehouseResource
 from warroom_pipelines.warehouse import DuckDBWarehouse, LakeFiles, TableRef
 
 REPO = Path(__file__).resolve().parents[2]
@@ -175,14 +177,21 @@ def test_two_writers_at_once_both_commit_and_leave_whole_slices(warehouse_path: 
     assert _whole_generation(_slice(warehouse, "globex")) == 6
 
 
-def test_maintenance_compacts_small_files_and_keeps_the_rows(warehouse_path: Path) -> None:
+def test_the_maintenance_job_compacts_small_files_and_keeps_the_rows(
+    warehouse_path: Path, instance: dg.DagsterInstance
+) -> None:
     warehouse = DuckDBWarehouse(warehouse_path)
     for number in range(1, 6):
         warehouse.replace_slice(TABLE, generation("acme", number), brand="acme", dates=[DAY])
         warehouse.replace_slice(TABLE, generation("globex", number), brand="globex", dates=[DAY])
     files = sorted(LakeFiles(warehouse_path).data.rglob("*.parquet"))
-    with clock.pinned("2030-01-01T00:00Z"):
-        report = warehouse.maintain(older_than=clock.now())
+    with clock.pinned("2030-01-01T00:00Z"):  # every snapshot but the last is past retention
+        result = warehouse_maintenance.execute_in_process(
+            instance=instance, resources={"warehouse": WarehouseResource(path=str(warehouse_path))}
+        )
+    assert result.success
+    (materialized,) = [e for e in result.all_node_events if e.event_type_value == "STEP_OUTPUT"]
+    report = {k: v.value for k, v in materialized.event_specific_data.metadata.items()}
     assert report["snapshots_expired"] > 0
     assert report["data_files_after"] < report["data_files_before"]
     assert len(sorted(LakeFiles(warehouse_path).data.rglob("*.parquet"))) < len(files)
