@@ -11,9 +11,10 @@ The only window for a duplicate is a crash between a successful send and its bat
 resend (after the lease) carries the same idempotency key (header / Message-ID), so that the
 receiver drops it.
 
-`DeliveryStore` is that log's contract. `DeliveryLog` keeps it in the DuckDB file with
-upserts; on BigQuery, `warehouse.bigquery_deliveries.BigQueryDeliveryLog` keeps it with MERGE
-statements on the same key.
+`DeliveryStore` is that log's contract. `DeliveryLog` keeps it with upserts in a DuckDB file
+beside the local warehouse (`warehouse.local.STATE_TABLES`); on BigQuery,
+`warehouse.bigquery_deliveries.BigQueryDeliveryLog` keeps it with MERGE statements on the same
+key.
 """
 
 from __future__ import annotations

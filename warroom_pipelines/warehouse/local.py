@@ -183,15 +183,49 @@ def _open(files: LakeFiles, *, read_only: bool) -> duckdb.DuckDBPyConnection:
 # each `connect` is a cursor of it. Keyed by pid: a forked child opens its own.
 _instances: dict[tuple[int, Path, bool], duckdb.DuckDBPyConnection] = {}
 _instances_lock = threading.Lock()
-_state_lock = threading.Lock()
+# One state session per process at a time (ATTACH is instance-wide); nested ones share it.
+_state_lock = threading.RLock()
+# Every statement on a DuckLake reads the catalog (~5-10 ms), so what never changes back is
+# remembered per process: a thread's idle cursor (USE and time zone already set), and the
+# tables known to exist with their columns (War Room adds columns, never drops tables).
+_idle = threading.local()
+_columns: dict[tuple[int, Path, TableRef], frozenset[str]] = {}
 
 
 def _instance(files: LakeFiles, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     key = (os.getpid(), files.catalog, read_only)
     with _instances_lock:
         if key not in _instances:
-            _instances[key] = _open(files, read_only=read_only)
+            _instances[key] = (
+                analyst_connection(files) if read_only else _open(files, read_only=False)
+            )
         return _instances[key]
+
+
+def _take_cursor(instance: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """This thread's idle cursor of `instance`, or a new one (when it is in use: nesting)."""
+    idle: dict[int, duckdb.DuckDBPyConnection] = _idle.__dict__.setdefault("cursors", {})
+    con = idle.pop(id(instance), None)
+    if con is None:
+        con = instance.cursor()
+        con.execute(f"USE {LAKE}")
+        con.execute("SET TimeZone = 'UTC'")
+    return con
+
+
+def _give_back(instance: duckdb.DuckDBPyConnection, con: duckdb.DuckDBPyConnection) -> None:
+    idle: dict[int, duckdb.DuckDBPyConnection] = _idle.__dict__.setdefault("cursors", {})
+    if id(instance) in idle:
+        con.close()  # a nested connection's; the outer one is idle again
+    else:
+        idle[id(instance)] = con
+
+
+def _attached(con: duckdb.DuckDBPyConnection, name: str) -> bool:
+    ((count,),) = con.execute(
+        "SELECT count(*) FROM duckdb_databases() WHERE database_name = ?", [name]
+    ).fetchall()
+    return bool(count)
 
 
 def _is_conflict(exc: duckdb.Error) -> bool:
@@ -230,22 +264,25 @@ class DuckDBWarehouse:
             instance = _instance(self.files, read_only=ro)
         except duckdb.Error as exc:
             raise WarehouseError(f"cannot open warehouse {self.path}: {exc}") from exc
-        con = instance.cursor()
+        con = _take_cursor(instance)
         try:
-            con.execute(f"USE {LAKE}")
-            con.execute("SET TimeZone = 'UTC'")
-            if not state:
+            if state:
+                with _state_lock, self._state_attached(con, read_only=ro):
+                    yield con
+            else:
                 yield con
-                return
-            with _state_lock, self._state_attached(con, read_only=ro):
-                yield con
-        finally:
-            con.close()
+        except BaseException:
+            con.close()  # never hand on a cursor in an unknown state
+            raise
+        _give_back(instance, con)
 
     @contextmanager
     def _state_attached(self, con: duckdb.DuckDBPyConnection, *, read_only: bool) -> Iterator[None]:
         """The delivery log's DuckDB file, attached while one process at a time holds it
         (it waits, with jitter, while another process does)."""
+        if _attached(con, STATE):  # a session of this thread already holds it
+            yield
+            return
         if read_only and not self.files.state.exists():
             con.execute(f"ATTACH ':memory:' AS {STATE}")
         else:
@@ -264,31 +301,40 @@ class DuckDBWarehouse:
 
     def _ensure_table(
         self, con: duckdb.DuckDBPyConnection, table: TableRef, frame: pd.DataFrame
-    ) -> None:
+    ) -> frozenset[str]:
+        """Create the table or add the frame's new columns; returns the table's columns."""
+        known = _columns.get((os.getpid(), self.files.catalog, table), frozenset())
+        wanted = frozenset(str(c) for c in frame.columns)
+        if wanted <= known:
+            return known
         catalog = STATE if table in STATE_TABLES else LAKE
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {catalog}.{_quote(table.schema)}")
-        existing = {
-            row[0]
-            for row in con.execute(
-                "SELECT column_name FROM information_schema.columns "
-                "WHERE table_catalog = ? AND table_schema = ? AND table_name = ?",
-                [catalog, table.schema, table.table],
-            ).fetchall()
-        }
+        existing = self._column_names(con, table)
         target = self.sql_table(table)
         if not existing:
             columns = ", ".join(
                 f"{_quote(str(c))} {_sql_type(str(c), t)}" for c, t in frame.dtypes.items()
             )
             con.execute(f"CREATE TABLE IF NOT EXISTS {target} ({columns})")
-            return
-        # New columns join at the end so that old readers keep working.
-        for column, dtype in frame.dtypes.items():
-            if column not in existing:
-                con.execute(
-                    f"ALTER TABLE {target} ADD COLUMN {_quote(str(column))} "
-                    f"{_sql_type(str(column), dtype)}"
-                )
+        else:
+            # New columns join at the end so that old readers keep working.
+            for column, dtype in frame.dtypes.items():
+                if column not in existing:
+                    con.execute(
+                        f"ALTER TABLE {target} ADD COLUMN IF NOT EXISTS {_quote(str(column))} "
+                        f"{_sql_type(str(column), dtype)}"
+                    )
+        return frozenset(existing | wanted)
+
+    def _column_names(self, con: duckdb.DuckDBPyConnection, table: TableRef) -> set[str]:
+        return {
+            row[0]
+            for row in con.execute(
+                "SELECT column_name FROM information_schema.columns "
+                "WHERE table_catalog = ? AND table_schema = ? AND table_name = ?",
+                [STATE if table in STATE_TABLES else LAKE, table.schema, table.table],
+            ).fetchall()
+        }
 
     def replace_slices(self, table: TableRef, frame: pd.DataFrame, slices: Slices) -> int:
         check_slices(table, frame, slices)
@@ -304,7 +350,7 @@ class DuckDBWarehouse:
         with self.connect(read_only=False, state=table in STATE_TABLES) as con:
             con.execute("BEGIN TRANSACTION")
             try:
-                self._ensure_table(con, table, frame)
+                columns = self._ensure_table(con, table, frame)
                 con.register("replaced_slices", _slice_frame(slices))
                 con.execute(
                     f"DELETE FROM {target} AS t USING replaced_slices AS s "
@@ -319,6 +365,7 @@ class DuckDBWarehouse:
                 con.execute("ROLLBACK")
                 raise
             con.execute("COMMIT")  # a commit that fails has rolled back already
+        _columns[(os.getpid(), self.files.catalog, table)] = columns  # known once committed
         return len(frame)
 
     def replace_slice(
@@ -327,12 +374,13 @@ class DuckDBWarehouse:
         return self.replace_slices(table, frame, {brand: dates})
 
     def table_exists(self, con: duckdb.DuckDBPyConnection, table: TableRef) -> bool:
-        ((count,),) = con.execute(
-            "SELECT count(*) FROM duckdb_tables() "
-            "WHERE database_name = ? AND schema_name = ? AND table_name = ?",
-            [STATE if table in STATE_TABLES else LAKE, table.schema, table.table],
-        ).fetchall()
-        return bool(count)
+        key = (os.getpid(), self.files.catalog, table)
+        if key in _columns:
+            return True
+        columns = self._column_names(con, table)
+        if columns:
+            _columns[key] = frozenset(columns)
+        return bool(columns)
 
     def has_table(self, table: TableRef) -> bool:
         with self.connect(read_only=True, state=table in STATE_TABLES) as con:
@@ -371,6 +419,7 @@ class DuckDBWarehouse:
                 f"SELECT t.* FROM {self.sql_table(table)} AS t "
                 "JOIN read_slices AS s ON t.brand = s.brand AND t.date = s.date ORDER BY ALL"
             ).df()
+            con.unregister("read_slices")
         return _normalize_read(frame)
 
     def query(self, sql: str, params: Sequence[object] = ()) -> pd.DataFrame:
