@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=30.0, help="tick budget, seconds")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp())
-    warehouse = WarehouseResource(path=str(root / "warehouse.duckdb"))
+    warehouse = WarehouseResource(path=str(root / "warehouse.ducklake"))
     alerts = AlertsResource(file_sink_dir=str(root / "alerts"), tick_budget_seconds=args.budget)
     brands = [f"brand-{n:04d}" for n in range(args.brands)]
     with dg.instance_for_test() as instance:

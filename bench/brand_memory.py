@@ -31,7 +31,7 @@ def child(brands: int) -> None:
         home = Path(tmp)
         (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
         os.environ["DAGSTER_HOME"] = str(home)
-        os.environ["WARROOM_DUCKDB_PATH"] = str(home / "warehouse.duckdb")
+        os.environ["WARROOM_DUCKDB_PATH"] = str(home / "warehouse.ducklake")
         import dagster as dg
 
         from warroom_pipelines.definitions import defs

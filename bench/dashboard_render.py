@@ -38,7 +38,7 @@ def main() -> None:
     days = [now.date() - timedelta(days=n) for n in range(args.days - 1, -1, -1)]
     brands = [f"brand-{n:04d}" for n in range(args.brands)]
     with tempfile.TemporaryDirectory() as tmp:
-        warehouse = DuckDBWarehouse(Path(tmp) / "warehouse.duckdb")
+        warehouse = DuckDBWarehouse(Path(tmp) / "warehouse.ducklake")
         start = time.perf_counter()
         rows = 0
         for brand in brands:

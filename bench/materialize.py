@@ -31,7 +31,7 @@ def run_plain(brands: int, days: int, home: Path) -> int:
     from warroom_pipelines.schema import finalize, validate_raw
     from warroom_pipelines.warehouse import DuckDBWarehouse, TableRef
 
-    warehouse = DuckDBWarehouse(home / "plain.duckdb")
+    warehouse = DuckDBWarehouse(home / "plain.ducklake")
     rows = 0
     for brand, day in _work(brands, days):
         raw = demo_metrics(brand, day)
@@ -46,7 +46,7 @@ def run_plain(brands: int, days: int, home: Path) -> int:
 
 def run_dagster(brands: int, days: int, home: Path) -> int:
     os.environ["DAGSTER_HOME"] = str(home)
-    os.environ["WARROOM_DUCKDB_PATH"] = str(home / "dagster.duckdb")
+    os.environ["WARROOM_DUCKDB_PATH"] = str(home / "dagster.ducklake")
     import dagster as dg
 
     from warroom_pipelines.definitions import defs
@@ -63,7 +63,7 @@ def run_dagster(brands: int, days: int, home: Path) -> int:
             instance=instance, partition_key=partition_key(brand, day), run_config=quiet
         )
         assert result.success
-    frame = DuckDBWarehouse(home / "dagster.duckdb").query(
+    frame = DuckDBWarehouse(home / "dagster.ducklake").query(
         "SELECT count(*) AS n FROM unified_performance"
     )
     return int(frame["n"].iloc[0])

@@ -4,7 +4,6 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
 
@@ -16,6 +15,7 @@ from warroom_pipelines.partitions import partition_key
 from warroom_pipelines.resources.ad_platforms import AdPlatformsResource
 from warroom_pipelines.resources.demo import DemoSourceResource
 from warroom_pipelines.resources.vault import VaultResource
+from warroom_pipelines.warehouse import LakeFiles, analyst_connection
 
 pytestmark = AFTER_THE_FIXTURES
 
@@ -122,7 +122,7 @@ def _batch_run(instance, channel_resources, first: str, last: str) -> dg.Execute
 
 
 def _unified_rows(warehouse_path: Path) -> list[tuple]:
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+    with analyst_connection(LakeFiles(warehouse_path)) as con:
         return con.execute(
             "SELECT * EXCLUDE (ingested_at) FROM unified_performance ORDER BY ALL"
         ).fetchall()
@@ -179,7 +179,7 @@ def test_one_brand_failing_in_a_batch_writes_nothing_of_that_step_and_names_the_
     text = str(failure.event_specific_data.error)  # type: ignore[union-attr]
     assert "globex" in text and "meta_ads" in text
     assert GLOBEX_META_TOKEN not in text and ACME_META_TOKEN not in text
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+    with analyst_connection(LakeFiles(warehouse_path)) as con:
         tables = {
             t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
         }
@@ -200,7 +200,7 @@ def test_each_brand_reads_its_platforms_with_its_own_keys(
     assert set(platforms["globex_meta"].tokens_seen) == {GLOBEX_META_TOKEN}
     assert set(platforms["acme_tiktok"].tokens_seen) == {ACME_TIKTOK_TOKEN}
 
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+    with analyst_connection(LakeFiles(warehouse_path)) as con:
         rows = con.execute(
             "SELECT brand, channel, campaign_id, hour_start, conversions_source "
             "FROM unified_performance ORDER BY ALL"
@@ -251,7 +251,7 @@ def test_an_expired_token_fails_the_run_naming_brand_and_channel_not_the_token(
     assert "ChannelAuthError" in text and "acme" in text and "meta_ads" in text
     assert ACME_META_TOKEN not in text
     # Nothing was written for the failed brand-day.
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+    with analyst_connection(LakeFiles(warehouse_path)) as con:
         tables = {
             t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
         }

@@ -4,7 +4,6 @@ from datetime import date, timedelta
 from typing import Any
 
 import dagster as dg
-import duckdb
 import pandas as pd
 import pytest
 
@@ -15,6 +14,7 @@ from warroom_pipelines.channels.demo import demo_metrics
 from warroom_pipelines.partitions import partition_key
 from warroom_pipelines.resources.demo import DemoSourceResource
 from warroom_pipelines.schema import COLUMNS, KEY_COLUMNS
+from warroom_pipelines.warehouse import LakeFiles, analyst_connection
 
 pytestmark = AFTER_THE_FIXTURES
 
@@ -36,7 +36,7 @@ def _materialize(
 
 
 def _table(path) -> pd.DataFrame:
-    with duckdb.connect(str(path), read_only=True) as con:
+    with analyst_connection(LakeFiles(path)) as con:
         return con.execute("SELECT * FROM unified_performance ORDER BY ALL").df()
 
 
@@ -63,7 +63,7 @@ def test_row_counts_and_totals_match_the_source(two_brands) -> None:
 
 def test_columns_are_stable_lower_case_and_hours_are_utc(two_brands, warehouse_path) -> None:
     assert list(two_brands.columns) == list(COLUMNS)
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+    with analyst_connection(LakeFiles(warehouse_path)) as con:
         types = dict(
             con.execute(
                 "SELECT column_name, data_type FROM information_schema.columns "

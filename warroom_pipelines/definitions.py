@@ -11,6 +11,10 @@ from warroom_pipelines.assets.dashboard import (
     command_center_job,
     command_center_schedule,
 )
+from warroom_pipelines.assets.maintenance import (
+    warehouse_maintenance,
+    warehouse_maintenance_schedule,
+)
 from warroom_pipelines.assets.unified import unified_performance
 from warroom_pipelines.partitions import brand_date_partitions
 from warroom_pipelines.profiles import profile_name, resources_for
@@ -40,7 +44,7 @@ brand_refresh_job = dg.define_asset_job(
 defs = dg.Definitions(
     assets=[*brand_assets, command_center, alert_deliveries],
     asset_checks=[no_dead_letters],
-    jobs=[brand_refresh_job, command_center_job],
+    jobs=[brand_refresh_job, command_center_job, warehouse_maintenance],
     schedules=[
         *build_schedules(
             brand_refresh_job,
@@ -48,6 +52,7 @@ defs = dg.Definitions(
             downstream=[a.key for a in brand_assets if a not in channel_assets],
         ),
         command_center_schedule,
+        warehouse_maintenance_schedule,
     ],
     sensors=[
         brand_registry_sensor,

@@ -29,7 +29,8 @@ def ensure_local_instance_config(home: Path) -> Path:
 
 
 def duckdb_path() -> str:
-    return os.environ.get("WARROOM_DUCKDB_PATH") or str(dagster_home() / "warroom.duckdb")
+    """The local warehouse's DuckLake catalog (Parquet files and the delivery log beside it)."""
+    return os.environ.get("WARROOM_DUCKDB_PATH") or str(dagster_home() / "warroom.ducklake")
 
 
 def command_center_dir() -> str:

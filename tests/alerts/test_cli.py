@@ -27,7 +27,7 @@ def test_send_writes_each_brands_alerts_to_its_file_once_and_list_prints_the_log
     monkeypatch.setenv("DAGSTER_HOME", str(home))
     monkeypatch.setenv("WARROOM_PROFILE", "local")
     monkeypatch.delenv("WARROOM_DUCKDB_PATH", raising=False)
-    warehouse = WarehouseResource(path=str(home / "warroom.duckdb"))
+    warehouse = WarehouseResource(path=str(home / "warroom.ducklake"))
     with dg.DagsterInstance.get() as instance:
         instance.add_dynamic_partitions("brands", ["acme", "globex"])
         acme = pd.concat(

@@ -13,12 +13,13 @@ from tests.support import AFTER_THE_FIXTURES
 from warroom_pipelines.commands.alerts import retry_dead_letters
 from warroom_pipelines.resources.alerts import DestinationConfig
 from warroom_pipelines.sensors.alerts import no_dead_letters
+from warroom_pipelines.warehouse import LakeFiles
 
 pytestmark = [pytest.mark.integration, AFTER_THE_FIXTURES]
 
 
 def _log(world: World) -> pd.DataFrame:
-    with duckdb.connect(world.warehouse.path, read_only=True) as con:
+    with duckdb.connect(LakeFiles(world.warehouse.path).state, read_only=True) as con:
         return con.execute("SELECT * FROM alert_deliveries ORDER BY idempotency_key").df()
 
 

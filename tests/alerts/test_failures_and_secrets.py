@@ -11,6 +11,7 @@ from tests.alerts.conftest import World, anomaly_rows
 from tests.support import AFTER_THE_FIXTURES
 from warroom_pipelines.partitions import brand_date_partitions, partition_key
 from warroom_pipelines.sensors.alerts import pipeline_failure_notice
+from warroom_pipelines.warehouse import LakeFiles
 
 pytestmark = [pytest.mark.integration, AFTER_THE_FIXTURES]
 
@@ -125,7 +126,7 @@ def test_no_destination_secret_in_event_log_delivery_log_or_compute_logs(
     world.tick()
     assert world.bodies("acme-slack") and world.bodies("platform")
 
-    with duckdb.connect(world.warehouse.path, read_only=True) as con:
+    with duckdb.connect(LakeFiles(world.warehouse.path).state, read_only=True) as con:
         delivery_log = con.execute("SELECT * FROM alert_deliveries").df()
     assert delivery_log["error"].str.contains("SMTP 535").any()  # the failure was logged
     events = "\n".join(

@@ -6,9 +6,9 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 
 from warroom_pipelines.commands.demo import registry_segments
+from warroom_pipelines.warehouse import LakeFiles, analyst_connection
 
 DEMO = [sys.executable, "-m", "warroom_pipelines.cli", "demo"]
 
@@ -38,7 +38,7 @@ def test_the_demo_materializes_every_brand_day_in_one_run_per_day(
     assert "runs failed" not in done.stdout
     assert "Incidents the demo source injected" in done.stdout
 
-    with duckdb.connect(str(tmp_path / "home" / "warroom.duckdb"), read_only=True) as con:
+    with analyst_connection(LakeFiles(tmp_path / "home" / "warroom.ducklake")) as con:
         per_brand = con.execute(
             "SELECT brand, count(DISTINCT date) FROM unified_performance GROUP BY ALL ORDER BY 1"
         ).fetchall()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -38,7 +37,7 @@ def _period_numbers(
     frame = warehouse.query(
         "SELECT * FROM unified_performance WHERE brand = ? AND hour_start >= ?::TIMESTAMPTZ "
         "AND hour_start < ?::TIMESTAMPTZ",
-        [brand, f"{window[0]}+00", f"{window[1]}+00"],
+        [brand, f"{window[0]}:00+00", f"{window[1]}:00+00"],
     )
     if channel is not None:
         frame = frame.loc[frame["channel"] == channel]
@@ -147,7 +146,7 @@ def test_a_brand_page_lists_only_its_own_incidents(
         two_brand_warehouse.query(
             "SELECT DISTINCT incident_id FROM performance_anomalies WHERE brand = 'globex' "
             "AND hour_start >= ?::TIMESTAMPTZ",
-            [f"{WEEK[0]}+00"],
+            [f"{WEEK[0]}:00+00"],
         )["incident_id"]
     )
     assert shown == own and shown
@@ -156,8 +155,7 @@ def test_a_brand_page_lists_only_its_own_incidents(
 def test_the_overview_puts_the_worst_open_severity_first(
     two_brand_warehouse: DuckDBWarehouse, tmp_path: Path
 ) -> None:
-    copy = DuckDBWarehouse(tmp_path / "copy.duckdb")
-    shutil.copy(two_brand_warehouse.path, copy.path)
+    copy = DuckDBWarehouse(two_brand_warehouse.files.copy_to(tmp_path / "copy.ducklake").catalog)
     # "globex" (second by name) gets a critical open incident beside its warning one.
     today = copy.query(
         "SELECT * FROM performance_anomalies WHERE brand = 'globex' AND date = ?", [NOW.date()]
@@ -182,8 +180,7 @@ def test_the_overview_puts_the_worst_open_severity_first(
 def test_the_latest_alert_delivery_is_shown_per_incident(
     two_brand_warehouse: DuckDBWarehouse, tmp_path: Path
 ) -> None:
-    copy = DuckDBWarehouse(tmp_path / "copy.duckdb")
-    shutil.copy(two_brand_warehouse.path, copy.path)
+    copy = DuckDBWarehouse(two_brand_warehouse.files.copy_to(tmp_path / "copy.ducklake").catalog)
     sent = pd.Timestamp("2026-11-15 12:05", tz="UTC")
     deliveries = pd.DataFrame(
         {

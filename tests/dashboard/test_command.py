@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import threading
 from pathlib import Path
 
@@ -20,8 +19,7 @@ from warroom_pipelines.warehouse import DuckDBWarehouse
 def home(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, two_brand_warehouse: DuckDBWarehouse
 ) -> Path:
-    warehouse = tmp_path / "warroom.duckdb"
-    shutil.copy(two_brand_warehouse.path, warehouse)
+    two_brand_warehouse.files.copy_to(tmp_path / "warroom.ducklake")
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     monkeypatch.delenv("WARROOM_DUCKDB_PATH", raising=False)
     monkeypatch.delenv("WARROOM_COMMAND_CENTER_DIR", raising=False)
@@ -67,7 +65,7 @@ def test_serves_the_folder_on_loopback_only(home: Path, capsys) -> None:
         assert host == "127.0.0.1"
         page = requests.get(f"http://{host}:{port}/brands/acme.html", timeout=30)
         assert page.status_code == 200 and "data-tile" in page.text
-        outside = requests.get(f"http://{host}:{port}/../warroom.duckdb", timeout=30)
+        outside = requests.get(f"http://{host}:{port}/../warroom.ducklake", timeout=30)
         assert outside.status_code == 404
     finally:
         server.shutdown()

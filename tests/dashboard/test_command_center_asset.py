@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-import duckdb
 import pandas as pd
 import pytest
 
@@ -20,6 +19,7 @@ from warroom_pipelines.channels.demo import demo_metrics
 from warroom_pipelines.partitions import partition_key
 from warroom_pipelines.resources.dashboard import CommandCenterResource
 from warroom_pipelines.resources.demo import DemoSourceResource
+from warroom_pipelines.warehouse import LakeFiles, analyst_connection
 
 pytestmark = AFTER_THE_FIXTURES
 
@@ -75,7 +75,7 @@ def test_command_center_writes_pages_views_and_metadata(
     assert metadata["views"].value == "daily_performance, campaign_performance, open_incidents"
 
     # The views are there for analysts, beside the tables.
-    with duckdb.connect(str(warehouse_path), read_only=True) as con:
+    with analyst_connection(LakeFiles(warehouse_path)) as con:
         daily = con.execute(
             "SELECT sum(spend) FROM daily_performance WHERE brand = 'acme' AND date = ?", [day]
         ).fetchone()

@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 
 from warroom_pipelines.dashboard import VIEW_NAMES, create_views
 from warroom_pipelines.schema import RAW_COLUMNS, finalize
-from warroom_pipelines.warehouse import DuckDBWarehouse, TableRef
+from warroom_pipelines.warehouse import DuckDBWarehouse, LakeFiles, TableRef, analyst_connection
 
 DAY = date(2026, 11, 10)
 
@@ -71,7 +70,7 @@ def _write(warehouse: DuckDBWarehouse, rows: list[dict[str, object]]) -> None:
 
 def _analyst(path: Path, sql: str) -> pd.DataFrame:
     """What an analyst gets from the file with plain duckdb, read-only."""
-    with duckdb.connect(str(path), read_only=True) as con:
+    with analyst_connection(LakeFiles(path)) as con:
         return con.execute(sql).df()
 
 

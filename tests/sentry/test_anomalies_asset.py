@@ -4,7 +4,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import dagster as dg
-import duckdb
 import pandas as pd
 import pytest
 
@@ -17,7 +16,7 @@ from warroom_pipelines.resources.demo import DemoSourceResource
 from warroom_pipelines.schema import finalize
 from warroom_pipelines.sentry.detectors import DetectorConfig
 from warroom_pipelines.sentry.engine import ANOMALY_COLUMNS, detect
-from warroom_pipelines.warehouse import DuckDBWarehouse, TableRef
+from warroom_pipelines.warehouse import DuckDBWarehouse, LakeFiles, TableRef, analyst_connection
 
 pytestmark = AFTER_THE_FIXTURES
 
@@ -59,7 +58,7 @@ def _seeded(path, source: DemoSourceResource | None = None) -> dict[str, Any]:
 
 
 def _stored(path) -> pd.DataFrame:
-    with duckdb.connect(str(path), read_only=True) as con:
+    with analyst_connection(LakeFiles(path)) as con:
         return con.execute("SELECT * FROM performance_anomalies ORDER BY ALL").df()
 
 

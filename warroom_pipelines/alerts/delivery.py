@@ -11,9 +11,10 @@ The only window for a duplicate is a crash between a successful send and its bat
 resend (after the lease) carries the same idempotency key (header / Message-ID), so that the
 receiver drops it.
 
-`DeliveryStore` is that log's contract. `DeliveryLog` keeps it in the DuckDB file with
-upserts; on BigQuery, `warehouse.bigquery_deliveries.BigQueryDeliveryLog` keeps it with MERGE
-statements on the same key.
+`DeliveryStore` is that log's contract. `DeliveryLog` keeps it with upserts in a DuckDB file
+beside the local warehouse (`warehouse.local.STATE_TABLES`); on BigQuery,
+`warehouse.bigquery_deliveries.BigQueryDeliveryLog` keeps it with MERGE statements on the same
+key.
 """
 
 from __future__ import annotations
@@ -62,8 +63,8 @@ _CONFLICT_RETRIES = 3
 # missing): the platform destination hears of them, not the brand.
 DATA_PROBLEMS: frozenset[str] = frozenset({"ingestion_gap"})
 
-_DDL = f"""
-CREATE TABLE IF NOT EXISTS {DELIVERIES} (
+_DDL = """
+CREATE TABLE IF NOT EXISTS {table} (
     incident_id VARCHAR NOT NULL,
     brand VARCHAR NOT NULL,
     date DATE,
@@ -188,6 +189,7 @@ class DeliveryLog:
 
     def __init__(self, warehouse: DuckDBWarehouse) -> None:
         self.warehouse = warehouse
+        self.table = warehouse.sql_table(DELIVERIES)
         self._ready = False
         self._con: duckdb.DuckDBPyConnection | None = None
 
@@ -199,7 +201,7 @@ class DeliveryLog:
             return
         # Always the writer configuration: DuckDB refuses two configurations of one file
         # within a process, and the sensor both reads and writes.
-        with self.warehouse.connect(read_only=False) as con:
+        with self.warehouse.connect(read_only=False, state=True) as con:
             self._con = con
             try:
                 yield con
@@ -214,8 +216,7 @@ class DeliveryLog:
             if self._ready:
                 return
             try:
-                con.execute(f"CREATE SCHEMA IF NOT EXISTS {DELIVERIES.schema}")
-                con.execute(_DDL)
+                con.execute(_DDL.format(table=self.table))
                 self._ready = True
             except duckdb.TransactionException:
                 # Another connection created the table at the same moment; it exists now.
@@ -245,7 +246,7 @@ class DeliveryLog:
             self.ensure(con)
             rows = con.execute(
                 f"SELECT incident_id, destination_name, version, message_kind, severity, "
-                f"money_at_stake FROM {DELIVERIES} WHERE incident_id IN "
+                f"money_at_stake FROM {self.table} WHERE incident_id IN "
                 "(SELECT UNNEST(?::VARCHAR[])) ORDER BY incident_id, version",
                 [list(incident_ids)],
             ).fetchall()
@@ -258,7 +259,7 @@ class DeliveryLog:
         with self._connect() as con:
             self.ensure(con)
             rows = con.execute(
-                f"SELECT series_key, incident_id, incident_start, severity FROM {DELIVERIES} "
+                f"SELECT series_key, incident_id, incident_start, severity FROM {self.table} "
                 "WHERE series_key IN (SELECT UNNEST(?::VARCHAR[])) "
                 "QUALIFY row_number() OVER (PARTITION BY series_key "
                 "ORDER BY incident_start DESC, version DESC) = 1",
@@ -304,7 +305,7 @@ class DeliveryLog:
         with self._connect() as con:
             self.ensure(con)
             inserted = con.execute(
-                f"INSERT INTO {DELIVERIES} (incident_id, brand, date, destination_kind, "
+                f"INSERT INTO {self.table} (incident_id, brand, date, destination_kind, "
                 "destination_name, message_kind, version, attempt, status, idempotency_key, "
                 "severity, money_at_stake, series_key, incident_start, recorded_at, notice) "
                 "SELECT UNNEST(?::VARCHAR[]), UNNEST(?::VARCHAR[]), UNNEST(?::DATE[]), "
@@ -338,8 +339,8 @@ class DeliveryLog:
             params.append(limit)
             try:
                 rows = con.execute(
-                    f"UPDATE {DELIVERIES} SET next_attempt_at = ? WHERE idempotency_key IN ("
-                    f"SELECT idempotency_key FROM {DELIVERIES} "
+                    f"UPDATE {self.table} SET next_attempt_at = ? WHERE idempotency_key IN ("
+                    f"SELECT idempotency_key FROM {self.table} "
                     "WHERE status IN ('pending', 'failed') "
                     "AND (next_attempt_at IS NULL OR next_attempt_at <= ?) "
                     f"AND idempotency_key NOT IN (SELECT UNNEST(?::VARCHAR[])) {only} "
@@ -358,13 +359,14 @@ class DeliveryLog:
         """Write a batch's outcomes and give back the leases it had no time to use."""
         with self._connect() as con:
             if outcomes:
+                # Numbered parameters: DuckDB 1.5 numbers `?` in the order it binds (FROM first).
                 con.execute(
-                    f"UPDATE {DELIVERIES} AS d SET status = r.status, attempt = d.attempt + 1, "
+                    f"UPDATE {self.table} AS d SET status = r.status, attempt = d.attempt + 1, "
                     "response_code = r.response_code, error = r.error, "
-                    "first_attempt_at = coalesce(d.first_attempt_at, ?), last_attempt_at = ?, "
-                    "next_attempt_at = r.next_attempt_at FROM (SELECT UNNEST(?::VARCHAR[]) AS "
-                    "key, UNNEST(?::VARCHAR[]) AS status, UNNEST(?::INTEGER[]) AS response_code, "
-                    "UNNEST(?::VARCHAR[]) AS error, UNNEST(?::TIMESTAMPTZ[]) AS next_attempt_at"
+                    "first_attempt_at = coalesce(d.first_attempt_at, $1), last_attempt_at = $2, "
+                    "next_attempt_at = r.next_attempt_at FROM (SELECT UNNEST($3::VARCHAR[]) AS "
+                    "key, UNNEST($4::VARCHAR[]) AS status, UNNEST($5::INTEGER[]) AS response_code, "
+                    "UNNEST($6::VARCHAR[]) AS error, UNNEST($7::TIMESTAMPTZ[]) AS next_attempt_at"
                     ") AS r WHERE d.idempotency_key = r.key",
                     [
                         now,
@@ -378,7 +380,7 @@ class DeliveryLog:
                 )
             if unsent:
                 con.execute(
-                    f"UPDATE {DELIVERIES} SET next_attempt_at = NULL "
+                    f"UPDATE {self.table} SET next_attempt_at = NULL "
                     "WHERE idempotency_key IN (SELECT UNNEST(?::VARCHAR[]))",
                     [list(unsent)],
                 )
@@ -388,7 +390,7 @@ class DeliveryLog:
         with self._connect() as con:
             self.ensure(con)
             rows = con.execute(
-                f"UPDATE {DELIVERIES} SET status = 'pending', attempt = 0, next_attempt_at = NULL "
+                f"UPDATE {self.table} SET status = 'pending', attempt = 0, next_attempt_at = NULL "
                 "WHERE status = 'dead_letter' AND (? IS NULL OR brand = ?) "
                 "RETURNING idempotency_key",
                 [brand, brand],
@@ -399,7 +401,7 @@ class DeliveryLog:
         with self._connect() as con:
             self.ensure(con)
             rows = con.execute(
-                f"SELECT brand, count(*) FROM {DELIVERIES} WHERE status = 'dead_letter' "
+                f"SELECT brand, count(*) FROM {self.table} WHERE status = 'dead_letter' "
                 "GROUP BY brand ORDER BY brand"
             ).fetchall()
         return {brand: int(n) for brand, n in rows}
@@ -411,7 +413,7 @@ class DeliveryLog:
             return con.execute(
                 "SELECT incident_id, brand, date, destination_kind, destination_name, "
                 "message_kind, version, attempt, status, response_code, first_attempt_at, "
-                f"last_attempt_at, error FROM {DELIVERIES} WHERE (? IS NULL OR brand = ?) "
+                f"last_attempt_at, error FROM {self.table} WHERE (? IS NULL OR brand = ?) "
                 "ORDER BY recorded_at, idempotency_key",
                 [brand, brand],
             ).df()

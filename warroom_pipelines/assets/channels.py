@@ -15,7 +15,7 @@ from warroom_pipelines.resources.vault import VaultResource
 from warroom_pipelines.schema import empty_raw_frame, validate_raw
 
 INGESTION_GROUP = "ingestion"
-# DuckDB allows one writer process: steps that write the warehouse share this pool.
+# Steps that write the warehouse share this pool: one commit at a time, none retried.
 WAREHOUSE_POOL = "warehouse"
 
 

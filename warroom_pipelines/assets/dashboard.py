@@ -1,6 +1,6 @@
 """The Command Center asset: the analyst views and the HTML pages, after each refresh.
 
-The same on both profiles: views in the DuckDB file or the BigQuery dataset, pages in a folder
+The same on both profiles: views in the local DuckLake or the BigQuery dataset, pages in a folder
 or the dashboard bucket (the resources decide).
 
 Not partitioned: one materialization renders every brand (each brand page from that brand's

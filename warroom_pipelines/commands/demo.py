@@ -107,9 +107,9 @@ def run_demo(args: argparse.Namespace) -> int:
     injected = pd.concat([demo_incidents(b, days[0], days[-1]) for b in brands], ignore_index=True)
     print("\nIncidents the demo source injected beside those the Sentry raised (warning+):")
     print_frame(found_vs_injected(anomalies, injected))
-    print(f"\nWarehouse (DuckDB): {duckdb_path()}")
-    print('  warroom sql "SELECT * FROM unified_performance LIMIT 10"')
-    print(f"  duckdb -readonly {duckdb_path()}")
+    print(f"\nWarehouse (DuckLake, read with DuckDB): {duckdb_path()}")
+    print('  python3 -m uv run warroom sql "SELECT * FROM unified_performance LIMIT 10"')
+    print(f"  python3 -m uv run duckdb -init {warehouse.files.analyst_script}")
     print(f"Dagster UI: DAGSTER_HOME={home} uv run dagster dev   (then open http://127.0.0.1:3000)")
     from warroom_pipelines.commands.alerts import deliver_and_report
 

@@ -100,7 +100,7 @@ class CommandCenterReader:
         if not isinstance(self.warehouse, DuckDBWarehouse):
             yield
             return
-        with self.warehouse.connect(read_only=True) as con:
+        with self.warehouse.connect(read_only=True, state=self.has_alerts) as con:
             self._query = lambda sql, params: con.execute(sql, list(params)).df()
             try:
                 yield

@@ -9,7 +9,7 @@ from warroom_pipelines.warehouse.bigquery import BigQueryWarehouse
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """The profile's warehouse: a DuckDB file (`path`, local) or a BigQuery dataset
+    """The profile's warehouse: a DuckLake catalog (`path`, local) or a BigQuery dataset
     (`bigquery_project` + `bigquery_dataset`, production). One resource class for both, so that
     assets and the I/O manager depend on one type whichever profile is loaded."""
 
