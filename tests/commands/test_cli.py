@@ -16,11 +16,11 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 
 from warroom_pipelines.cli import main
 from warroom_pipelines.commands.brands import registered_brands
+from warroom_pipelines.warehouse import DuckDBWarehouse
 
 HEAVY = ("dagster", "pandas", "pyod", "duckdb", "numpy")
 
@@ -106,13 +106,12 @@ def test_warnings_are_one_plain_line_and_the_development_key_notice_once(
 
 @pytest.fixture
 def warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "warroom.duckdb"
-    with duckdb.connect(str(path)) as con:
-        con.execute(
-            "CREATE TABLE spend AS SELECT * FROM (VALUES "
-            "('acme', DATE '2026-11-14', 12.5, 'GBP'), ('globex', DATE '2026-11-14', NULL, 'USD')"
-            ") t(brand, date, spend, currency)"
-        )
+    path = tmp_path / "warroom.ducklake"
+    DuckDBWarehouse(str(path)).execute_script(
+        "CREATE TABLE spend AS SELECT * FROM (VALUES "
+        "('acme', DATE '2026-11-14', 12.5, 'GBP'), ('globex', DATE '2026-11-14', NULL, 'USD')"
+        ") t(brand, date, spend, currency)"
+    )
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     monkeypatch.setenv("WARROOM_DUCKDB_PATH", str(path))
     return path

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 from dagster._daemon.types import DaemonHeartbeat
 from pytest_httpserver import HTTPServer
@@ -21,6 +20,7 @@ from tests.vault.samples import SAMPLES, SECRET_MARKERS
 from warroom_pipelines import clock
 from warroom_pipelines.cli import main
 from warroom_pipelines.resources.ad_platforms import ENDPOINT_SETTINGS
+from warroom_pipelines.warehouse import DuckDBWarehouse
 
 NOW = "2026-11-15T18:20:00+00:00"
 
@@ -60,10 +60,12 @@ def store_keys(tmp_path: Path, brand: str, integration: str, data: dict) -> None
 
 
 def unified_rows(home: Path, newest: dict[str, str]) -> None:
-    with duckdb.connect(str(home / "warroom.duckdb")) as con:
-        con.execute("CREATE TABLE unified_performance (brand VARCHAR, hour_start TIMESTAMPTZ)")
-        for brand, hour in newest.items():
-            con.execute("INSERT INTO unified_performance VALUES (?, ?)", [brand, hour])
+    values = ", ".join(f"('{brand}', TIMESTAMPTZ '{hour}')" for brand, hour in newest.items())
+    DuckDBWarehouse(str(home / "warroom.ducklake")).execute_script(
+        "CREATE TABLE unified_performance AS SELECT * FROM (VALUES "
+        + values
+        + ") t(brand, hour_start)"
+    )
 
 
 def daemon_heartbeats(home: Path) -> None:

@@ -126,8 +126,8 @@ def check_warehouse(profile: str, env: Mapping[str, str]) -> Finding:
         try:
             DuckDBWarehouse(path, read_only=True).query("SELECT 1")
         except Exception as exc:
-            return Finding("warehouse", "FAIL", f"DuckDB file {path} cannot be read: {_kind(exc)}")
-        return Finding("warehouse", "ok", f"DuckDB file {path}")
+            return Finding("warehouse", "FAIL", f"DuckLake {path} cannot be read: {_kind(exc)}")
+        return Finding("warehouse", "ok", f"DuckLake {path}")
     project, dataset = env.get("WARROOM_GCP_PROJECT"), env.get("WARROOM_BIGQUERY_DATASET")
     if not project or not dataset:
         return Finding(

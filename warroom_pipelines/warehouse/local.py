@@ -22,6 +22,7 @@ by file path: nothing is downloaded, and the `duckdb` CLI of the same version (t
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import random
 import shutil
@@ -155,6 +156,42 @@ class LakeFiles:
             shutil.copyfile(self.state, target.state)
         target.create()
         return target
+
+
+# Table functions that external access being off does not stop: the SQLite scanner (loaded for
+# the catalog) opens files itself, and `query`/`query_table` run SQL from a string.
+_UNSANDBOXED_FUNCTIONS = frozenset(
+    {"sqlite_scan", "sqlite_query", "sqlite_attach", "query", "query_table"}
+)
+
+
+def _refuse_what_the_sandbox_cannot_see(sql: str) -> None:
+    """An analyst's SQL must be queries only (SELECT, FROM, DESCRIBE, SHOW, SUMMARIZE ...) that
+    call no function in _UNSANDBOXED_FUNCTIONS; anything else raises PermissionException."""
+    parser = duckdb.connect()
+    try:
+        statements = parser.extract_statements(sql)
+        for statement in statements:
+            if statement.type != duckdb.StatementType.SELECT:
+                raise duckdb.PermissionException(f"only queries may run, not {statement.type.name}")
+            row = parser.execute("SELECT json_serialize_sql(?)", [statement.query]).fetchone()
+            parsed = json.loads(row[0]) if row else {"error": True}
+            if parsed.get("error"):
+                raise duckdb.PermissionException("a query that cannot be checked")
+            called = _function_names(parsed) & _UNSANDBOXED_FUNCTIONS
+            if called:
+                raise duckdb.PermissionException(f"{', '.join(sorted(called))} is not allowed")
+    finally:
+        parser.close()
+
+
+def _function_names(node: object) -> set[str]:
+    if isinstance(node, dict):
+        names = {str(node["function_name"]).lower()} if node.get("function_name") else set()
+        return names.union(*(_function_names(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_function_names(v) for v in node))
+    return set()
 
 
 def analyst_connection(files: LakeFiles) -> duckdb.DuckDBPyConnection:
@@ -435,10 +472,25 @@ class DuckDBWarehouse:
         extension, nor switch the access back on. A refusal raises duckdb.PermissionException
         (or InvalidInputException for a locked setting).
         """
-        with self.connect(read_only=True) as con:
+        _refuse_what_the_sandbox_cannot_see(sql)
+        if not self.files.catalog.exists():
+            with self.connect(read_only=True) as empty:
+                return _normalize_read(empty.execute(sql).df())
+        # Its own instance: the settings below are instance-wide and the shared one serves the
+        # pipeline's reads. Only the lake's own files stay readable.
+        try:
+            con = analyst_connection(self.files)
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot open warehouse {self.path}: {exc}") from exc
+        try:
+            allowed = [str(self.files.data) + os.sep]
+            con.execute("SET allowed_directories = ?", [allowed])
+            con.execute("SET allowed_paths = ?", [[str(self.files.catalog)]])
             con.execute("SET enable_external_access = false")
             con.execute("SET lock_configuration = true")
             return _normalize_read(con.execute(sql).df())
+        finally:
+            con.close()
 
     def execute_script(self, sql: str) -> None:
         """Run DDL (views) as the writer."""
