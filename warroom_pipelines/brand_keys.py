@@ -6,6 +6,7 @@ Plain Python (no Dagster) so that domain packages such as the vault can validate
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 _BRAND_KEY = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
@@ -24,3 +25,14 @@ def validate_brand_key(brand: str) -> str:
             "characters such as | , [ ] and spaces are not allowed"
         )
     return brand
+
+
+def invalid_brand_keys(keys: Iterable[str]) -> list[str]:
+    """The keys that are not valid brand keys, e.g. a partition typed into the Dagster UI."""
+    invalid = []
+    for key in keys:
+        try:
+            validate_brand_key(key)
+        except InvalidBrandKey:
+            invalid.append(key)
+    return invalid
