@@ -14,12 +14,16 @@ if TYPE_CHECKING:
 
 
 def ensure_dagster_home() -> Path:
-    """Use $DAGSTER_HOME, or ./.dagster_home for a bare checkout, and create it."""
-    home = Path(os.environ.get("DAGSTER_HOME") or Path.cwd() / ".dagster_home").resolve()
-    home.mkdir(parents=True, exist_ok=True)
-    os.environ["DAGSTER_HOME"] = str(home)
-    from warroom_pipelines.profiles import ensure_local_instance_config
+    """Use $DAGSTER_HOME, or ./.dagster_home for a bare checkout, and create it owner-only
+    (what the command then writes in it is owner-only too: `owner_only_home`)."""
+    from warroom_pipelines.profiles import (
+        dagster_home,
+        ensure_local_instance_config,
+        owner_only_home,
+    )
 
+    home = owner_only_home(dagster_home())
+    os.environ["DAGSTER_HOME"] = str(home)
     ensure_local_instance_config(home)
     return home
 
