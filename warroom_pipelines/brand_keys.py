@@ -6,6 +6,7 @@ Plain Python (no Dagster) so that domain packages such as the vault can validate
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 # The name of the brand registry: Dagster's dynamic partitions of brands.
 BRANDS = "brands"
@@ -26,3 +27,14 @@ def validate_brand_key(brand: str) -> str:
             "characters such as | , [ ] and spaces are not allowed"
         )
     return brand
+
+
+def invalid_brand_keys(keys: Iterable[str]) -> list[str]:
+    """The keys that are not valid brand keys, e.g. a partition typed into the Dagster UI."""
+    invalid = []
+    for key in keys:
+        try:
+            validate_brand_key(key)
+        except InvalidBrandKey:
+            invalid.append(key)
+    return invalid

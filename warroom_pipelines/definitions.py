@@ -17,7 +17,7 @@ from warroom_pipelines.assets.maintenance import (
 )
 from warroom_pipelines.assets.unified import unified_performance
 from warroom_pipelines.partitions import brand_date_partitions
-from warroom_pipelines.profiles import profile_name, resources_for
+from warroom_pipelines.profiles import owner_only_files, profile_name, resources_for
 from warroom_pipelines.schedules import build_schedules
 from warroom_pipelines.sensors.alerts import (
     alert_deliveries,
@@ -27,6 +27,10 @@ from warroom_pipelines.sensors.alerts import (
 )
 from warroom_pipelines.sensors.batch_retry import build_batch_retry_sensor
 from warroom_pipelines.sensors.brand_registry import brand_registry_sensor
+
+# The code server and every run's process write in the home (warehouse, pages, alert files,
+# compute logs): owner-only, whatever umask the process was started with.
+owner_only_files()
 
 brand_assets = [*channel_assets, unified_performance, performance_anomalies]
 

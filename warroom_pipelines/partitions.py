@@ -21,6 +21,7 @@ import dagster as dg
 # Brand keys are checked without Dagster so that the vault (plain Python) shares the rule.
 from warroom_pipelines.brand_keys import BRANDS as BRANDS
 from warroom_pipelines.brand_keys import InvalidBrandKey as InvalidBrandKey
+from warroom_pipelines.brand_keys import invalid_brand_keys as invalid_brand_keys
 from warroom_pipelines.brand_keys import validate_brand_key as validate_brand_key
 
 BRAND_DIMENSION = "brand"

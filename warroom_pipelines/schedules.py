@@ -12,6 +12,7 @@ fails, `batch_retry` re-runs its brands one per run, so one brand's broken keys 
 other brand for longer than one retry.
 """
 
+import logging
 import os
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
@@ -24,7 +25,7 @@ from dagster._core.storage.tags import (
 )
 
 from warroom_pipelines.channels import RESTATEMENT_DAYS
-from warroom_pipelines.partitions import BRANDS, partition_key
+from warroom_pipelines.partitions import BRANDS, invalid_brand_keys, partition_key
 
 if TYPE_CHECKING:
     from dagster._core.definitions.unresolved_asset_job_definition import (
@@ -90,6 +91,36 @@ def restatement_spans(windows: Mapping[str, int]) -> list[tuple[list[str], int, 
     return spans
 
 
+def brand_runs(brands: Sequence[str]) -> list[list[str]]:
+    """The valid brand keys, in registry order, in runs that no invalid key interrupts.
+
+    A batch is a range of the registry, so a batch spanning an invalid key (a partition added
+    by hand in the Dagster UI, e.g. "Acme Outdoor") would run it too and fail every brand's
+    steps: batches are cut within these runs instead.
+    """
+    invalid = set(invalid_brand_keys(brands))
+    runs: list[list[str]] = [[]]
+    for brand in brands:
+        if brand in invalid:
+            runs.append([])
+        else:
+            runs[-1].append(brand)
+    return [run for run in runs if run]
+
+
+def warn_invalid_brands(
+    log: logging.Logger | logging.LoggerAdapter[logging.Logger], brands: Sequence[str], doing: str
+) -> None:
+    """Name the invalid brand partitions that `doing` skips."""
+    invalid = invalid_brand_keys(brands)
+    if invalid:
+        log.warning(
+            f"{doing}: skipping invalid brand partitions {', '.join(map(repr, invalid))} "
+            "(a brand key is a lowercase slug: a-z, 0-9 and '-'); the brand_registry sensor "
+            "removes them"
+        )
+
+
 def batch_requests(
     brands: Sequence[str],
     first: date,
@@ -101,10 +132,11 @@ def batch_requests(
     assets: Sequence[dg.AssetKey] | None = None,
 ) -> list[dg.RunRequest]:
     """Runs of `size` brands (in registry order) x the days first..last, keyed so that a
-    re-evaluated tick adds nothing. A run of one brand-day is a plain partition run."""
+    re-evaluated tick adds nothing. A run of one brand-day is a plain partition run.
+    Invalid brand keys are left out (`brand_runs`)."""
     requests = []
-    for at in range(0, len(brands), size):
-        chunk = brands[at : at + size]
+    chunks = [run[at : at + size] for run in brand_runs(brands) for at in range(0, len(run), size)]
+    for chunk in chunks:
         days = f"{first.isoformat()}..{last.isoformat()}" if first != last else first.isoformat()
         who = f"{chunk[0]}..{chunk[-1]}" if len(chunk) > 1 else chunk[0]
         tags = {REASON_TAG: reason, BATCH_TAG if len(chunk) > 1 else BRAND_TAG: who}
@@ -145,6 +177,7 @@ def build_schedules(
     def hourly_refresh(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
         now = context.scheduled_execution_time
         brands = context.instance.get_dynamic_partitions(BRANDS)
+        warn_invalid_brands(context.log, brands, "hourly_refresh")
         today = now.date()
         first = today - timedelta(days=1) if now.hour < YESTERDAY_SETTLES_HOUR else today
         return batch_requests(
@@ -169,6 +202,7 @@ def build_schedules(
     def daily_restatement(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
         now = context.scheduled_execution_time
         brands = context.instance.get_dynamic_partitions(BRANDS)
+        warn_invalid_brands(context.log, brands, "daily_restatement")
         requests: list[dg.RunRequest] = []
         # Days restated by the same sources make one range: e.g. 2-8 days back all sources,
         # 9-15 Meta and Google, 16-29 Meta only.

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from warroom_pipelines.home import ensure_local_instance_config
+from warroom_pipelines.home import dagster_home, ensure_local_instance_config, owner_only_home
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -15,9 +15,9 @@ if TYPE_CHECKING:
 
 
 def ensure_dagster_home() -> Path:
-    """Use $DAGSTER_HOME, or ./.dagster_home for a bare checkout, and create it."""
-    home = Path(os.environ.get("DAGSTER_HOME") or Path.cwd() / ".dagster_home").resolve()
-    home.mkdir(parents=True, exist_ok=True)
+    """Use $DAGSTER_HOME, or ./.dagster_home for a bare checkout, and create it owner-only
+    (what the command then writes in it is owner-only too: `owner_only_home`)."""
+    home = owner_only_home(dagster_home())
     os.environ["DAGSTER_HOME"] = str(home)
     ensure_local_instance_config(home)
     return home

@@ -6,6 +6,7 @@ and leaves the broken brand failing alone, with its own failure notice. A run of
 never retried here (Dagster's run retries are the tool for transient failures).
 """
 
+import logging
 from typing import TYPE_CHECKING
 
 import dagster as dg
@@ -15,7 +16,12 @@ from dagster._core.storage.tags import (
 )
 
 from warroom_pipelines.partitions import brand_date_partitions, brand_dates
-from warroom_pipelines.schedules import BATCH_TAG, REASON_TAG, batch_requests
+from warroom_pipelines.schedules import (
+    BATCH_TAG,
+    REASON_TAG,
+    batch_requests,
+    warn_invalid_brands,
+)
 
 if TYPE_CHECKING:
     from dagster._core.definitions.unresolved_asset_job_definition import (
@@ -23,8 +29,13 @@ if TYPE_CHECKING:
     )
 
 
-def retry_requests(run: dg.DagsterRun, instance: dg.DagsterInstance) -> list[dg.RunRequest]:
-    """A run per brand of a failed batch run, over the batch's days and assets."""
+def retry_requests(
+    run: dg.DagsterRun,
+    instance: dg.DagsterInstance,
+    log: logging.Logger | logging.LoggerAdapter[logging.Logger] | None = None,
+) -> list[dg.RunRequest]:
+    """A run per brand of a failed batch run, over the batch's days and assets; invalid brand
+    keys in the batch are left out (and named on `log`)."""
     start, end = (
         run.tags.get(ASSET_PARTITION_RANGE_START_TAG),
         run.tags.get(ASSET_PARTITION_RANGE_END_TAG),
@@ -35,6 +46,8 @@ def retry_requests(run: dg.DagsterRun, instance: dg.DagsterInstance) -> list[dg.
         dg.PartitionKeyRange(start, end), dynamic_partitions_store=instance
     )
     days = brand_dates(keys)
+    if log is not None:
+        warn_invalid_brands(log, list(days), f"batch_retry of run {run.run_id}")
     all_days = sorted({day for brand_days in days.values() for day in brand_days})
     return batch_requests(
         list(days),
@@ -57,7 +70,7 @@ def build_batch_retry_sensor(job: "UnresolvedAssetJobDefinition") -> dg.SensorDe
         "brand's failure holds back no other brand.",
     )
     def batch_retry(context: dg.RunFailureSensorContext) -> list[dg.RunRequest]:
-        requests = retry_requests(context.dagster_run, context.instance)
+        requests = retry_requests(context.dagster_run, context.instance, context.log)
         if requests:
             context.log.info(
                 f"run {context.dagster_run.run_id} ({context.dagster_run.tags[BATCH_TAG]}) "

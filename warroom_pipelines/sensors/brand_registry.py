@@ -5,14 +5,20 @@ unregistered brands) becomes a partition on the next tick; a brand whose
 last credentials are deleted stops being scheduled. The cursor remembers which brands the
 key store held at the previous tick, so the sensor only removes brands it has seen leave
 the store: brands registered by hand (`warroom brands add`, e.g. demo brands that need no
-credentials) are left alone.
+credentials) are left alone, unless the key is not a valid brand key (typed into the Dagster
+UI): that partition is removed with a warning naming it.
 """
 
 import json
 
 import dagster as dg
 
-from warroom_pipelines.partitions import BRANDS, InvalidBrandKey, validate_brand_key
+from warroom_pipelines.partitions import (
+    BRANDS,
+    InvalidBrandKey,
+    invalid_brand_keys,
+    validate_brand_key,
+)
 from warroom_pipelines.resources.vault import VaultResource
 
 
@@ -27,7 +33,8 @@ def brand_changes(
     name="brand_registry",
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Adds brands that gained credentials; removes brands whose credentials left.",
+    description="Adds brands that gained credentials; removes brands whose credentials left "
+    "and partitions that are not valid brand keys.",
 )
 def brand_registry_sensor(
     context: dg.SensorEvaluationContext, vault: VaultResource
@@ -41,6 +48,15 @@ def brand_registry_sensor(
     previous = set(json.loads(context.cursor)) if context.cursor else set()
     registered = set(context.instance.get_dynamic_partitions(BRANDS))
     added, removed = brand_changes(store_brands, previous, registered)
+    # A partition typed into the Dagster UI that no brand key can be (e.g. "Acme Outdoor"):
+    # the schedules already skip it; removing it keeps it out of backfills too.
+    invalid = invalid_brand_keys(sorted(registered))
+    if invalid:
+        context.log.warning(
+            f"removing invalid brand partitions {', '.join(map(repr, invalid))}: a brand key "
+            "is a lowercase slug (a-z, 0-9 and '-'); add the brand again under a valid key"
+        )
+        removed = sorted({*removed, *invalid})
     requests: list[dg.AddDynamicPartitionsRequest | dg.DeleteDynamicPartitionsRequest] = []
     if added:
         requests.append(dg.AddDynamicPartitionsRequest(BRANDS, added))
