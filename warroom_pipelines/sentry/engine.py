@@ -472,10 +472,14 @@ def _rows(
         )
         if rule.anomaly_type == "spend_spike" and over > OVERSPENT and loud == "info":
             loud = "warning"  # past the budget the platform may spend: always worth a look
-        top, shares = "", dict[str, float]()
+        top, shares = "", dict[str, tuple[float, float]]()
         if panel.level != "campaign":
             money = campaign_money(rule, campaigns.features, moved, d, int(h))
-            top, shares = contributors(level.matrix[s] > 0, campaigns.panel.keys, money)
+            weight = np.maximum(
+                campaigns.features.spend[:, d, h],
+                np.nan_to_num(campaigns.features.expected_spend[:, d, h]),
+            )
+            top, shares = contributors(level.matrix[s] > 0, campaigns.panel.keys, money, weight)
         records.append(
             {
                 "top_campaigns": top,

@@ -5,7 +5,8 @@ at stake in the same hour for the same type (spend above its usual level for a s
 not delivered for a drop, the share of its spend the broken ratio wasted otherwise), the
 top ones first. One event is alerted once, at the level where it happened: when one row of
 the same type and hour one level down (a brand's channels, a channel's campaigns) holds
-ROOT_SHARE of the money at stake, the parent's row is shown but not pushed (info) and that
+ROOT_SHARE of the money at stake (a campaign: and the others far less than their spend's
+share, `drives_alone`), the parent's row is shown but not pushed (info) and that
 child's row carries the worse severity; when several share it, the event is the parent's,
 and the children's rows are info.
 """
@@ -51,11 +52,12 @@ def _money(rule: Rule, campaigns: Features, day: int, hour: int) -> np.ndarray:
 
 
 def contributors(
-    members: np.ndarray, keys: pd.DataFrame, money: np.ndarray
-) -> tuple[str, dict[str, float]]:
-    """The row's top campaigns by money at stake ("name (id): amount; ..."), and each
-    campaign's share of that money, for `one_root`."""
+    members: np.ndarray, keys: pd.DataFrame, money: np.ndarray, weight: np.ndarray
+) -> tuple[str, dict[str, tuple[float, float]]]:
+    """The row's top campaigns by money at stake ("name (id): amount; ..."), and per campaign
+    its share of that money and its share of the row's `weight` (its spend), for `one_root`."""
     money = np.where(members, money, 0.0)
+    weight = np.where(members, np.nan_to_num(weight), 0.0)
     order = np.argsort(-money, kind="stable")[:TOP]
     text = "; ".join(
         f"{keys['campaign_name'].iloc[c] or keys['campaign_id'].iloc[c]} "
@@ -63,11 +65,21 @@ def contributors(
         for c in order
         if money[c] > 0
     )
-    total = money.sum()
+    total, size = money.sum(), max(weight.sum(), 1e-9)
     if total <= 0:
         return text, {}
     ids = keys["campaign_id"].to_numpy()
-    return text, {str(ids[c]): float(money[c] / total) for c in np.flatnonzero(money > 0)}
+    return text, {
+        str(ids[c]): (float(money[c] / total), float(weight[c] / size))
+        for c in np.flatnonzero(money > 0)
+    }
+
+
+def drives_alone(money_share: float, weight_share: float) -> bool:
+    """A campaign is the event, not its channel, when it holds ROOT_SHARE of the money and
+    the other campaigns less than half of what their spend would give them (a channel-wide
+    drop weighs every campaign by its spend, however big one of them is)."""
+    return money_share >= ROOT_SHARE and 1.0 - money_share <= 0.5 * (1.0 - weight_share)
 
 
 def one_root(rows: pd.DataFrame) -> pd.DataFrame:
@@ -78,7 +90,7 @@ def one_root(rows: pd.DataFrame) -> pd.DataFrame:
     rank = rows["severity"].map({s: i for i, s in enumerate(SEVERITIES)}).to_numpy()
     money = rows["money_at_stake"].fillna(0.0).to_numpy()
     records = rows[["level", "channel", "campaign_id", *KEY]].to_dict("records")
-    share_of: list[dict[str, float]] = list(rows["_shares"])
+    share_of: list[dict[str, tuple[float, float]]] = list(rows["_shares"])
     absorbed: set[int] = set()
     for parent, child in (("brand", "channel"), ("channel", "campaign")):
         under_of: dict[tuple[object, ...], list[int]] = {}
@@ -96,10 +108,12 @@ def one_root(rows: pd.DataFrame) -> pd.DataFrame:
             # A channel's campaigns: the one that drives its money (campaign rows are too
             # sparse to weigh: a campaign may drive it without a row of its own). A brand's
             # channels, or no driver: the child row with the most money of its own.
-            shares: dict[str, float] = share_of[i] if parent == "channel" else {}
+            shares = share_of[i] if parent == "channel" else {}
             if shares:
-                top = max(under, key=lambda j: shares.get(str(records[j]["campaign_id"]), 0.0))
-                root = shares.get(str(records[top]["campaign_id"]), 0.0) >= ROOT_SHARE
+                top = max(
+                    under, key=lambda j: shares.get(str(records[j]["campaign_id"]), (0.0, 0.0))
+                )
+                root = drives_alone(*shares.get(str(records[top]["campaign_id"]), (0.0, 0.0)))
             else:
                 top = max(under, key=lambda j: money[j])
                 root = money[top] >= ROOT_SHARE * money[under].sum()
