@@ -7,6 +7,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from tests.support import AFTER_THE_FIXTURES
 from warroom_pipelines.assets.channels import channel_assets
 from warroom_pipelines.assets.unified import unified_performance
 from warroom_pipelines.channels.demo import demo_metrics
@@ -14,6 +15,8 @@ from warroom_pipelines.partitions import partition_key
 from warroom_pipelines.resources.demo import DemoSourceResource
 from warroom_pipelines.schema import COLUMNS, KEY_COLUMNS
 from warroom_pipelines.warehouse import LakeFiles, analyst_connection
+
+pytestmark = AFTER_THE_FIXTURES
 
 BRANDS = ("acme", "globex")
 DAYS = [date(2026, 11, 1) + timedelta(days=n) for n in range(3)]

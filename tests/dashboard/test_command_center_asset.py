@@ -11,6 +11,7 @@ import dagster as dg
 import pandas as pd
 import pytest
 
+from tests.support import AFTER_THE_FIXTURES
 from warroom_pipelines.assets.channels import channel_assets
 from warroom_pipelines.assets.dashboard import command_center
 from warroom_pipelines.assets.unified import unified_performance
@@ -19,6 +20,9 @@ from warroom_pipelines.partitions import partition_key
 from warroom_pipelines.resources.dashboard import CommandCenterResource
 from warroom_pipelines.resources.demo import DemoSourceResource
 from warroom_pipelines.warehouse import LakeFiles, analyst_connection
+
+pytestmark = AFTER_THE_FIXTURES
+
 
 SECRET = "EAAB-not-for-screens-7731"
 
