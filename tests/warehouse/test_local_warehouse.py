@@ -149,6 +149,32 @@ def test_kill_9_before_the_commit_leaves_the_old_rows(warehouse_path: Path) -> N
     assert _whole_generation(_slice(warehouse, "acme")) == 7
 
 
+def test_warroom_sql_answers_at_once_while_a_run_is_writing(warehouse_path: Path) -> None:
+    """Before: `warroom sql` waited, silently, for the writer to let go of the file."""
+    warehouse = DuckDBWarehouse(warehouse_path)
+    warehouse.replace_slice(TABLE, generation("acme", 0), brand="acme", dates=[DAY])
+    writer = _start("writer", str(warehouse_path), "acme", "1", "--hold-commit")
+    try:
+        _expect(writer, "started")
+        _expect(writer, "holding")  # mid-run: its slice deleted and re-inserted, not committed
+        done = subprocess.run(
+            [
+                str(Path(sys.prefix) / "bin" / "warroom"),
+                "sql",
+                "SELECT 'generation ' || max(generation) || ' of ' || count(*) FROM generations",
+            ],
+            env={**os.environ, "WARROOM_DUCKDB_PATH": str(warehouse_path)},
+            capture_output=True,
+            text=True,
+            timeout=60,  # the old code waited 120 s for the lock, then failed
+        )
+    finally:
+        writer.kill()
+        writer.wait(timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert f"generation 0 of {ROWS}" in done.stdout
+
+
 @pytest.mark.parametrize("commits_before_kill", [0, 1, 3])
 def test_kill_9_in_the_middle_of_writing_leaves_old_or_new_rows(
     warehouse_path: Path, commits_before_kill: int

@@ -111,8 +111,13 @@ class LakeFiles:
         """LOAD the pinned extensions, ATTACH the lake as `warroom` and make it the default
         catalog, so that `main.unified_performance` means the same to every client."""
         # The Parquet folder is always the one beside the catalog, even if the pair was copied
-        # or moved (the catalog records file paths relative to it).
-        options = f"DATA_PATH {_literal(str(self.data) + os.sep)}, OVERRIDE_DATA_PATH true"
+        # or moved (the catalog records file paths relative to it). No rows inlined in the
+        # catalog: every scan would read them through SQLite (the slow part of small queries);
+        # the small files this leaves are merged by `maintain`.
+        options = (
+            f"DATA_PATH {_literal(str(self.data) + os.sep)}, OVERRIDE_DATA_PATH true, "
+            "DATA_INLINING_ROW_LIMIT 0"
+        )
         mode = f"{options}, READ_ONLY" if read_only else options
         return [
             *(f"LOAD {_literal(extension_file(name))}" for name in EXTENSIONS),
