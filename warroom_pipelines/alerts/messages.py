@@ -76,10 +76,11 @@ class FailureNotice:
     kind: MessageKind = "open"
     version: int = 1
     severity: str = "critical"
+    scope: str = ""  # what failed within the run, when not the run itself (one notice each)
 
     @property
     def notice_id(self) -> str:
-        return f"run-failure-{self.run_id}"
+        return f"run-failure-{self.run_id}" + (f"-{self.scope}" if self.scope else "")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,6 +91,7 @@ class FailureNotice:
             "date": self.date,
             "error": self.error,
             "run_url": self.run_url,
+            "scope": self.scope,
         }
 
 

@@ -96,8 +96,9 @@ def dispatch_new_anomalies(
                     try:
                         recorded += dispatcher.plan_brand_day(*brand_day, run_id=record.run_id)
                     except Exception as exc:
-                        # Not skipped (its alerts would be lost): the cursor waits here and
-                        # what is already due is still sent. Only the type: text may hold data.
+                        # The log itself failed (not one brand's settings, which plan_brand_day
+                        # holds as dead letters): the cursor waits here and what is already due
+                        # is still sent. Only the type: text may hold data.
                         blocked = f"{brand_day[0]} {brand_day[1]}: {type(exc).__name__}"
                         break
                     brand_days += 1
@@ -108,6 +109,8 @@ def dispatch_new_anomalies(
             break
     report = dispatcher.deliver_due(deadline)
     report.recorded = recorded
+    report.dead_lettered += dispatcher.dead_at_planning
+    report.errors = [*dispatcher.held, *report.errors]
     return DispatchOutcome(cursor, brand_days, report, blocked)
 
 

@@ -1,0 +1,3 @@
+"""The alert tests' world (real receivers, vault, warehouse, Dagster instance), shared here."""
+
+from tests.alerts.conftest import world as world
