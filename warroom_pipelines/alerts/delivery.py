@@ -617,13 +617,15 @@ class Dispatcher:
     def record_failure(
         self, *, run_id: str, job: str, brand: str, day: str, error: str, scope: str = ""
     ) -> str | None:
-        """Log a pipeline-failure notice for the platform destination; returns its key."""
+        """Log a pipeline-failure notice for the platform destination; returns its key.
+        `brand` may list several brands ("acme, globex") and `day` be a range
+        ("2026-11-01..2026-11-02"): every listed brand's secrets are scrubbed."""
         if self.platform is None:
             return None
         secrets = self.platform.secrets()
-        if brand:
+        for name in filter(None, brand.split(", ")):
             try:
-                for destination in self.destinations(brand):
+                for destination in self.destinations(name):
                     secrets += destination.secrets()
             except Exception:  # the notice must go out even if the brand's settings are broken
                 pass
@@ -636,7 +638,7 @@ class Dispatcher:
             run_url=self.settings.run_url(run_id),
             scope=scope,
         )
-        intent = Intent(notice, self.platform, date.fromisoformat(day) if day else None)
+        intent = Intent(notice, self.platform, date.fromisoformat(day[:10]) if day else None)
         self.log.record([intent], self.clock())
         return intent.key
 

@@ -9,12 +9,8 @@ never retried here (Dagster's run retries are the tool for transient failures).
 from typing import TYPE_CHECKING
 
 import dagster as dg
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
-from warroom_pipelines.partitions import brand_date_partitions, brand_dates
+from warroom_pipelines.partitions import run_tags_brand_dates
 from warroom_pipelines.schedules import BATCH_TAG, REASON_TAG, batch_requests
 
 if TYPE_CHECKING:
@@ -25,16 +21,11 @@ if TYPE_CHECKING:
 
 def retry_requests(run: dg.DagsterRun, instance: dg.DagsterInstance) -> list[dg.RunRequest]:
     """A run per brand of a failed batch run, over the batch's days and assets."""
-    start, end = (
-        run.tags.get(ASSET_PARTITION_RANGE_START_TAG),
-        run.tags.get(ASSET_PARTITION_RANGE_END_TAG),
-    )
-    if BATCH_TAG not in run.tags or not start or not end:
+    if BATCH_TAG not in run.tags:
         return []
-    keys = brand_date_partitions.get_partition_keys_in_range(
-        dg.PartitionKeyRange(start, end), dynamic_partitions_store=instance
-    )
-    days = brand_dates(keys)
+    days = run_tags_brand_dates(run.tags, instance)
+    if not days:
+        return []
     all_days = sorted({day for brand_days in days.values() for day in brand_days})
     return batch_requests(
         list(days),
