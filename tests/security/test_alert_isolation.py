@@ -98,13 +98,9 @@ def test_a_fixed_destination_gets_its_held_alerts_on_retry(world: World) -> None
 
 
 def test_alerts_send_exits_non_zero_and_names_the_brand_when_one_is_held(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, local_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    monkeypatch.setenv("WARROOM_PROFILE", "local")
-    monkeypatch.delenv("WARROOM_DUCKDB_PATH", raising=False)
+    home = local_home
     vault = vault_resource("local", home, environ={})
     vault.manager().set("globex", "slack", {"webhook_url": "http://127.0.0.1:9/services/T/B/x"})
     break_destination(vault, "globex", "slack")

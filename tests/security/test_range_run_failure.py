@@ -5,6 +5,7 @@ import dagster as dg
 import pytest
 
 from tests.alerts.conftest import World
+from tests.alerts.test_failures_and_secrets import _failure_context
 from tests.support import AFTER_THE_FIXTURES
 from warroom_pipelines.partitions import brand_date_partitions, partition_key
 from warroom_pipelines.sensors.alerts import pipeline_failure_notice
@@ -32,14 +33,7 @@ def test_a_failed_range_run_notice_names_its_brands_and_days_and_scrubs_them(
         raise_on_error=False,
     )
     assert not result.success
-    context = dg.build_run_status_sensor_context(
-        sensor_name="pipeline_failure_notice",
-        dagster_event=result.get_run_failure_event(),
-        dagster_instance=world.instance,
-        dagster_run=world.instance.get_run_by_id(result.run_id),  # type: ignore[arg-type]
-        resources=world.resources(),
-    ).for_run_failure()
-    pipeline_failure_notice(context)
+    pipeline_failure_notice(_failure_context(world, result))
     world.tick()
 
     (notice,) = world.bodies("platform")

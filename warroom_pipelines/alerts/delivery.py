@@ -122,6 +122,18 @@ class Intent:
     def key(self) -> str:
         return idempotency_key(self.notice.notice_id, self.destination.name, self.notice.version)
 
+    @classmethod
+    def of_incident(cls, notice: IncidentNotice, destination: Destination) -> Intent:
+        incident = notice.incident
+        return cls(
+            notice,
+            destination,
+            date.fromisoformat(incident.date),
+            incident.series_key,
+            incident.incident_start,
+            incident.money_at_stake,
+        )
+
 
 @dataclass(frozen=True)
 class Claimed:
@@ -571,16 +583,7 @@ class Dispatcher:
                 else:
                     wanted = accepts(destination, incident.severity)
                 if wanted:
-                    intents.append(
-                        Intent(
-                            notice,
-                            destination,
-                            date.fromisoformat(incident.date),
-                            incident.series_key,
-                            incident.incident_start,
-                            incident.money_at_stake,
-                        )
-                    )
+                    intents.append(Intent.of_incident(notice, destination))
             if decision.version == 1 and len(intents) > planned:
                 memory[incident.series_key] = SeriesMemory(
                     incident.incident_id, incident.incident_start, incident.severity
@@ -598,18 +601,10 @@ class Dispatcher:
         destinations as they read now; returns their keys (raises if they still do not read)."""
         notice = claimed.notice
         assert isinstance(notice, IncidentNotice)
-        incident = notice.incident
         intents = [
-            Intent(
-                notice,
-                destination,
-                date.fromisoformat(incident.date),
-                incident.series_key,
-                incident.incident_start,
-                incident.money_at_stake,
-            )
+            Intent.of_incident(notice, destination)
             for destination in self.destinations(claimed.brand)
-            if accepts(destination, incident.severity)
+            if accepts(destination, notice.severity)
         ]
         self.log.record(intents, self.clock())
         return [i.key for i in intents]
