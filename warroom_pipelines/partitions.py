@@ -12,11 +12,16 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import cast
 
 import dagster as dg
+from dagster._core.storage.tags import (
+    ASSET_PARTITION_RANGE_END_TAG,
+    ASSET_PARTITION_RANGE_START_TAG,
+    PARTITION_NAME_TAG,
+)
 
 # Brand keys are checked without Dagster so that the vault (plain Python) shares the rule.
 from warroom_pipelines.brand_keys import BRANDS as BRANDS
@@ -77,3 +82,19 @@ def run_brand_dates(
 ) -> dict[str, list[date]]:
     """The brand-days of this run: one for a single partition, many for a batch."""
     return brand_dates(context.partition_keys)
+
+
+def run_tags_brand_dates(
+    tags: Mapping[str, str], instance: dg.DagsterInstance
+) -> dict[str, list[date]]:
+    """The brand-days of a run from its tags, for one partition (`dagster/partition`) or a
+    range (batch runs and backfills carry only the range's start and end keys); empty for a
+    run without partitions."""
+    start, end = tags.get(ASSET_PARTITION_RANGE_START_TAG), tags.get(ASSET_PARTITION_RANGE_END_TAG)
+    if start and end:
+        keys = brand_date_partitions.get_partition_keys_in_range(
+            dg.PartitionKeyRange(start, end), dynamic_partitions_store=instance
+        )
+        return brand_dates(keys)
+    key = tags.get(PARTITION_NAME_TAG)
+    return brand_dates([key]) if key else {}

@@ -203,6 +203,17 @@ def destination_configs(receivers: dict[str, HttpReceiver], smtp: SmtpReceiver) 
 
 
 @pytest.fixture
+def local_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A Dagster home of the local profile (file sink, DuckDB and vault inside it)."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    monkeypatch.setenv("WARROOM_PROFILE", "local")
+    monkeypatch.delenv("WARROOM_DUCKDB_PATH", raising=False)
+    return home
+
+
+@pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[World]:
     secrets = {
         "ACME_HOOK_SECRET": "whsec-acme-7f3c9e1d5b2a4680",

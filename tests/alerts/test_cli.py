@@ -20,13 +20,9 @@ def _lines(path: Path) -> list[dict[str, object]]:
 
 
 def test_send_writes_each_brands_alerts_to_its_file_once_and_list_prints_the_log(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, local_home: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
-    monkeypatch.setenv("WARROOM_PROFILE", "local")
-    monkeypatch.delenv("WARROOM_DUCKDB_PATH", raising=False)
+    home = local_home
     warehouse = WarehouseResource(path=str(home / "warroom.ducklake"))
     with dg.DagsterInstance.get() as instance:
         instance.add_dynamic_partitions("brands", ["acme", "globex"])

@@ -58,6 +58,10 @@ from warroom_pipelines.warehouse import DuckDBWarehouse, TableRef
 DELIVERIES = TableRef("main", "alert_deliveries")
 ANOMALIES = TableRef("main", "performance_anomalies")
 PENDING, DELIVERED, FAILED, DEAD_LETTER = "pending", "delivered", "failed", "dead_letter"
+# An alert whose brand's destinations could not be read is logged once, to this stand-in
+# destination, as a dead letter; when it is re-sent (`warroom alerts retry`) and the brand's
+# destinations read again, it is handed on to them as new intents.
+UNREADABLE, HANDED_ON = "unreadable-destinations", "handed_on"
 _CONFLICT_RETRIES = 3
 # Anomaly types that are data problems (the Sentry's `ingestion_gap`: a channel's rows are
 # missing): the platform destination hears of them, not the brand.
@@ -121,6 +125,18 @@ class Intent:
     @property
     def key(self) -> str:
         return idempotency_key(self.notice.notice_id, self.destination.name, self.notice.version)
+
+    @classmethod
+    def of_incident(cls, notice: IncidentNotice, destination: Destination) -> Intent:
+        incident = notice.incident
+        return cls(
+            notice,
+            destination,
+            date.fromisoformat(incident.date),
+            incident.series_key,
+            incident.incident_start,
+            incident.money_at_stake,
+        )
 
 
 @dataclass(frozen=True)
@@ -445,6 +461,27 @@ class AlertSettings:
         return min(self.retry_base * (2 ** max(attempts - 1, 0)), self.retry_max)
 
 
+@dataclass(frozen=True)
+class UnreadableDestinations:
+    """Stands in for a brand's destinations that would not decrypt or validate; never sends."""
+
+    reason: str
+    name: str = UNREADABLE
+    min_severity: str = "info"
+    kind: str = "unreadable"
+
+    def secrets(self) -> list[str]:
+        return []
+
+    def send(self, notice: Notice, key: str, first_key: str) -> int | None:
+        raise DeliveryError(self.reason)
+
+
+def unreadable_reason(brand: str, exc: Exception) -> str:
+    """Why a brand's alerts are held; only the type: the text may hold a secret."""
+    return f"alert destinations of brand {brand!r} cannot be read: {type(exc).__name__}"
+
+
 @dataclass
 class DeliveryReport:
     recorded: int = 0
@@ -480,6 +517,8 @@ class Dispatcher:
         self.platform = platform
         self.clock = clock
         self._by_brand: dict[str, list[Destination]] = {}
+        self.held: list[str] = []  # why brands' alerts were dead-lettered while planning
+        self.dead_at_planning = 0
 
     def destinations(self, brand: str) -> list[Destination]:
         """A brand's destinations, read once per dispatcher (the vault decrypts on each read)."""
@@ -488,11 +527,36 @@ class Dispatcher:
         return self._by_brand[brand]
 
     def plan_brand_day(self, brand: str, day: date, run_id: str) -> int:
-        """Record what the brand must hear about this brand-day; returns new intents."""
-        with self.log.session():
-            return self.plan(self.log.incidents(brand, day), run_id)
+        """Record what the brand must hear about this brand-day; returns new intents.
 
-    def plan(self, incidents: Sequence[Incident], run_id: str) -> int:
+        A brand whose destinations cannot be read has its alerts logged as dead letters, with
+        the reason, and the platform told: the fault stays within the brand."""
+        with self.log.session():
+            incidents = self.log.incidents(brand, day)
+            try:
+                self.destinations(brand)
+            except Exception as exc:
+                reason = unreadable_reason(brand, exc)
+                self.held.append(reason)
+                self.record_failure(
+                    run_id=run_id,
+                    job="alert_dispatch",
+                    brand=brand,
+                    day=day.isoformat(),
+                    error=f"{reason}; its alerts are dead letters until the destinations "
+                    f"are fixed and re-sent (`warroom alerts retry --brand {brand}`)",
+                    scope=f"alerts-{brand}-{day.isoformat()}",
+                )
+                return self.plan(incidents, run_id, UnreadableDestinations(reason))
+            return self.plan(incidents, run_id)
+
+    def plan(
+        self,
+        incidents: Sequence[Incident],
+        run_id: str,
+        unreadable: UnreadableDestinations | None = None,
+    ) -> int:
+        """Record intents for what changed; with `unreadable`, one dead letter per alert."""
         notified, reached = self.log.notified([i.incident_id for i in incidents])
         memory = self.log.series_memory(sorted({i.series_key for i in incidents}))
         intents: list[Intent] = []
@@ -515,38 +579,53 @@ class Dispatcher:
             )
             told = reached.get(incident.incident_id)
             planned = len(intents)
-            for destination in self._audience(incident):
-                if decision.kind == "resolved" and told is not None:
+            targets = [unreadable] if unreadable else self._audience(incident)
+            for destination in targets:
+                if unreadable is not None:
+                    wanted = True  # the stand-in for all of them
+                elif decision.kind == "resolved" and told is not None:
                     wanted = destination.name in told  # only those who heard of it hear the end
                 else:
                     wanted = accepts(destination, incident.severity)
                 if wanted:
-                    intents.append(
-                        Intent(
-                            notice,
-                            destination,
-                            date.fromisoformat(incident.date),
-                            incident.series_key,
-                            incident.incident_start,
-                            incident.money_at_stake,
-                        )
-                    )
+                    intents.append(Intent.of_incident(notice, destination))
             if decision.version == 1 and len(intents) > planned:
                 memory[incident.series_key] = SeriesMemory(
                     incident.incident_id, incident.incident_start, incident.severity
                 )
-        return self.log.record(intents, self.clock())
+        recorded = self.log.record(intents, self.clock())
+        if unreadable is not None and intents:
+            now = self.clock()
+            dead = [Outcome(i.key, DEAD_LETTER, None, unreadable.reason, None) for i in intents]
+            self.log.settle(dead, now, unsent=())
+            self.dead_at_planning += len(dead)
+        return recorded
+
+    def _hand_on(self, claimed: Claimed) -> list[str]:
+        """A re-sent alert of unreadable destinations becomes intents for the brand's
+        destinations as they read now; returns their keys (raises if they still do not read)."""
+        notice = claimed.notice
+        assert isinstance(notice, IncidentNotice)
+        intents = [
+            Intent.of_incident(notice, destination)
+            for destination in self.destinations(claimed.brand)
+            if accepts(destination, notice.severity)
+        ]
+        self.log.record(intents, self.clock())
+        return [i.key for i in intents]
 
     def record_failure(
-        self, *, run_id: str, job: str, brand: str, day: str, error: str
+        self, *, run_id: str, job: str, brand: str, day: str, error: str, scope: str = ""
     ) -> str | None:
-        """Log a pipeline-failure notice for the platform destination; returns its key."""
+        """Log a pipeline-failure notice for the platform destination; returns its key.
+        `brand` may list several brands ("acme, globex") and `day` be a range
+        ("2026-11-01..2026-11-02"): every listed brand's secrets are scrubbed."""
         if self.platform is None:
             return None
         secrets = self.platform.secrets()
-        if brand:
+        for name in filter(None, brand.split(", ")):
             try:
-                for destination in self.destinations(brand):
+                for destination in self.destinations(name):
                     secrets += destination.secrets()
             except Exception:  # the notice must go out even if the brand's settings are broken
                 pass
@@ -557,8 +636,9 @@ class Dispatcher:
             date=day,
             error=scrub(error, secrets),
             run_url=self.settings.run_url(run_id),
+            scope=scope,
         )
-        intent = Intent(notice, self.platform, date.fromisoformat(day) if day else None)
+        intent = Intent(notice, self.platform, date.fromisoformat(day[:10]) if day else None)
         self.log.record([intent], self.clock())
         return intent.key
 
@@ -586,6 +666,7 @@ class Dispatcher:
         leases this call has no time left for are given back."""
         report = DeliveryReport()
         tried: list[str] = []
+        keys = None if keys is None else list(keys)
         while time.monotonic() < deadline:
             batch = self.log.claim_due(
                 self.clock(), self.settings.claim_lease, self.settings.batch, keys, tried
@@ -597,15 +678,24 @@ class Dispatcher:
                 for claimed in batch:
                     if time.monotonic() >= deadline:
                         break
-                    outcomes.append(self._attempt(claimed, report))
+                    outcomes.append(self._attempt(claimed, report, keys))
                     tried.append(claimed.key)
             finally:
                 unsent = [c.key for c in batch[len(outcomes) :]]
                 self.log.settle(outcomes, self.clock(), unsent)
         return report
 
-    def _attempt(self, claimed: Claimed, report: DeliveryReport) -> Outcome:
+    def _attempt(self, claimed: Claimed, report: DeliveryReport, keys: list[str] | None) -> Outcome:
         destination: Destination | None = None
+        if claimed.destination_name == UNREADABLE:
+            try:
+                handed = self._hand_on(claimed)
+            except Exception as exc:
+                error = DeliveryError(unreadable_reason(claimed.brand, exc))
+                return self._failed(claimed, error, report, configured=True)
+            if keys is not None:
+                keys.extend(handed)  # a re-send sends them in the same call
+            return Outcome(claimed.key, HANDED_ON, None, None, None)
         try:
             destination = self._destination(claimed)
             if destination is None:

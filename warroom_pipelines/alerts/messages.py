@@ -76,10 +76,11 @@ class FailureNotice:
     kind: MessageKind = "open"
     version: int = 1
     severity: str = "critical"
+    scope: str = ""  # what failed within the run, when not the run itself (one notice each)
 
     @property
     def notice_id(self) -> str:
-        return f"run-failure-{self.run_id}"
+        return f"run-failure-{self.run_id}" + (f"-{self.scope}" if self.scope else "")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -90,6 +91,7 @@ class FailureNotice:
             "date": self.date,
             "error": self.error,
             "run_url": self.run_url,
+            "scope": self.scope,
         }
 
 
@@ -181,10 +183,20 @@ def _links(notice: Notice) -> list[tuple[str, str]]:
     return [(label, url) for label, url in links if url]
 
 
+def slack_escape(text: str) -> str:
+    """Slack's control characters as entities, so that text from an ad platform (campaign
+    names) cannot mention `<!channel>` or disguise a link `<https://…|…>` in mrkdwn."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def slack_payload(notice: Notice) -> dict[str, Any]:
-    """Block Kit for a Slack incoming webhook; `text` is the notification fallback."""
+    """Block Kit for a Slack incoming webhook; `text` is the notification fallback. The
+    header is plain_text (shown as is); every mrkdwn text is escaped."""
     emoji = _SEVERITY_EMOJI.get(notice.severity, "")
-    fields = [{"type": "mrkdwn", "text": f"*{label}*\n{value}"} for label, value in _lines(notice)]
+    fields = [
+        {"type": "mrkdwn", "text": f"*{label}*\n{slack_escape(value)}"}
+        for label, value in _lines(notice)
+    ]
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": title(notice)[:150]}},
     ]
@@ -195,7 +207,7 @@ def slack_payload(notice: Notice) -> dict[str, Any]:
     if links:
         links_text = {"type": "mrkdwn", "text": f"{emoji} {links}"}
         blocks.append({"type": "context", "elements": [links_text]})
-    return {"text": title(notice), "blocks": blocks}
+    return {"text": slack_escape(title(notice)), "blocks": blocks}
 
 
 def webhook_document(notice: Notice, idempotency_key: str) -> dict[str, Any]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections import Counter
 from typing import TYPE_CHECKING
 
 from warroom_pipelines.commands.common import ensure_dagster_home, instance, print_frame
@@ -51,9 +50,9 @@ def list_alerts(args: argparse.Namespace) -> int:
     return 0
 
 
-def deliver_all(dispatcher: Dispatcher) -> Counter[str]:
-    """Plan every anomaly materialization from the start and send what is due; returns
-    deliveries per brand. Safe to repeat: the delivery log skips what was already sent."""
+def deliver_all(dispatcher: Dispatcher) -> DeliveryReport:
+    """Plan every anomaly materialization from the start and send what is due. Safe to
+    repeat: the delivery log skips what was already sent."""
     from warroom_pipelines.sensors.alerts import dispatch_new_anomalies
 
     outcome = dispatch_new_anomalies(
@@ -63,13 +62,16 @@ def deliver_all(dispatcher: Dispatcher) -> Counter[str]:
         page_size=500,
         deadline=time.monotonic() + _SEND_BUDGET_S,
     )
-    return outcome.report.delivered
+    if outcome.blocked:
+        outcome.report.errors.append(f"cannot plan alerts for {outcome.blocked}")
+    return outcome.report
 
 
-def deliver_and_report() -> Counter[str]:
+def deliver_and_report() -> DeliveryReport:
     """What `warroom demo` calls after materializing: deliver the new alerts (to the file
-    sink in the local profile) and print how many each brand got."""
-    delivered = deliver_all(_dispatcher())
+    sink in the local profile), print how many each brand got and what failed."""
+    report = deliver_all(_dispatcher())
+    delivered = report.delivered
     print("\nAlerts delivered:" if delivered else "\nAlerts delivered: none new")
     for brand, count in sorted(delivered.items()):
         print(f"  {brand}: {count}")
@@ -77,12 +79,19 @@ def deliver_and_report() -> Counter[str]:
 
     if profile_name() == "local":
         print(f"  file sink: {alerts_dir()}/<brand>.jsonl   (warroom alerts list)")
-    return delivered
+    if report.failed or report.dead_lettered or report.errors:
+        print(
+            f"Alerts not delivered: {report.failed} retrying (the sensor retries), "
+            f"{report.dead_lettered} dead letters (warroom alerts list / retry)"
+        )
+        for error in report.errors:
+            print(f"  {error}")
+    return report
 
 
 def send_alerts(args: argparse.Namespace) -> int:
-    deliver_and_report()
-    return 0
+    report = deliver_and_report()
+    return 1 if report.failed or report.dead_lettered or report.errors else 0
 
 
 def retry_dead_letters(dispatcher: Dispatcher, brand: str | None) -> DeliveryReport:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import dagster as dg
 
 from warroom_pipelines.alerts.delivery import DeliveryReport, DeliveryStore, Dispatcher
-from warroom_pipelines.partitions import BRAND_DIMENSION, DATE_DIMENSION, brand_and_day
+from warroom_pipelines.partitions import brand_and_day, run_tags_brand_dates
 from warroom_pipelines.resources.alerts import AlertsResource, delivery_log
 from warroom_pipelines.resources.vault import VaultResource
 from warroom_pipelines.resources.warehouse import WarehouseResource
@@ -96,8 +96,9 @@ def dispatch_new_anomalies(
                     try:
                         recorded += dispatcher.plan_brand_day(*brand_day, run_id=record.run_id)
                     except Exception as exc:
-                        # Not skipped (its alerts would be lost): the cursor waits here and
-                        # what is already due is still sent. Only the type: text may hold data.
+                        # The log itself failed (not one brand's settings, which plan_brand_day
+                        # holds as dead letters): the cursor waits here and what is already due
+                        # is still sent. Only the type: text may hold data.
                         blocked = f"{brand_day[0]} {brand_day[1]}: {type(exc).__name__}"
                         break
                     brand_days += 1
@@ -108,6 +109,8 @@ def dispatch_new_anomalies(
             break
     report = dispatcher.deliver_due(deadline)
     report.recorded = recorded
+    report.dead_lettered += dispatcher.dead_at_planning
+    report.errors = [*dispatcher.held, *report.errors]
     return DispatchOutcome(cursor, brand_days, report, blocked)
 
 
@@ -178,12 +181,14 @@ def pipeline_failure_notice(
         # on its own, with that brand's secrets scrubbed from the error.
         context.log.info(f"batch run {run.tags[BATCH_TAG]} failed: its brands are re-run")
         return
-    dispatcher = alerts.dispatcher(warehouse.get(), vault)  # the brand's secrets get scrubbed
+    dispatcher = alerts.dispatcher(warehouse.get(), vault)  # the brands' secrets get scrubbed
+    brand_days = run_tags_brand_dates(run.tags, context.instance)
+    days = sorted({day.isoformat() for brand in brand_days.values() for day in brand})
     key = dispatcher.record_failure(
         run_id=run.run_id,
         job=run.job_name,
-        brand=run.tags.get(f"dagster/partition/{BRAND_DIMENSION}", ""),
-        day=run.tags.get(f"dagster/partition/{DATE_DIMENSION}", ""),
+        brand=", ".join(brand_days),
+        day="..".join(dict.fromkeys([days[0], days[-1]])) if days else "",
         error=_failure_text(context),
     )
     if key is None:

@@ -10,12 +10,8 @@ import logging
 from typing import TYPE_CHECKING
 
 import dagster as dg
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-)
 
-from warroom_pipelines.partitions import brand_date_partitions, brand_dates
+from warroom_pipelines.partitions import run_tags_brand_dates
 from warroom_pipelines.schedules import (
     BATCH_TAG,
     REASON_TAG,
@@ -36,16 +32,11 @@ def retry_requests(
 ) -> list[dg.RunRequest]:
     """A run per brand of a failed batch run, over the batch's days and assets; invalid brand
     keys in the batch are left out (and named on `log`)."""
-    start, end = (
-        run.tags.get(ASSET_PARTITION_RANGE_START_TAG),
-        run.tags.get(ASSET_PARTITION_RANGE_END_TAG),
-    )
-    if BATCH_TAG not in run.tags or not start or not end:
+    if BATCH_TAG not in run.tags:
         return []
-    keys = brand_date_partitions.get_partition_keys_in_range(
-        dg.PartitionKeyRange(start, end), dynamic_partitions_store=instance
-    )
-    days = brand_dates(keys)
+    days = run_tags_brand_dates(run.tags, instance)
+    if not days:
+        return []
     if log is not None:
         warn_invalid_brands(log, list(days), f"batch_retry of run {run.run_id}")
     all_days = sorted({day for brand_days in days.values() for day in brand_days})
