@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 import pytest
 
 from tests.alerts.conftest import World, anomaly_rows, materialize_anomalies
@@ -18,6 +19,7 @@ from warroom_pipelines.cli import main
 from warroom_pipelines.commands.alerts import retry_dead_letters
 from warroom_pipelines.resources.vault import VaultResource, vault_resource
 from warroom_pipelines.resources.warehouse import WarehouseResource
+from warroom_pipelines.warehouse import LakeFiles
 
 pytestmark = [pytest.mark.integration, AFTER_THE_FIXTURES]
 
@@ -51,10 +53,11 @@ def test_a_brand_whose_destinations_do_not_decrypt_stops_no_other_brand(world: W
     assert int(result.cursor) == latest.records[0].storage_id
     assert world.tick().skip_reason.skip_message == "no new anomalies"
 
-    log = world.warehouse.get().query(
-        "SELECT destination_name, status, error FROM main.alert_deliveries "
-        "WHERE brand = 'globex' ORDER BY destination_name"
-    )
+    with duckdb.connect(LakeFiles(world.warehouse.path).state, read_only=True) as con:
+        log = con.execute(
+            "SELECT destination_name, status, error FROM alert_deliveries "
+            "WHERE brand = 'globex' ORDER BY destination_name"
+        ).df()
     assert list(log["destination_name"]) == ["platform", "unreadable-destinations"]
     assert list(log["status"]) == ["delivered", "dead_letter"]
     assert "brand 'globex' cannot be read: DecryptionError" in log["error"][1]
@@ -104,7 +107,7 @@ def test_alerts_send_exits_non_zero_and_names_the_brand_when_one_is_held(
     vault = vault_resource("local", home, environ={})
     vault.manager().set("globex", "slack", {"webhook_url": "http://127.0.0.1:9/services/T/B/x"})
     break_destination(vault, "globex", "slack")
-    warehouse = WarehouseResource(path=str(home / "warroom.duckdb"))
+    warehouse = WarehouseResource(path=str(home / "warroom.ducklake"))
     with dg.DagsterInstance.get() as instance:
         instance.add_dynamic_partitions("brands", ["acme", "globex"])
         for brand in ("globex", "acme"):

@@ -62,7 +62,8 @@ def test_everything_in_the_home_is_owner_only_under_umask_000(tmp_path: Path) ->
     # and the key files.
     for name in (
         "dagster.yaml",
-        "warroom.duckdb",
+        "warroom.ducklake",
+        "warroom.ducklake.files",
         "storage",
         "command_center/index.html",
         "command_center/brands/acme.html",
