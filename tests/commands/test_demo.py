@@ -3,11 +3,15 @@
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import dagster as dg
 
-from warroom_pipelines.commands.demo import registry_segments
+from warroom_pipelines.channels.demo import demo_incidents
+from warroom_pipelines.commands.demo import FOUND_VS_INJECTED_LEGEND, registry_segments
+from warroom_pipelines.sentry.backtest import found_vs_injected
+from warroom_pipelines.sentry.engine import empty_anomalies
 from warroom_pipelines.warehouse import LakeFiles, analyst_connection
 
 DEMO = [sys.executable, "-m", "warroom_pipelines.cli", "demo"]
@@ -49,3 +53,12 @@ def test_the_demo_materializes_every_brand_day_in_one_run_per_day(
         runs = instance.get_runs(dg.RunsFilter(job_name="brand_refresh"))
         assert len(runs) == 9  # one per day, both brands in it
         assert {r.tags.get("warroom/batch") for r in runs} == {"acme-outdoor..globex-beauty"}
+
+
+def test_the_closing_table_explains_every_column() -> None:
+    injected = demo_incidents("acme-outdoor", date(2026, 10, 1), date(2026, 10, 31))
+    table = found_vs_injected(empty_anomalies(), injected)
+    lines = FOUND_VS_INJECTED_LEGEND.splitlines()
+    explained = {line.split()[0] for line in lines if line[2:3] != " "}
+    assert set(table.columns) - {"brand", "injected_types"} == explained
+    assert "false alarms" in FOUND_VS_INJECTED_LEGEND

@@ -62,6 +62,20 @@ def _stored(path) -> pd.DataFrame:
         return con.execute("SELECT * FROM performance_anomalies ORDER BY ALL").df()
 
 
+def _batch_run(instance: dg.DagsterInstance, resources: dict[str, Any]) -> Any:
+    """One run of both brands over the days run through Dagster, as a schedule batches them."""
+    return dg.materialize(
+        ASSETS,
+        instance=instance,
+        resources=resources,
+        run_config=RUN_CONFIG,
+        tags={
+            "dagster/asset_partition_range_start": str(partition_key("acme", THROUGH_DAGSTER[0])),
+            "dagster/asset_partition_range_end": str(partition_key("globex", DAY)),
+        },
+    )
+
+
 @pytest.fixture(scope="module")
 def materialized(tmp_path_factory) -> dict[str, Any]:
     path = tmp_path_factory.mktemp("sentry") / "warehouse.duckdb"
@@ -136,18 +150,7 @@ def test_one_batch_run_of_both_brands_and_days_finds_what_single_runs_found(
     resources = _seeded(path)
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(BRANDS, ["acme", "globex"])
-        result = dg.materialize(
-            ASSETS,
-            instance=instance,
-            resources=resources,
-            run_config=RUN_CONFIG,
-            tags={
-                "dagster/asset_partition_range_start": str(
-                    partition_key("acme", THROUGH_DAGSTER[0])
-                ),
-                "dagster/asset_partition_range_end": str(partition_key("globex", DAY)),
-            },
-        )
+        result = _batch_run(instance, resources)
     assert result.success
     events = result.asset_materializations_for_node("performance_anomalies")
     assert len(events) == 4  # 2 brands x 2 days, one run
@@ -184,18 +187,7 @@ def test_each_brand_days_metadata_is_its_own_in_its_own_currency(tmp_path) -> No
     resources = _seeded(path, TwoCurrencySource(incident_rate=0.0))
     with dg.instance_for_test() as instance:
         instance.add_dynamic_partitions(BRANDS, ["acme", "globex"])
-        assert dg.materialize(
-            ASSETS,
-            instance=instance,
-            resources=resources,
-            run_config=RUN_CONFIG,
-            tags={
-                "dagster/asset_partition_range_start": str(
-                    partition_key("acme", THROUGH_DAGSTER[0])
-                ),
-                "dagster/asset_partition_range_end": str(partition_key("globex", DAY)),
-            },
-        ).success
+        assert _batch_run(instance, resources).success
         # What the UI shows: the event log's materialization of each brand-day.
         events = {
             name: {

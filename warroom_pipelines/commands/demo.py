@@ -22,6 +22,13 @@ from warroom_pipelines.partitions import BRANDS, validate_brand_key
 from warroom_pipelines.schedules import batch_requests
 
 DEMO_BRANDS = ("acme-outdoor", "globex-beauty", "initech-pets")
+# What each column of the closing table means, printed under it.
+FOUND_VS_INJECTED_LEGEND = """\
+  injected         incidents the demo source planted in these days (injected_types: their kinds)
+  found            of those, how many the Sentry raised with the right type, warning or worse,
+                   while they lasted (at brand, channel or campaign level)
+  alert_incidents  incidents the Sentry raised at brand or channel level (what alerts go out for)
+  not_injected     of those, how many match no planted incident: false alarms"""
 
 
 def register(demo: argparse.ArgumentParser) -> None:
@@ -107,6 +114,7 @@ def run_demo(args: argparse.Namespace) -> int:
     injected = pd.concat([demo_incidents(b, days[0], days[-1]) for b in brands], ignore_index=True)
     print("\nIncidents the demo source injected beside those the Sentry raised (warning+):")
     print_frame(found_vs_injected(anomalies, injected))
+    print(FOUND_VS_INJECTED_LEGEND)
     print(f"\nWarehouse (DuckLake, read with DuckDB): {duckdb_path()}")
     print('  python3 -m uv run warroom sql "SELECT * FROM unified_performance LIMIT 10"')
     print(f"  python3 -m uv run duckdb -init {warehouse.files.analyst_script}")
