@@ -42,6 +42,7 @@ from warroom_pipelines.alerts.messages import (
     slack_payload,
     webhook_document,
 )
+from warroom_pipelines.vault.redact import redact
 from warroom_pipelines.vault.secret import Secret
 
 HTTP_TIMEOUT_S = 5.0
@@ -53,10 +54,9 @@ _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>)]+")
 
 
 def scrub(text: str, secrets: Iterable[str] = ()) -> str:
-    """Remove URLs and the given secret values from a text that is about to be stored or shown."""
-    for value in sorted((s for s in secrets if s), key=len, reverse=True):
-        text = text.replace(value, "****")
-    return _URL.sub("<url>", text)[:500]
+    """A delivery error as stored and shown: redacted first, then without URLs (a webhook's
+    URL is its credential), then cut."""
+    return _URL.sub("<url>", redact(text, secrets))[:500]
 
 
 class DeliveryError(Exception):

@@ -3,32 +3,21 @@
 Every error names the brand and channel (and the ad account when known) so that an
 engineer knows whom to call; none ever carries a token. Meta puts `access_token` in the
 query string and its `paging.next` URLs, so messages only ever show scrubbed URLs and the
-base class scrubs token-like query parameters once more as a last line of defence.
+base class redacts token-like parameters once more as a last line of defence (the
+connector has already redacted the brand's own secret values, before any cut).
 """
 
 from __future__ import annotations
 
-import re
 from urllib.parse import urlsplit, urlunsplit
 
-_TOKEN_PARAM = re.compile(
-    r"(?i)\b(access_token|appsecret_proof|refresh_token|client_secret|developer[-_]token)"
-    r"(=|['\"]?\s*:\s*['\"]?)[^&\s\"',]+"
-)
+from warroom_pipelines.vault.redact import redact
 
 
 def safe_url(url: str) -> str:
     """The URL without its query string and fragment: enough to locate a call, no tokens."""
     parts = urlsplit(url)
     return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
-
-
-def scrub(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """Mask token-like parameters and the given secret values in a message."""
-    for value in secrets:
-        if value:
-            text = text.replace(value, "****")
-    return _TOKEN_PARAM.sub(lambda m: f"{m.group(1)}{m.group(2)}****", text)
 
 
 class ChannelError(Exception):
@@ -39,7 +28,7 @@ class ChannelError(Exception):
         where = f"brand={brand!r} channel={channel!r}"
         if account is not None:
             where += f" account={account!r}"
-        super().__init__(scrub(f"{message} ({where})"))
+        super().__init__(redact(f"{message} ({where})"))
 
 
 class ChannelAuthError(ChannelError):

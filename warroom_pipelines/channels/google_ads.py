@@ -104,9 +104,7 @@ def classify_ads(reply: Reply) -> Verdict:
         return generic_verdict(reply)
     status = str(error.get("status", ""))
     codes, delay = _ads_details(error)
-    reason = (
-        f"HTTP {reply.status} {status}: {str(error.get('message', ''))[:160]} {' '.join(codes)}"
-    )
+    reason = f"HTTP {reply.status} {status}: {error.get('message', '')} {' '.join(codes)}"
     if status == "UNAUTHENTICATED" or reply.status == 401:
         return Verdict(Outcome.AUTH, reason.strip())
     if status == "RESOURCE_EXHAUSTED" or reply.status == 429:
@@ -128,7 +126,7 @@ def classify_oauth(reply: Reply) -> Verdict:
         "invalid_client",
         "unauthorized_client",
     ):
-        return Verdict(Outcome.AUTH, f"{error}: {str(body.get('error_description', ''))[:120]}")
+        return Verdict(Outcome.AUTH, f"{error}: {body.get('error_description', '')}")
     return generic_verdict(reply)
 
 

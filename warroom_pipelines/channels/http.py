@@ -25,8 +25,8 @@ from warroom_pipelines.channels.errors import (
     ChannelResponseError,
     ChannelRetriesExhausted,
     safe_url,
-    scrub,
 )
+from warroom_pipelines.vault.redact import redact
 from warroom_pipelines.vault.secret import Secret
 
 log = logging.getLogger(__name__)
@@ -42,11 +42,13 @@ class _ScrubTokens(logging.Filter):
     """urllib3 logs each request line at DEBUG, query string (Meta's token) included."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg, record.args = scrub(record.getMessage()), ()
+        record.msg, record.args = redact(record.getMessage()), ()
         return True
 
 
 logging.getLogger("urllib3.connectionpool").addFilter(_ScrubTokens())
+
+REASON_CHARS = 300  # of a platform's reason, cut only after it was redacted
 
 
 @dataclass(frozen=True)
@@ -170,6 +172,7 @@ class ChannelHttp:
             attempt += 1
             stats.api_calls += 1
             status: int | None = None
+            garbled = False
             try:
                 response = self._session.request(
                     method,
@@ -190,17 +193,13 @@ class ChannelHttp:
                 status = response.status_code
                 reply = Reply(status, response.headers, _json_or_none(response))
                 verdict = self._classify(reply)
-                if verdict.outcome is Outcome.OK:
-                    if reply.body is None:
-                        raise ChannelResponseError(
-                            f"{where} answered HTTP {status} with a body that is not JSON",
-                            brand=self.brand,
-                            channel=self.channel,
-                            account=account,
-                            field="body",
-                        )
+                if verdict.outcome is Outcome.OK and reply.body is not None:
                     return reply.body
-            reason = self._scrub(verdict.reason)
+                if verdict.outcome is Outcome.OK:
+                    # A cut connection or a proxy's page: transient, like a dropped socket.
+                    verdict = Verdict(Outcome.TRANSIENT, f"HTTP {status} body is not JSON")
+                    garbled = True
+            reason = self._redact(verdict.reason)[:REASON_CHARS]
             if verdict.outcome is Outcome.AUTH:
                 raise ChannelAuthError(
                     f"{where} refused the brand's credentials ({reason}); "
@@ -228,6 +227,16 @@ class ChannelHttp:
                     if attempt >= self._policy.max_attempts
                     else f"{self._policy.max_elapsed_s:.0f}s budget (next wait {delay:.0f}s)"
                 )
+                if garbled:
+                    raise ChannelResponseError(
+                        f"{where} last answered HTTP {status} with a body that is not JSON; "
+                        f"gave up after {attempt} attempts in {elapsed:.1f}s, retry bound "
+                        f"{bound} reached",
+                        brand=self.brand,
+                        channel=self.channel,
+                        account=account,
+                        field="body",
+                    )
                 raise ChannelRetriesExhausted(
                     f"{where} still failing after {attempt} attempts in {elapsed:.1f}s, "
                     f"retry bound {bound} reached; last: {reason}",
@@ -252,8 +261,8 @@ class ChannelHttp:
             if verdict.outcome is Outcome.RATE_LIMITED:
                 stats.rate_limit_wait_s += delay
 
-    def _scrub(self, text: str) -> str:
-        return scrub(text, tuple(s.reveal() for s in self._secrets))
+    def _redact(self, text: str) -> str:
+        return redact(text, (s.reveal() for s in self._secrets))
 
 
 def _json_or_none(response: requests.Response) -> Any:

@@ -105,7 +105,7 @@ def classify(config: MetaConfig) -> Callable[[Reply], Verdict]:
         code = error.get("code")
         reason = (
             f"HTTP {reply.status}, Meta error {code}/{error.get('error_subcode')}: "
-            f"{str(error.get('message', ''))[:200]}"
+            f"{error.get('message', '')}"
         )
         if code in config.auth_codes:
             return Verdict(Outcome.AUTH, reason)

@@ -71,9 +71,7 @@ def classify(config: TikTokConfig) -> Callable[[Reply], Verdict]:
             return generic_verdict(reply)
         if code == 0 and 200 <= reply.status < 300:
             return Verdict(Outcome.OK)
-        reason = (
-            f"HTTP {reply.status}, TikTok code {code}: {str(reply.body.get('message', ''))[:160]}"
-        )
+        reason = f"HTTP {reply.status}, TikTok code {code}: {reply.body.get('message', '')}"
         if code in config.auth_codes:
             return Verdict(Outcome.AUTH, reason)
         if code in config.rate_limit_codes:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from warroom_pipelines.dashboard.queries import CommandCenterReader, Periods, Window, periods_at
 from warroom_pipelines.schema import CHANNELS
+from warroom_pipelines.vault.redact import redact
 
 Verdict = Literal["good", "bad", "neutral", "none"]
 ALL_CHANNELS = ""
@@ -419,9 +420,10 @@ _URL = re.compile(r"(?P<base>[a-z][a-z0-9+.-]*://)(?:[^/@\s]*@)?(?P<rest>[^?#\s]
 
 
 def error_text(message: str, limit: int = 300) -> str:
-    """The first line of an ingestion error, without URL credentials or query strings (a
-    platform client's error may quote a request URL carrying an access token)."""
-    line = (message.strip().splitlines() or [""])[0]
+    """The first line of an ingestion error, redacted and without URL credentials or query
+    strings (a platform client's error may quote a request URL carrying an access token),
+    cut only after that."""
+    line = redact((message.strip().splitlines() or [""])[0])
     return _URL.sub(lambda m: m["base"] + m["rest"], line)[:limit]
 
 
