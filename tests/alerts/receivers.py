@@ -10,6 +10,7 @@ import json
 import socket
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -43,6 +44,9 @@ class HttpReceiver:
 
     def __init__(self, signing_secret: str | None = None) -> None:
         self.signing_secret = signing_secret
+        # Seconds to wait after taking a request before answering (a receiver that times out
+        # after it processed the alert).
+        self.answer_after_s = 0.0
         self.received: list[Received] = []
         self.rejected: list[Received] = []
         self.port = 0
@@ -69,6 +73,7 @@ class HttpReceiver:
                 got = Received(self.path, dict(self.headers.items()), body)
                 ok = receiver.signing_secret is None or receiver._verified(got.headers, body)
                 (receiver.received if ok else receiver.rejected).append(got)
+                time.sleep(receiver.answer_after_s)
                 self.send_response(200 if ok else 401)
                 self.end_headers()
                 self.wfile.write(b"ok" if ok else b"bad signature")

@@ -10,6 +10,7 @@ import pytest
 
 from tests.alerts.conftest import World, anomaly_rows
 from tests.support import AFTER_THE_FIXTURES
+from warroom_pipelines.alerts.destinations import HTTP_TIMEOUT_S
 from warroom_pipelines.commands.alerts import retry_dead_letters
 from warroom_pipelines.resources.alerts import DestinationConfig
 from warroom_pipelines.sensors.alerts import no_dead_letters
@@ -185,3 +186,19 @@ def test_a_brand_with_broken_settings_holds_its_own_alerts_only(
     world.tick()  # the settings are fixed; the dead letter is re-sent by hand
     retry_dead_letters(world.alerts.dispatcher(world.warehouse.get(), world.vault), "globex")
     assert _keys(world, "globex-hook") == ["g-1:webhook:v1"]
+
+
+def test_a_slack_post_that_timed_out_after_arriving_is_resent_at_most_once(world: World) -> None:
+    """Slack ignores idempotency keys, so a repeat shows twice: a timed-out post (it may have
+    arrived) is re-sent once, then left as a dead letter saying so; the webhook, which drops
+    repeated keys, keeps its usual retries."""
+    world.receivers["acme-slack"].answer_after_s = HTTP_TIMEOUT_S + 1
+    world.materialize(anomaly_rows("acme", "inc-t", "2026-11-02T08:00", 2), "acme", "2026-11-02")
+    for _ in range(4):
+        world.tick()
+    assert _keys(world, "acme-slack") == ["inc-t:war-room:v1"] * 2
+    log = _log(world).set_index("destination_name")
+    assert log.loc["war-room", "status"] == "dead_letter"
+    assert log.loc["war-room", "attempt"] == 2
+    assert "ReadTimeout (it may have arrived" in log.loc["war-room", "error"]
+    assert log.loc["ops-hook", "status"] == "delivered"

@@ -723,6 +723,7 @@ class Dispatcher:
             not configured
             or attempts >= self.settings.max_attempts
             or not _retryable(exc.response_code)
+            or (exc.unsafe_to_repeat and attempts >= 2)
         )
         error = str(exc)
         report.errors.append(error)

@@ -62,9 +62,14 @@ def scrub(text: str, secrets: Iterable[str] = ()) -> str:
 class DeliveryError(Exception):
     """A send failed; the message is scrubbed and `response_code` is the receiver's answer."""
 
-    def __init__(self, message: str, *, response_code: int | None = None) -> None:
+    def __init__(
+        self, message: str, *, response_code: int | None = None, unsafe_to_repeat: bool = False
+    ) -> None:
         super().__init__(message)
         self.response_code = response_code
+        # The receiver may have taken it and would show a repeat twice (no idempotency key):
+        # the dispatcher re-sends such a send at most once.
+        self.unsafe_to_repeat = unsafe_to_repeat
 
 
 class Destination(Protocol):
@@ -90,14 +95,25 @@ def accepts(destination: Destination, severity: str) -> bool:
     return severity_rank(severity) >= severity_rank(destination.min_severity)
 
 
-def _post(destination: Destination, body: bytes, headers: dict[str, str], url: Secret) -> int:
+def _post(
+    destination: Destination,
+    body: bytes,
+    headers: dict[str, str],
+    url: Secret,
+    *,
+    deduplicates: bool,
+) -> int:
+    """POST the alert; `deduplicates` says whether the receiver drops a repeated key."""
     try:
         response = requests.post(url.reveal(), data=body, headers=headers, timeout=HTTP_TIMEOUT_S)
     except requests.RequestException as exc:
         # requests' own message quotes the URL path (a Slack token is in it): name the type only.
-        raise DeliveryError(
-            f"{destination.kind} destination {destination.name!r}: {type(exc).__name__}"
-        ) from None
+        message = f"{destination.kind} destination {destination.name!r}: {type(exc).__name__}"
+        # A read timeout came after the request was sent: the receiver may have processed it.
+        unsafe = isinstance(exc, requests.ReadTimeout) and not deduplicates
+        if unsafe:
+            message += " (it may have arrived: re-sent at most once, as a repeat shows twice)"
+        raise DeliveryError(message, unsafe_to_repeat=unsafe) from None
     if not 200 <= response.status_code < 300:
         raise DeliveryError(
             f"{destination.kind} destination {destination.name!r} answered HTTP "
@@ -129,7 +145,8 @@ class SlackDestination:
     def send(self, notice: Notice, key: str, first_key: str) -> int | None:
         body = json.dumps(slack_payload(notice)).encode()
         headers = {"Content-Type": "application/json", IDEMPOTENCY_HEADER: key}
-        return _post(self, body, headers, self.url)
+        # Slack's incoming webhooks ignore the key and return no message id to check against.
+        return _post(self, body, headers, self.url, deduplicates=False)
 
 
 def sign(secret: Secret, timestamp: str, body: bytes) -> str:
@@ -161,7 +178,7 @@ class WebhookDestination:
             IDEMPOTENCY_HEADER: key,
             "X-WarRoom-Idempotency-Key": key,
         }
-        return _post(self, body, headers, self.url)
+        return _post(self, body, headers, self.url, deduplicates=True)
 
 
 @dataclass(frozen=True)
