@@ -274,3 +274,19 @@ def test_secrets_never_appear_in_errors_reprs_or_logs(
     if hasattr(manager.store, "path"):  # the SQLite file holds ciphertext only
         raw = Path(manager.store.path).read_bytes()
         assert not any(m.encode() in raw for m in SECRET_MARKERS)
+
+
+def test_one_unreadable_record_is_marked_and_the_others_still_list(
+    manager: IntegrationManager,
+) -> None:
+    fill(manager, ("acme", "globex"))
+    name = next(n for n in manager.store.list_integrations("acme") if "meta" in n)
+    sealed = manager.store.get_integration("globex", name)
+    assert sealed is not None
+    tampered = replace(sealed, ciphertext=bytes(reversed(sealed.ciphertext)))
+    manager.store.put_integration("globex", name, tampered)
+    listed = {(s.brand, s.integration): s for s in manager.list()}
+    assert len(listed) == 2 * len(SAMPLES)
+    bad = listed[("globex", name)]
+    assert bad.problem and bad.fields == {}
+    assert all(s.problem is None for k, s in listed.items() if k != ("globex", name))

@@ -96,8 +96,10 @@ def list_keys(manager: IntegrationManager, args: argparse.Namespace) -> int:
         print("(no credentials stored)")
     for item in summaries:
         masked = ", ".join(f"{k}={v}" for k, v in item.fields.items())
+        if item.problem:
+            masked = f"UNREADABLE ({item.problem}): re-enter it with `warroom keys set`"
         print(f"{item.brand}/{item.integration} [master key {item.master_key_id}]: {masked}")
-    return 0
+    return 1 if any(item.problem for item in summaries) else 0
 
 
 def delete_keys(manager: IntegrationManager, args: argparse.Namespace) -> int:

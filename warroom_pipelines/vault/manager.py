@@ -17,6 +17,7 @@ from warroom_pipelines.brand_keys import validate_brand_key
 from warroom_pipelines.vault.crypto import (
     DecryptionError,
     MasterKeyring,
+    UnsupportedFormat,
     VaultError,
     new_data_key,
     seal,
@@ -55,6 +56,7 @@ class IntegrationSummary:
     integration: str
     master_key_id: str
     fields: dict[str, Any]
+    problem: str | None = None  # why the record cannot be read; the others still list
 
 
 @dataclass(frozen=True)
@@ -124,8 +126,15 @@ class IntegrationManager:
         for name in brands:
             wrapped = self.store.get_data_key(name)
             for integration in self.store.list_integrations(name):
-                masked = self.get(name, integration).masked()
                 key_id = wrapped.master_key_id if wrapped else "-"
+                try:
+                    masked = self.get(name, integration).masked()
+                # One record's fault (a missing master key is everyone's: it still raises).
+                except (DecryptionError, UnsupportedFormat, IntegrationError) as exc:
+                    summaries.append(
+                        IntegrationSummary(name, integration, key_id, {}, type(exc).__name__)
+                    )
+                    continue
                 summaries.append(IntegrationSummary(name, integration, key_id, masked))
         return summaries
 
