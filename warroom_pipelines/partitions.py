@@ -38,6 +38,9 @@ def start_date() -> str:
 
 
 BRANDS = "brands"  # the dynamic partitions that are the brand registry
+# The brands that are demo brands: the demo source serves them and no platform is read for
+# them. Kept in the instance beside the registry (a set of keys, no asset is partitioned by it).
+DEMO_REGISTRY = "demo_brands"
 brands_partitions = dg.DynamicPartitionsDefinition(name=BRANDS)
 # end_offset=1: today is a partition too, so the hourly refresh can fill it as hours end.
 dates_partitions = dg.DailyPartitionsDefinition(
@@ -46,6 +49,11 @@ dates_partitions = dg.DailyPartitionsDefinition(
 brand_date_partitions = dg.MultiPartitionsDefinition(
     {BRAND_DIMENSION: brands_partitions, DATE_DIMENSION: dates_partitions}
 )
+
+
+def demo_brand_keys(instance: dg.DagsterInstance) -> set[str]:
+    """The brands registered as demo brands (`warroom brands add --demo`, `warroom demo`)."""
+    return set(instance.get_dynamic_partitions(DEMO_REGISTRY))
 
 
 def partition_key(brand: str, day: str | date) -> dg.MultiPartitionKey:
