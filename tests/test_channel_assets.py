@@ -18,8 +18,8 @@ from tests.channels.fakes import (
     meta_row,
     tiktok_record,
 )
-from warroom_pipelines import clock
 from tests.support import AFTER_THE_FIXTURES
+from warroom_pipelines import clock
 from warroom_pipelines.assets.channels import channel_assets
 from warroom_pipelines.assets.unified import unified_performance
 from warroom_pipelines.partitions import DEMO_REGISTRY, partition_key
