@@ -33,9 +33,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from warroom_pipelines.channels.clock import utc_day_bounds
 from warroom_pipelines.channels.demo import demo_metrics
-from warroom_pipelines.schema import finalize, quality_checks, validate_raw
+from warroom_pipelines.schema import account_hours, finalize, quality_checks, validate_raw
 from warroom_pipelines.sentry.detectors import DetectorConfig
 from warroom_pipelines.sentry.engine import SENTRY_COLUMNS, detect, history_window
 from warroom_pipelines.warehouse import DuckDBWarehouse, LakeFiles, TableRef
@@ -119,10 +118,10 @@ def plain(
         )
         warehouse.replace_slices(UNIFIED, table, slices)
         stored = warehouse.read_slices(UNIFIED, slices)
-        complete_before = min(utc_day_bounds(today)[1], pd.Timestamp(now).floor("h"))
         found = []
-        for brand in chunk:
-            quality_checks(stored.loc[stored["brand"] == brand], complete_before=complete_before)
+        for brand, frame in zip(chunk, raw, strict=True):
+            reported = {"demo": account_hours(frame)}
+            quality_checks(stored.loc[stored["brand"] == brand], reported=reported)
             first, last = history_window(today, config)
             history = warehouse.read_slice(
                 UNIFIED, brand=brand, start=first, end=last, columns=SENTRY_COLUMNS

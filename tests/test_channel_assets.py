@@ -4,14 +4,24 @@ from datetime import date
 from pathlib import Path
 
 import dagster as dg
+import pandas as pd
 import pytest
 from pytest_httpserver import HTTPServer
 
-from tests.channels.fakes import FakeMeta, FakeTikTok, meta_row, tiktok_record
+from tests.channels.fakes import (
+    Failure,
+    FakeGoogleAds,
+    FakeMeta,
+    FakeTikTok,
+    google_row,
+    meta_row,
+    tiktok_record,
+)
 from tests.support import AFTER_THE_FIXTURES
+from warroom_pipelines import clock
 from warroom_pipelines.assets.channels import channel_assets
 from warroom_pipelines.assets.unified import unified_performance
-from warroom_pipelines.partitions import partition_key
+from warroom_pipelines.partitions import DEMO_REGISTRY, partition_key
 from warroom_pipelines.resources.ad_platforms import AdPlatformsResource
 from warroom_pipelines.resources.demo import DemoSourceResource
 from warroom_pipelines.resources.vault import VaultResource
@@ -23,6 +33,7 @@ DAY = date(2026, 5, 1)
 ACME_META_TOKEN = "EAAGacmeSECRETmetaTOKEN0000111122223333"
 ACME_TIKTOK_TOKEN = "acmeSECRETtiktokTOKEN44445555666677778888"
 GLOBEX_META_TOKEN = "EAAGglobexSECRETmetaTOKEN999988887777"
+ACME_GOOGLE_REFRESH = "1//0gACMEsecretGOOGLErefresh5555"
 SECRETS = (ACME_META_TOKEN, ACME_TIKTOK_TOKEN, GLOBEX_META_TOKEN)
 
 
@@ -168,22 +179,104 @@ def test_a_batch_run_reads_each_brand_with_its_own_keys_and_stores_what_single_r
     }
 
 
-def test_one_brand_failing_in_a_batch_writes_nothing_of_that_step_and_names_the_brand(
+def _health(warehouse_path: Path, channel: str) -> dict[str, tuple]:
+    """brand -> (status, reason, last_success, reported_hours) of one source's health."""
+    with analyst_connection(LakeFiles(warehouse_path)) as con:
+        rows = con.execute(
+            "SELECT brand, status, reason, last_success, reported_hours "
+            f"FROM channel_health.{channel} ORDER BY brand"
+        ).fetchall()
+    return {brand: tuple(rest) for brand, *rest in rows}
+
+
+def test_one_brands_truncated_page_fails_neither_the_other_brand_nor_its_own_other_channels(
     instance, channel_resources, platforms, warehouse_path
 ) -> None:
     instance.add_dynamic_partitions("brands", ["acme", "globex"])
-    platforms["globex_meta"].token = "a-rotated-token-the-brand-did-not-give-us"
+    # Globex's insights page arrives cut off mid-JSON.
+    platforms["globex_meta"].failures = [Failure(200, '{"data": [{"campaign_id": "G1", "da')]
     result = _batch_run(instance, channel_resources, "acme", "globex")
-    assert not result.success
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    text = str(failure.event_specific_data.error)  # type: ignore[union-attr]
-    assert "globex" in text and "meta_ads" in text
-    assert GLOBEX_META_TOKEN not in text and ACME_META_TOKEN not in text
+    assert result.success
+    rows = {(r[0], r[1]) for r in _unified_rows(warehouse_path)}
+    assert rows == {("acme", "meta_ads"), ("acme", "tiktok_ads")}
+    health = _health(warehouse_path, "meta_ads")
+    assert health["acme"][0] == "ok" and health["acme"][3] == 2
+    status, reason, last_success, hours = health["globex"]
+    assert (status, last_success, hours) == ("failed", None, None)
+    assert reason.startswith("Meta Ads sent a reply War Room cannot read")
+    assert "Traceback" not in reason and GLOBEX_META_TOKEN not in reason
+    meta = result.asset_materializations_for_node("channel_metrics__meta_ads")[0].metadata
+    assert meta["failed_brand_days"].value == 1
+
+
+def test_a_failed_channel_keeps_its_last_good_rows_as_stale_and_is_filled_in_on_recovery(
+    instance, channel_resources, platforms, warehouse_path
+) -> None:
+    instance.add_dynamic_partitions("brands", ["acme"])
+    with clock.pinned("2026-05-02T06:00Z"):
+        assert _run(instance, channel_resources, "acme").success
+    first = _unified_rows(warehouse_path)
+    platforms["acme_meta"].token = "a-rotated-token-the-brand-did-not-give-us"
+    platforms["acme_tiktok"].records.append(
+        tiktok_record("T1", "2026-05-01 13:00:00", impressions=400, clicks=4, spend="2.00")
+    )
+    with clock.pinned("2026-05-02T07:00Z"):
+        result = _run(instance, channel_resources, "acme")
+    assert result.success  # the TikTok rows are not held back by Meta
+    rows = _unified_rows(warehouse_path)
+    assert [r for r in rows if r[1] == "meta_ads"] == [r for r in first if r[1] == "meta_ads"]
+    assert len([r for r in rows if r[1] == "tiktok_ads"]) == 2
+    status, reason, last_success, hours = _health(warehouse_path, "meta_ads")["acme"]
+    assert status == "stale" and hours == 2
+    assert last_success == pd.Timestamp("2026-05-02T06:00Z").to_pydatetime()
+    assert reason.startswith("Meta Ads refused the brand's keys; reconnect them")
+    assert ACME_META_TOKEN not in reason
+    checks = {e.check_name: e.passed for e in result.get_asset_check_evaluations()}
+    assert checks["hours_complete"]
+
+    platforms["acme_meta"].token = ACME_META_TOKEN
+    platforms["acme_meta"].hourly.append(
+        meta_row("A1", "2026-05-01", 11, impressions=100, clicks=1, spend=1.0, name="Acme Spring")
+    )
+    with clock.pinned("2026-05-02T08:00Z"):
+        assert _run(instance, channel_resources, "acme").success
+    assert len([r for r in _unified_rows(warehouse_path) if r[1] == "meta_ads"]) == 3
+    assert _health(warehouse_path, "meta_ads")["acme"][0] == "ok"
+
+
+def test_a_connected_brand_gets_only_its_real_rows_and_a_brand_without_keys_gets_none(
+    instance, channel_resources, httpserver, warehouse_path, tmp_path
+) -> None:
+    google = FakeGoogleAds(httpserver, refresh_token=ACME_GOOGLE_REFRESH)
+    google.rows = [google_row("111", "2026-05-01", 8, impressions=212, clicks=9, cost=4.5)]
+    VaultResource(profile="local", key_store="sqlite", dagster_home=str(tmp_path)).manager().set(
+        "hooli",
+        "google_ads",
+        {
+            "developer_token": "DEVtokenHOOLI0000",
+            "client_id": google.client_id,
+            "client_secret": google.client_secret,
+            "refresh_token": ACME_GOOGLE_REFRESH,
+            "customer_ids": [google.customer_id],
+        },
+    )
+    instance.add_dynamic_partitions("brands", ["hooli", "initech", "umbrella"])
+    instance.add_dynamic_partitions(DEMO_REGISTRY, ["initech"])  # `warroom brands add --demo`
+    result = _batch_run(instance, channel_resources, "hooli", "umbrella")
+    assert result.success
     with analyst_connection(LakeFiles(warehouse_path)) as con:
-        tables = {
-            t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-        }
-    assert "meta_ads" not in tables and "unified_performance" not in tables
+        sources = dict(
+            con.execute(
+                "SELECT brand, list(DISTINCT source ORDER BY source) FROM unified_performance "
+                "GROUP BY brand"
+            ).fetchall()
+        )
+    assert sources == {"hooli": ["google_ads_api"], "initech": ["demo"]}
+    health = _health(warehouse_path, "google_ads")
+    assert health["hooli"][0] == "ok" and "initech" not in health
+    assert health["umbrella"][0] == "no_keys"
+    assert "no Google Ads keys" in health["umbrella"][1]
+    assert set(_health(warehouse_path, "demo")) == {"initech"}
 
 
 def test_each_brand_reads_its_platforms_with_its_own_keys(
@@ -237,22 +330,3 @@ def test_no_secret_reaches_the_event_log_the_instance_or_the_warehouse(
             data = Path(path).read_bytes()
             for secret in SECRETS:
                 assert secret.encode() not in data, f"{secret[:6]}… found in {path}"
-
-
-def test_an_expired_token_fails_the_run_naming_brand_and_channel_not_the_token(
-    instance, channel_resources, platforms, warehouse_path
-) -> None:
-    instance.add_dynamic_partitions("brands", ["acme"])
-    platforms["acme_meta"].token = "a-rotated-token-the-brand-did-not-give-us"
-    result = _run(instance, channel_resources, "acme")
-    assert not result.success
-    failure = next(e for e in result.all_events if e.event_type_value == "STEP_FAILURE")
-    text = str(failure.event_specific_data.error)  # type: ignore[union-attr]
-    assert "ChannelAuthError" in text and "acme" in text and "meta_ads" in text
-    assert ACME_META_TOKEN not in text
-    # Nothing was written for the failed brand-day.
-    with analyst_connection(LakeFiles(warehouse_path)) as con:
-        tables = {
-            t for (t,) in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
-        }
-    assert "unified_performance" not in tables

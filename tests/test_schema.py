@@ -4,7 +4,13 @@ import pandas as pd
 import pytest
 
 from warroom_pipelines.channels.demo import demo_metrics
-from warroom_pipelines.schema import SchemaError, finalize, quality_checks, validate_raw
+from warroom_pipelines.schema import (
+    SchemaError,
+    account_hours,
+    finalize,
+    quality_checks,
+    validate_raw,
+)
 
 DAY = datetime(2026, 11, 3).date()
 
@@ -42,17 +48,26 @@ def test_duplicate_keys_are_refused() -> None:
 
 def test_quality_checks_find_gaps_duplicates_and_negatives() -> None:
     table = finalize(demo_metrics("acme", DAY), brand="acme", ingested_at=datetime.now(UTC))
-    end = pd.Timestamp("2026-11-04", tz="UTC")
-    assert all(o.passed for o in quality_checks(table, complete_before=end).values())
+    reported = {"demo": account_hours(table)}
+    assert all(o.passed for o in quality_checks(table, reported=reported).values())
+    # An hour the source reported but the table lacks is a gap.
     gap = table.loc[table["hour_start"] != pd.Timestamp("2026-11-03 10:00", tz="UTC")]
-    assert not quality_checks(gap, complete_before=end)["hours_complete"].passed
-    # A partial day only expects the hours that have ended.
-    morning = table.loc[table["hour_start"] < pd.Timestamp("2026-11-03 09:00", tz="UTC")]
-    assert quality_checks(morning, complete_before=pd.Timestamp("2026-11-03 09:00", tz="UTC"))[
-        "hours_complete"
-    ].passed
+    outcome = quality_checks(gap, reported=reported)["hours_complete"]
+    assert not outcome.passed and "demo:" in outcome.detail
     doubled = pd.concat([table, table.iloc[:3]])
-    assert quality_checks(doubled, complete_before=end)["unique_key"].failures == 3
+    assert quality_checks(doubled, reported=reported)["unique_key"].failures == 3
     negative = table.copy()
     negative.loc[0, "spend"] = -1.0
-    assert not quality_checks(negative, complete_before=end)["non_negative"].passed
+    assert not quality_checks(negative, reported=reported)["non_negative"].passed
+
+
+def test_hours_with_no_delivery_are_not_gaps_but_hours_the_platform_reported_are() -> None:
+    """Platforms leave out the hours in which an account delivered nothing: a day with such
+    holes matches the platform exactly and passes; losing an hour it reported fails."""
+    table = finalize(demo_metrics("acme", DAY), brand="acme", ingested_at=datetime.now(UTC))
+    platform = table.assign(source="meta_api").loc[table["channel"] == "meta_ads"]
+    quiet_night = platform.loc[platform["hour_start"].dt.hour.between(6, 20)]
+    reported = {"meta_ads": account_hours(quiet_night)}
+    assert quality_checks(quiet_night, reported=reported)["hours_complete"].passed
+    lost = quiet_night.loc[quiet_night["hour_start"].dt.hour != 12]
+    assert not quality_checks(lost, reported=reported)["hours_complete"].passed

@@ -10,6 +10,9 @@ from collections.abc import Iterable
 
 # The name of the brand registry: Dagster's dynamic partitions of brands.
 BRANDS = "brands"
+# The brands that are demo brands: the demo source serves them and no platform is read for
+# them. Kept in the instance beside the registry (a set of keys, no asset is partitioned by it).
+DEMO_REGISTRY = "demo_brands"
 _BRAND_KEY = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
 
 

@@ -25,6 +25,7 @@ from dagster._core.storage.tags import (
 
 # Brand keys are checked without Dagster so that the vault (plain Python) shares the rule.
 from warroom_pipelines.brand_keys import BRANDS as BRANDS
+from warroom_pipelines.brand_keys import DEMO_REGISTRY as DEMO_REGISTRY
 from warroom_pipelines.brand_keys import InvalidBrandKey as InvalidBrandKey
 from warroom_pipelines.brand_keys import invalid_brand_keys as invalid_brand_keys
 from warroom_pipelines.brand_keys import validate_brand_key as validate_brand_key
@@ -52,6 +53,11 @@ dates_partitions = dg.DailyPartitionsDefinition(
 brand_date_partitions = dg.MultiPartitionsDefinition(
     {BRAND_DIMENSION: brands_partitions, DATE_DIMENSION: dates_partitions}
 )
+
+
+def demo_brand_keys(instance: dg.DagsterInstance) -> set[str]:
+    """The brands registered as demo brands (`warroom brands add --demo`, `warroom demo`)."""
+    return set(instance.get_dynamic_partitions(DEMO_REGISTRY))
 
 
 def partition_key(brand: str, day: str | date) -> dg.MultiPartitionKey:

@@ -1,7 +1,7 @@
 """Resources per deployment profile, chosen by WARROOM_PROFILE (local | production).
 
-"local" runs on a bare machine: DuckDB under the Dagster home and the demo source for every
-brand. "production" runs on Google Cloud: BigQuery tables, the Firestore key store, pages in a
+"local" runs on a bare machine: DuckDB under the Dagster home and the demo source for demo
+brands. "production" runs on Google Cloud: BigQuery tables, the Firestore key store, pages in a
 GCS bucket. Its settings are checked when the definitions load, all at once, so that a
 missing one is a clear `ProfileError` listing every problem, never a failure deep inside a
 run. Secrets reach resources only as `dg.EnvVar`, which Dagster resolves at launch and never
@@ -147,7 +147,7 @@ def local_resources() -> dict[str, Any]:
     return {
         "warehouse": warehouse,
         "io_manager": WarehouseIOManager(warehouse=warehouse),
-        "demo_source": DemoSourceResource(),
+        "demo_source": DemoSourceResource(brands=[]),  # the registered demo brands only
         "ad_platforms": ad_platforms_from_env(),
         "vault": vault_resource("local", dagster_home()),
         "command_center": CommandCenterResource(folder=command_center_dir()),

@@ -8,50 +8,20 @@ rows only) and the overview. It runs on its own schedule a little after the hour
 so a slow brand never holds the others' pages back.
 """
 
-from collections.abc import Sequence
-
 import dagster as dg
 import pandas as pd
 
 from warroom_pipelines.assets.unified import unified_performance
 from warroom_pipelines.dashboard import Published, create_views, publish
-from warroom_pipelines.partitions import BRAND_DIMENSION, BRANDS
+from warroom_pipelines.partitions import BRANDS
 from warroom_pipelines.resources.dashboard import CommandCenterResource
 from warroom_pipelines.resources.warehouse import WarehouseResource
-
-
-def ingestion_errors(
-    instance: dg.DagsterInstance, brands: Sequence[str]
-) -> dict[str, dict[str, str]]:
-    """brand -> source -> the error, when the brand's latest run failed.
-
-    The source is the failed step's asset name (`channel_metrics/meta_ads` -> "meta_ads");
-    the page shows only the error's first line, with URL queries and credentials removed.
-    """
-    out: dict[str, dict[str, str]] = {}
-    for brand in brands:
-        runs = instance.get_runs(
-            dg.RunsFilter(tags={f"dagster/partition/{BRAND_DIMENSION}": brand}), limit=1
-        )
-        if not runs or runs[0].status != dg.DagsterRunStatus.FAILURE:
-            continue
-        for record in instance.all_logs(runs[0].run_id, of_type=dg.DagsterEventType.STEP_FAILURE):
-            event = record.dagster_event
-            if event is None or event.step_key is None:
-                continue
-            error = event.step_failure_data.error
-            # Dagster wraps the source's exception: show the root cause.
-            while error is not None and error.cause is not None:
-                error = error.cause
-            source = event.step_key.split("__")[-1]
-            out.setdefault(brand, {})[source] = error.message if error else "failed"
-    return out
 
 
 def _summary(published: Published) -> str:
     rows = [
         {
-            "brand": s.brand,
+            "brand": s.brand + (" (demo)" if s.demo else ""),
             "status": s.status.label,
             "open incidents": s.open_incidents,
             "money at stake": round(s.money_at_stake, 2),
@@ -84,12 +54,7 @@ def command_center(
     store = warehouse.get()
     views = create_views(store)
     brands = context.instance.get_dynamic_partitions(BRANDS)
-    published = publish(
-        store,
-        command_center.pages(),
-        brands=brands,
-        ingestion_errors=ingestion_errors(context.instance, brands),
-    )
+    published = publish(store, command_center.pages(), brands=brands)
     return dg.MaterializeResult(
         metadata={
             "overview": dg.MetadataValue.path(published.overview),

@@ -2,7 +2,9 @@
 
 In a batch run each brand's rows are finalized on their own (errors name the brand), and the
 checks judge every brand-day of the batch: a check fails if any brand-day fails it, and its
-metadata names those brand-days.
+metadata names those brand-days. A source whose read failed still hands over its last good
+rows (marked stale in its channel health), so the brand's other channels publish at once and
+the failed one is filled in, with the whole brand-day, when it recovers.
 """
 
 from collections.abc import Iterator
@@ -12,9 +14,8 @@ import dagster as dg
 import pandas as pd
 
 from warroom_pipelines import clock
-from warroom_pipelines.assets.channels import WAREHOUSE_POOL, channel_assets
+from warroom_pipelines.assets.channels import WAREHOUSE_POOL, channel_assets, health_table
 from warroom_pipelines.assets.metadata import add_brand_day_metadata, batch_summary
-from warroom_pipelines.channels.clock import utc_day_bounds
 from warroom_pipelines.partitions import brand_date_partitions, run_brand_dates
 from warroom_pipelines.resources.warehouse import WarehouseResource
 from warroom_pipelines.schema import CheckOutcome, empty_frame, finalize, quality_checks
@@ -36,10 +37,11 @@ _CHECKS: dict[str, tuple[dg.AssetCheckSeverity, str]] = {
     ),
     "hours_complete": (
         dg.AssetCheckSeverity.WARN,
-        "Every account that reports the day reports each of its hours so far.",
+        "Every account-hour the sources reported (hours with delivery) is stored.",
     ),
 }
 _CHANNEL_INPUTS = {asset.key.path[-1]: dg.AssetIn(key=asset.key) for asset in channel_assets}
+SOURCES = tuple(_CHANNEL_INPUTS)  # demo and the platforms: each keeps its channel health
 
 
 @dg.asset(
@@ -71,15 +73,24 @@ def unified_performance(
     add_brand_day_metadata(context, table, brand_days)
     yield dg.Output(table, metadata=batch_summary(table, brand_days))
 
-    # The checks read back what the I/O manager stored, not the frame we meant to store.
-    stored = warehouse.get().read_slices(UNIFIED_TABLE, brand_days)
-    now_hour = pd.Timestamp(ingested_at).floor("h")
+    # The checks read back what the I/O manager stored, not the frame we meant to store, and
+    # judge completeness against what each source reported (its channel health).
+    store = warehouse.get()
+    stored = store.read_slices(UNIFIED_TABLE, brand_days)
+    health = pd.concat(
+        [store.read_slices(health_table(source), brand_days) for source in SOURCES],
+        ignore_index=True,
+    )
     outcomes: dict[str, list[tuple[str, CheckOutcome]]] = {name: [] for name in _CHECKS}
     for brand, days in brand_days.items():
         for day in days:
+            reported = {
+                str(row["channel"]): int(row["reported_hours"])
+                for row in _brand_day_rows(health, brand, day).to_dict("records")
+                if not pd.isna(row["reported_hours"])
+            }
             own = _brand_day_rows(stored, brand, day)
-            complete_before = min(utc_day_bounds(day)[1], now_hour)
-            for name, outcome in quality_checks(own, complete_before=complete_before).items():
+            for name, outcome in quality_checks(own, reported=reported).items():
                 outcomes[name].append((f"{brand} {day}", outcome))
     for name, results in outcomes.items():
         failed = [(where, outcome) for where, outcome in results if not outcome.passed]

@@ -7,7 +7,12 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-from warroom_pipelines.brand_keys import BRANDS, InvalidBrandKey, validate_brand_key
+from warroom_pipelines.brand_keys import (
+    BRANDS,
+    DEMO_REGISTRY,
+    InvalidBrandKey,
+    validate_brand_key,
+)
 from warroom_pipelines.commands.common import ensure_dagster_home, fail, instance
 
 
@@ -15,6 +20,12 @@ def register(brands: argparse.ArgumentParser) -> None:
     actions = brands.add_subparsers(dest="action", required=True)
     add = actions.add_parser("add", help="register brands (lowercase slugs)")
     add.add_argument("brands", nargs="+")
+    add.add_argument(
+        "--demo",
+        action="store_true",
+        help="a demo brand: the demo source invents its data (default: a connected brand, "
+        "read from the ad platforms it has keys for)",
+    )
     add.set_defaults(handler=add_brands)
     listing = actions.add_parser("list", help="list registered brands")
     listing.set_defaults(handler=list_brands)
@@ -30,23 +41,36 @@ def add_brands(args: argparse.Namespace) -> int:
         return fail(str(exc))
     inst = instance()
     known = set(inst.get_dynamic_partitions(BRANDS))
+    demo = set(inst.get_dynamic_partitions(DEMO_REGISTRY))
+    clash = [k for k in keys if k in known and (k in demo) != args.demo]
+    if clash:
+        kind = "connected" if args.demo else "demo"
+        return fail(
+            f"{', '.join(clash)}: already registered as a {kind} brand; a brand's kind "
+            "does not change (remove it and add it under another key)"
+        )
     new = [k for k in keys if k not in known]
+    if args.demo:
+        inst.add_dynamic_partitions(DEMO_REGISTRY, [k for k in new if k not in demo])
     inst.add_dynamic_partitions(BRANDS, new)
+    kind = "demo" if args.demo else "connected"
     for key in keys:
-        print(f"{key}: {'added' if key in new else 'already registered'}")
+        print(f"{key}: {f'added ({kind} brand)' if key in new else 'already registered'}")
     return 0
 
 
 def list_brands(args: argparse.Namespace) -> int:
+    demo = set(registered_brands(DEMO_REGISTRY))
     for key in sorted(registered_brands()):
-        print(key)
+        print(f"{key}\t{'demo' if key in demo else 'connected'}")
     return 0
 
 
-def registered_brands() -> list[str]:
-    """The brand registry, read without importing Dagster (seconds) when the instance keeps
-    Dagster's default SQLite storage: the dynamic partitions table of its event log index,
-    opened read-only. Any other storage (PostgreSQL) is asked through Dagster.
+def registered_brands(registry: str = BRANDS) -> list[str]:
+    """The brand registry (or the demo brands, `DEMO_REGISTRY`), read without importing
+    Dagster (seconds) when the instance keeps Dagster's default SQLite storage: the dynamic
+    partitions table of its event log index, opened read-only. Any other storage (PostgreSQL)
+    is asked through Dagster.
     tests/commands/test_brands.py holds this reading to Dagster's own answer."""
     home = ensure_dagster_home()
     index = home / "history" / "runs" / "index.db"
@@ -55,10 +79,10 @@ def registered_brands() -> list[str]:
             rows = con.execute(
                 "SELECT partition FROM dynamic_partitions WHERE partitions_def_name = ? "
                 "ORDER BY id",
-                (BRANDS,),
+                (registry,),
             ).fetchall()
         return [partition for (partition,) in rows]
-    return list(instance().get_dynamic_partitions(BRANDS))
+    return list(instance().get_dynamic_partitions(registry))
 
 
 def _declares_storage(config: Path) -> bool:
@@ -76,6 +100,8 @@ def remove_brands(args: argparse.Namespace) -> int:
     for key in args.brands:
         if key in known:
             inst.delete_dynamic_partition(BRANDS, key)
+            if inst.has_dynamic_partition(DEMO_REGISTRY, key):
+                inst.delete_dynamic_partition(DEMO_REGISTRY, key)
             print(f"{key}: removed (its warehouse rows are kept)")
         else:
             print(f"{key}: not registered")

@@ -15,10 +15,11 @@ from warroom_pipelines.channels.demo import demo_incidents
 from warroom_pipelines.commands.common import (
     definitions,
     ensure_dagster_home,
+    fail,
     instance,
     print_frame,
 )
-from warroom_pipelines.partitions import BRANDS, validate_brand_key
+from warroom_pipelines.partitions import BRANDS, DEMO_REGISTRY, demo_brand_keys, validate_brand_key
 from warroom_pipelines.schedules import batch_requests
 
 DEMO_BRANDS = ("acme-outdoor", "globex-beauty", "initech-pets")
@@ -64,6 +65,14 @@ def run_demo(args: argparse.Namespace) -> int:
     brands = [validate_brand_key(b) for b in args.brands]
     inst = instance()
     known = set(inst.get_dynamic_partitions(BRANDS))
+    connected = sorted(set(brands) & (known - demo_brand_keys(inst)))
+    if connected:
+        return fail(
+            f"{', '.join(connected)}: registered as connected brands; the demo invents data "
+            "only for demo brands (pick other --brands)"
+        )
+    # The demo's brands are demo brands: the demo source serves them, and only them.
+    inst.add_dynamic_partitions(DEMO_REGISTRY, [b for b in brands if b not in known])
     inst.add_dynamic_partitions(BRANDS, [b for b in brands if b not in known])
     job = definitions().resolve_job_def("brand_refresh")
 

@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from warroom_pipelines.channels.health import DEMO, FAILED, NO_KEYS, STALE, source_name
 from warroom_pipelines.dashboard.queries import CommandCenterReader, Periods, Window, periods_at
 from warroom_pipelines.schema import CHANNELS
 from warroom_pipelines.vault.redact import redact
@@ -25,6 +26,8 @@ ALL_CHANNELS = ""
 SEVERITY_RANK = {"none": 0, "info": 1, "warning": 2, "critical": 3}
 NOT_MONITORED = "unmonitored"  # no anomaly detection has run yet
 NO_DATA = "nodata"  # the brand's data stopped arriving: worse than any quiet page can say
+ERROR = "error"  # a source's last read failed: its numbers are as of its last good read
+DATA_MISSING = "datamissing"  # a source failed with nothing to show, or the brand has no keys
 STALE_AFTER = pd.Timedelta(hours=3)
 COMPARABLE_SHARE = 0.9
 SPARK_HOURS = 3  # the overview's sparklines: spend per 3 hours
@@ -195,6 +198,28 @@ def incident_list(
 
 
 @dataclass(frozen=True)
+class SourceHealth:
+    """A source's latest channel health for the brand, as the pipeline stored it."""
+
+    channel: str
+    status: str  # ok | failed | stale | no_keys
+    reason: str
+    last_success: pd.Timestamp | None
+
+
+def source_health(frame: pd.DataFrame, brand: str) -> list[SourceHealth]:
+    if frame.empty:
+        return []
+    rows = frame.loc[frame["brand"] == brand].to_dict("records")
+    return [
+        SourceHealth(
+            str(r["channel"]), str(r["status"]), _text(r["reason"]), _moment(r["last_success"])
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
 class Freshness:
     channel: str
     status: Literal["ok", "stale", "not connected", "error"]
@@ -215,6 +240,12 @@ class BrandView:
     incidents: list[Incident] | None  # None: no anomaly detection yet
     freshness: list[Freshness]
     now: pd.Timestamp  # the hour the page was asked for (`periods` may end earlier: stale data)
+    health: list[SourceHealth] = field(default_factory=list)
+
+    @property
+    def demo(self) -> bool:
+        """A demo brand: its numbers are invented by the demo source."""
+        return any(h.channel == DEMO for h in self.health)
 
     @property
     def worst_severity(self) -> str:
@@ -229,7 +260,7 @@ class BrandView:
 
     @property
     def status(self) -> BrandStatus:
-        return brand_status(self.worst_severity, self.last_hour_start, self.now)
+        return brand_status(self.worst_severity, self.last_hour_start, self.now, self.health)
 
 
 def worst_open_severity(severities: Iterable[object]) -> str:
@@ -246,19 +277,39 @@ class BrandStatus:
 
 
 def brand_status(
-    worst_severity: str, last_hour_start: pd.Timestamp | None, now: pd.Timestamp
+    worst_severity: str,
+    last_hour_start: pd.Timestamp | None,
+    now: pd.Timestamp,
+    health: Iterable[SourceHealth] = (),
 ) -> BrandStatus:
-    """A brand whose data stopped is never shown as clear: silence is not health.
+    """A brand whose data stopped, or whose source failed, is never shown as clear: silence
+    is not health.
 
-    Stale data outranks every incident (they were judged on data that no longer comes in; the
-    page still lists them), and ranks with critical in the overview.
+    A failed source (DATA MISSING when it has nothing to show, ERROR when its last good rows
+    are shown) and stale data outrank every incident (they were judged on data that no longer
+    comes in; the page still lists them), and rank with critical in the overview.
     """
+    critical = SEVERITY_RANK["critical"]
+    sources = list(health)
+    for source in sources:
+        if source.status == FAILED:
+            return BrandStatus(DATA_MISSING, f"DATA MISSING: {error_text(source.reason)}", critical)
+    for source in sources:
+        if source.status == STALE:
+            since = (
+                f" since {source.last_success:%Y-%m-%d %H:%M} UTC" if source.last_success else ""
+            )
+            label = f"ERROR: {source_name(source.channel)} not updated{since}"
+            return BrandStatus(ERROR, f"{label}. {error_text(source.reason)}", critical)
+    if sources and all(s.status == NO_KEYS for s in sources):
+        label = "DATA MISSING: no ad-platform keys (add them with `warroom keys set`)"
+        return BrandStatus(DATA_MISSING, label, critical)
     rank = SEVERITY_RANK.get(worst_severity, 0)
     if last_hour_start is not None:
         data_to = pd.Timestamp(last_hour_start) + pd.Timedelta(hours=1)
         if pd.Timestamp(now).floor("h") - data_to >= STALE_AFTER:
             label = f"no data since {data_to:%Y-%m-%d %H:%M} UTC"
-            return BrandStatus(NO_DATA, label, SEVERITY_RANK["critical"])
+            return BrandStatus(NO_DATA, label, critical)
     label = {"none": "all clear", NOT_MONITORED: "no anomaly detection yet"}.get(
         worst_severity, f"{worst_severity} open"
     )
@@ -453,7 +504,6 @@ def brand_view(
     brand: str,
     *,
     generated_at: pd.Timestamp,
-    ingestion_errors: dict[str, str] | None = None,
 ) -> BrandView:
     """Everything the brand page shows, from queries scoped to this brand only.
 
@@ -462,6 +512,8 @@ def brand_view(
     """
     now = reader.periods.end
     fresh = reader.freshness(brand)
+    health = source_health(reader.channel_health(brand), brand)
+    errors = {h.channel: h.reason for h in health if h.status in (FAILED, STALE)}
     if not fresh.empty:
         data_to = pd.Timestamp(fresh["last_hour_start"].max()) + pd.Timedelta(hours=1)
         if data_to <= reader.periods.week.start:
@@ -481,8 +533,9 @@ def brand_view(
             reader.hourly(brand), periods.week, reader.anomalous_hours(brand), incidents
         ),
         incidents=incidents,
-        freshness=build_freshness(fresh, now, ingestion_errors or {}),
+        freshness=build_freshness(fresh, now, errors),
         now=now,
+        health=health,
     )
 
 
@@ -503,10 +556,15 @@ class BrandSummary:
     last_hour_start: pd.Timestamp | None
     sparkline: list[float]  # spend per SPARK_HOURS over the last 7 days
     now: pd.Timestamp
+    health: list[SourceHealth] = field(default_factory=list)
+
+    @property
+    def demo(self) -> bool:
+        return any(h.channel == DEMO for h in self.health)
 
     @property
     def status(self) -> BrandStatus:
-        return brand_status(self.worst_severity, self.last_hour_start, self.now)
+        return brand_status(self.worst_severity, self.last_hour_start, self.now, self.health)
 
 
 def overview(reader: CommandCenterReader, brands: list[str]) -> list[BrandSummary]:
@@ -514,6 +572,7 @@ def overview(reader: CommandCenterReader, brands: list[str]) -> list[BrandSummar
     totals = reader.period_totals(None)
     spend = reader.hourly_spend_by_brand()
     fresh = reader.freshness(None)
+    health = reader.channel_health(None)
     incidents = reader.incidents(None)
     hours = _hour_index(reader.periods.week, reader.periods.week.end)
     out = []
@@ -552,6 +611,7 @@ def overview(reader: CommandCenterReader, brands: list[str]) -> list[BrandSummar
                 last_hour_start=pd.Timestamp(max(last)) if len(last) else None,
                 sparkline=[sum(line[i : i + SPARK_HOURS]) for i in range(0, hours, SPARK_HOURS)],
                 now=reader.periods.end,
+                health=source_health(health, brand),
             )
         )
     out.sort(key=lambda s: (-s.status.rank, -s.money_at_stake, s.brand))

@@ -58,6 +58,9 @@ font-size:.9rem;text-transform:uppercase;letter-spacing:.06em;border:2px solid c
 .pill.sev-critical{color:var(--critical)}.pill.sev-warning{color:var(--warning)}
 .pill.sev-info{color:var(--info)}.pill.sev-none{color:var(--good)}
 .pill.sev-unmonitored{color:var(--muted)}.pill.sev-nodata{color:var(--bad);border-color:var(--bad)}
+.pill.sev-error,.pill.sev-datamissing{color:var(--bad);border-color:var(--bad)}
+.demo-badge{display:inline-block;padding:1px 8px;margin:0 6px;border-radius:4px;font-size:12px;
+font-weight:700;letter-spacing:.05em;color:var(--warning);border:1px solid var(--warning)}
 .tiles{display:grid;grid-template-columns:repeat(5,minmax(0,1fr));gap:14px;margin-bottom:10px}
 .tiles-title{grid-column:1/-1;color:var(--muted);font-weight:600;margin-top:6px}
 .tile{background:var(--panel);border:1px solid var(--line);border-left:6px solid var(--line);
@@ -379,7 +382,8 @@ def brand_page(view: BrandView, *, overview_href: str = "../index.html") -> str:
     status = view.status
     currencies = ", ".join(view.currencies) or "no data"
     body = (
-        f'<header><h1>{e(view.brand)}</h1><span class="pill sev-{e(status.key)}" '
+        f"<header><h1>{e(view.brand)}</h1>{_demo_badge(view.demo)}"
+        f'<span class="pill sev-{e(status.key)}" '
         f'data-severity="{e(view.worst_severity)}" data-status="{e(status.key)}">'
         f"{e(status.label)}</span>"
         f'<span class="meta">Currency: {e(currencies)} · data to {e(_hour(view.periods.end))} · '
@@ -395,6 +399,15 @@ def brand_page(view: BrandView, *, overview_href: str = "../index.html") -> str:
         "Spend is shown without a good/bad colour: its level is a budget decision.</footer>"
     )
     return _document(f"{view.brand} · War Room", body)
+
+
+def _demo_badge(demo: bool) -> str:
+    """Marks a demo brand wherever it is shown: its numbers are invented, not an account's."""
+    if not demo:
+        return ""
+    return (
+        '<span class="demo-badge" data-demo="true" title="invented by the demo source">DEMO</span>'
+    )
 
 
 def brand_file(brand: str) -> str:
@@ -425,7 +438,7 @@ def overview_page(
             f'<tr data-brand="{e(s.brand)}" data-severity="{e(s.worst_severity)}" '
             f'data-status="{e(status.key)}">'
             f'<td><span class="pill sev-{e(status.key)}">{e(label)}</span></td>'
-            f'<td><a href="{e(href)}">{e(s.brand)}</a></td>'
+            f'<td><a href="{e(href)}">{e(s.brand)}</a>{_demo_badge(s.demo)}</td>'
             f'<td class="num">{s.open_incidents}</td><td class="num">{e(money_text)}</td>'
             f'<td class="num">{e(money(s.spend_today, s.currency))}</td>'
             f'<td class="num">{_change(s.spend_today, s.spend_yesterday)}</td>'

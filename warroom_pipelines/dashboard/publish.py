@@ -8,7 +8,7 @@ mid-write never shows half a page.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -76,29 +76,22 @@ def publish(
     now: pd.Timestamp | None = None,
     brands: Iterable[str] = (),
     only_brand: str | None = None,
-    ingestion_errors: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Published:
     """Render the overview and the brand pages (`only_brand`: that page and the overview).
 
     `pages`: a sink, or a folder for `FolderPages`. `brands` adds registered brands that have
-    no rows yet (they show as not connected); `ingestion_errors` maps brand -> channel -> last
-    error text (already free of secrets).
+    no rows yet (they show as not connected). Failed and stale sources come from the channel
+    health the pipeline stored, so every renderer shows them.
     """
     sink = FolderPages(Path(pages)) if isinstance(pages, (str, Path)) else pages
     generated_at = clock.now_timestamp()
     moment = generated_at if now is None else pd.Timestamp(now)
     reader = CommandCenterReader(warehouse, periods_at(moment))
     everyone = sorted(set(reader.brands()) | set(brands))
-    errors = ingestion_errors or {}
     written: dict[str, str] = {}
     for brand in everyone if only_brand is None else [only_brand]:
         with reader.session():
-            view = brand_view(
-                reader,
-                brand,
-                generated_at=generated_at,
-                ingestion_errors=dict(errors.get(brand, {})),
-            )
+            view = brand_view(reader, brand, generated_at=generated_at)
         written[brand] = sink.write(f"{BRANDS_DIR}/{brand_file(brand)}", brand_page(view))
     with reader.session():
         summaries = overview(reader, everyone)

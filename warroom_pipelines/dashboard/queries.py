@@ -15,7 +15,14 @@ from datetime import timedelta
 
 import pandas as pd
 
-from warroom_pipelines.dashboard.views import ALERTS, ANOMALIES, UNIFIED, CommandCenterSql
+from warroom_pipelines.dashboard.views import (
+    ALERTS,
+    ANOMALIES,
+    UNIFIED,
+    CommandCenterSql,
+    channel_health_sql,
+    health_tables,
+)
 from warroom_pipelines.warehouse import DuckDBWarehouse, Warehouse
 
 
@@ -82,6 +89,7 @@ class CommandCenterReader:
         self.has_unified = warehouse.has_table(UNIFIED)
         self.has_anomalies = warehouse.has_table(ANOMALIES)
         self.has_alerts = warehouse.has_table(ALERTS)
+        self.health_tables = health_tables(warehouse)
 
     def at(self, periods: Periods) -> CommandCenterReader:
         """The same warehouse read at other periods (a stale brand's page ends at its data)."""
@@ -245,6 +253,28 @@ class CommandCenterReader:
             GROUP BY incident_id
         """
         return self._query(sql, [brand])
+
+    def channel_health(self, brand: str | None) -> pd.DataFrame:
+        """Each source's latest health row per brand (its newest brand-day up to the page's
+        end): whether its last read worked, and if not, why and since when."""
+        if not self.health_tables:
+            return pd.DataFrame()
+        brand_filter = "AND brand = ?" if brand is not None else ""
+        sql = f"""
+            SELECT brand, channel, status, reason, last_success, checked_at FROM (
+                SELECT *, row_number() OVER (
+                    PARTITION BY brand, channel ORDER BY date DESC, checked_at DESC
+                ) AS newest
+                FROM ({channel_health_sql(self.health_tables)}) AS health
+                WHERE date <= ? {brand_filter}
+            ) AS latest
+            WHERE newest = 1
+            ORDER BY brand, channel
+        """
+        params: list[object] = [self.periods.end.date()]
+        if brand is not None:
+            params.append(brand)
+        return self._query(sql, params)
 
     def brands(self) -> list[str]:
         """Brands with rows in the last 30 days."""

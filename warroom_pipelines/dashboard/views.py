@@ -15,15 +15,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from warroom_pipelines.schema import RATIOS
+from warroom_pipelines.schema import CHANNELS, DEMO_SOURCE, RATIOS
 from warroom_pipelines.warehouse import SqlTypes, TableRef, Warehouse
 
 UNIFIED = TableRef("main", "unified_performance")
 ANOMALIES = TableRef("main", "performance_anomalies")
 ALERTS = TableRef("main", "alert_deliveries")
+# What each source's last read of a brand-day said (the channel assets write them).
+HEALTH = tuple(TableRef("channel_health", source) for source in (DEMO_SOURCE, *CHANNELS))
 
 TOTALS = ("impressions", "clicks", "spend", "conversions", "conversion_value")
 VIEW_NAMES = ("daily_performance", "campaign_performance", "open_incidents")
+HEALTH_VIEWS = ("channel_health", "brands")
 
 
 def _scaled(scale: float) -> str:
@@ -47,7 +50,10 @@ class CommandCenterSql:
             unified=warehouse.sql_table(UNIFIED),
             anomalies=warehouse.sql_table(ANOMALIES),
             alerts=warehouse.sql_table(ALERTS),
-            views={name: warehouse.sql_table(TableRef("main", name)) for name in VIEW_NAMES},
+            views={
+                name: warehouse.sql_table(TableRef("main", name))
+                for name in (*VIEW_NAMES, *HEALTH_VIEWS)
+            },
         )
 
     def totals(self) -> str:
@@ -133,17 +139,36 @@ GROUP BY brand, incident_id
         ]
         return "SELECT " + ",\n  ".join(columns) + "\nWHERE false"
 
-    def create_views(self, has_anomalies: bool) -> str:
-        """One script (re)creating every view."""
+    def create_views(self, has_anomalies: bool, health: list[str]) -> str:
+        """One script (re)creating every view; `health`: the channel health tables there are
+        (the `channel_health` and `brands` views need one)."""
         bodies = {
             "daily_performance": self.daily_performance(),
             "campaign_performance": self.campaign_performance(),
             "open_incidents": self.open_incidents(has_anomalies),
         }
+        if health:
+            bodies["channel_health"] = channel_health_sql(health)
+            bodies["brands"] = brands_sql(health)
         return ";\n".join(
             f"CREATE OR REPLACE VIEW {self.views[name]} AS\n{body.strip()}"
             for name, body in bodies.items()
         )
+
+
+def channel_health_sql(tables: list[str]) -> str:
+    """Every source's health rows (brand, date, channel, status, reason, last_success, ...)."""
+    return "\nUNION ALL\n".join(f"SELECT * FROM {table}" for table in tables)
+
+
+def brands_sql(tables: list[str]) -> str:
+    """One row per brand with a `demo` flag (the demo source serves it): the brands view that
+    an analyst joins to tell invented numbers from real ones."""
+    return f"""
+        SELECT brand, max(CASE WHEN channel = '{DEMO_SOURCE}' THEN 1 ELSE 0 END) = 1 AS demo
+        FROM ({channel_health_sql(tables)}) AS health
+        GROUP BY brand
+    """
 
 
 _INCIDENT_TEXT = (
@@ -167,5 +192,11 @@ def create_views(warehouse: Warehouse) -> list[str]:
     if not warehouse.has_table(UNIFIED):
         return []
     sql = CommandCenterSql.of(warehouse)
-    warehouse.execute_script(sql.create_views(warehouse.has_table(ANOMALIES)))
-    return list(VIEW_NAMES)
+    health = health_tables(warehouse)
+    warehouse.execute_script(sql.create_views(warehouse.has_table(ANOMALIES), health))
+    return [*VIEW_NAMES, *(HEALTH_VIEWS if health else ())]
+
+
+def health_tables(warehouse: Warehouse) -> list[str]:
+    """The channel health tables that exist, as the warehouse's SQL names them."""
+    return [warehouse.sql_table(t) for t in HEALTH if warehouse.has_table(t)]

@@ -1,5 +1,6 @@
 """The demo source as a resource: which brands it serves and how their data looks."""
 
+from collections.abc import Collection
 from datetime import date
 
 import dagster as dg
@@ -10,14 +11,17 @@ from warroom_pipelines.channels.demo import DemoConfig, demo_metrics
 
 
 class DemoSourceResource(dg.ConfigurableResource):
-    """Serves every brand in the local profile; in production only the brands listed."""
+    """Serves demo brands only: those registered as demo (`warroom brands add --demo`, the
+    demo command's brands) and those listed in `brands`. `brands=None` serves every brand, for
+    a deployment that is a demo and nothing else; the profiles never set it."""
 
     brands: list[str] | None = None
     campaigns_per_channel: int | None = None
     incident_rate: float = 0.25
 
-    def serves(self, brand: str) -> bool:
-        return self.brands is None or brand in self.brands
+    def serves(self, brand: str, registered_demo: Collection[str]) -> bool:
+        """Whether `brand` is a demo brand; a connected brand never gets demo rows."""
+        return self.brands is None or brand in self.brands or brand in registered_demo
 
     def config(self) -> DemoConfig:
         return DemoConfig(
