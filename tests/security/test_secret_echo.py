@@ -196,9 +196,8 @@ def test_an_echoed_token_reaches_no_event_log_run_storage_or_page(
     assert result.success
     events = "\n".join(str(record) for record in instance.all_logs(result.run_id))
     assert leaks(events, (META_TOKEN,)) == []
-    health = (
-        resources["warehouse"].get().query("SELECT status, reason FROM channel_health.meta_ads")
-    )
+    store = resources["warehouse"].get()
+    health = store.query("SELECT status, reason FROM channel_health.meta_ads")
     assert list(health["status"]) == ["failed"]
     assert leaks(str(health["reason"][0]), (META_TOKEN,)) == []
     pages = tmp_path / "pages"
