@@ -4,6 +4,10 @@
 moves `datetime.now`, `time.time` and friends in this process, and the clock keeps ticking), so
 a test that reads the real date instead of pinning War Room's clock fails on some date.
 `.ci/run` uses it to run the date-sensitive tests again far in the future.
+
+A test whose data is dated says when it runs with `@pytest.mark.now(INSTANT)` (or a module's
+`pytestmark`): Dagster only knows the day partitions up to its own "now", and connectors refuse
+days in the future, so such a test needs the machine's clock after its data, on any real date.
 """
 
 from __future__ import annotations
@@ -49,6 +53,31 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> str | None:
     instant = config.getoption("--machine-clock")
     return f"machine clock moved to {instant}" if instant else None
+
+
+_TEST_TRAVEL_KEY = pytest.StashKey[time_machine.travel]()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    """Move the clock to the instant a `now` marker names, before any fixture of the test
+    (module-scoped ones included) is set up; it moves back after the test's teardown."""
+    marker = item.get_closest_marker("now")
+    if marker is not None:
+        travel = time_machine.travel(marker.args[0], tick=True)
+        travel.start()
+        item.stash[_TEST_TRAVEL_KEY] = travel
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    try:
+        return (yield)
+    finally:
+        travel = item.stash.get(_TEST_TRAVEL_KEY, None)
+        if travel is not None:
+            travel.stop()
 
 
 @pytest.fixture

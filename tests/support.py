@@ -3,15 +3,33 @@
 from __future__ import annotations
 
 import socket
+import time
 from email.message import Message
 from email.parser import BytesParser
 from pathlib import Path
 from typing import Any, cast
 
+import pytest
+import time_machine
+
 from warroom_pipelines.resources.ad_platforms import AdPlatformsResource
 from warroom_pipelines.resources.demo import DemoSourceResource
 from warroom_pipelines.resources.vault import VaultResource
 from warroom_pipelines.resources.warehouse import WarehouseIOManager, WarehouseResource
+
+# Every dated fixture in the suite lies before this instant, and so does the real date. A test
+# module whose data is dated runs with the machine's clock here (the `now` marker in
+# tests/conftest.py), so that Dagster knows its day partitions and the connectors do not refuse
+# its days as future, on any real date. It lies ahead of the real clock because some parts read
+# both clocks: gRPC sets its deadlines from the moved one and enforces them on the real one, and
+# Dagster's code server runs in a subprocess that the move does not reach.
+AFTER_THE_FIXTURES = pytest.mark.now("2030-01-01T12:00Z")
+
+
+def clock_behind_the_real_one() -> bool:
+    """Whether `--machine-clock` moved this process's clock into the real clock's past."""
+    escape = time_machine.escape_hatch
+    return escape.is_travelling() and time.time() < escape.time.time() - 60
 
 
 def free_port() -> int:

@@ -9,12 +9,15 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.channels.fakes import FakeMeta, FakeTikTok, meta_row, tiktok_record
+from tests.support import AFTER_THE_FIXTURES
 from warroom_pipelines.assets.channels import channel_assets
 from warroom_pipelines.assets.unified import unified_performance
 from warroom_pipelines.partitions import partition_key
 from warroom_pipelines.resources.ad_platforms import AdPlatformsResource
 from warroom_pipelines.resources.demo import DemoSourceResource
 from warroom_pipelines.resources.vault import VaultResource
+
+pytestmark = AFTER_THE_FIXTURES
 
 DAY = date(2026, 5, 1)
 ACME_META_TOKEN = "EAAGacmeSECRETmetaTOKEN0000111122223333"

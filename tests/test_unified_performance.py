@@ -8,12 +8,15 @@ import duckdb
 import pandas as pd
 import pytest
 
+from tests.support import AFTER_THE_FIXTURES
 from warroom_pipelines.assets.channels import channel_assets
 from warroom_pipelines.assets.unified import unified_performance
 from warroom_pipelines.channels.demo import demo_metrics
 from warroom_pipelines.partitions import partition_key
 from warroom_pipelines.resources.demo import DemoSourceResource
 from warroom_pipelines.schema import COLUMNS, KEY_COLUMNS
+
+pytestmark = AFTER_THE_FIXTURES
 
 BRANDS = ("acme", "globex")
 DAYS = [date(2026, 11, 1) + timedelta(days=n) for n in range(3)]

@@ -8,8 +8,11 @@ import pandas as pd
 import pytest
 
 from tests.alerts.conftest import anomaly_rows, materialize_anomalies
+from tests.support import AFTER_THE_FIXTURES
 from warroom_pipelines.cli import main
 from warroom_pipelines.resources.warehouse import WarehouseResource
+
+pytestmark = AFTER_THE_FIXTURES
 
 
 def _lines(path: Path) -> list[dict[str, object]]:

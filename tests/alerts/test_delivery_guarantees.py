@@ -9,11 +9,12 @@ import pandas as pd
 import pytest
 
 from tests.alerts.conftest import World, anomaly_rows
+from tests.support import AFTER_THE_FIXTURES
 from warroom_pipelines.commands.alerts import retry_dead_letters
 from warroom_pipelines.resources.alerts import DestinationConfig
 from warroom_pipelines.sensors.alerts import no_dead_letters
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, AFTER_THE_FIXTURES]
 
 
 def _log(world: World) -> pd.DataFrame:

@@ -4,8 +4,9 @@ import pandas as pd
 import pytest
 
 from tests.alerts.conftest import World, anomaly_rows
+from tests.support import AFTER_THE_FIXTURES
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, AFTER_THE_FIXTURES]
 
 
 def test_one_incident_gives_one_message_per_destination_with_its_content(world: World) -> None:

@@ -8,10 +8,11 @@ import pandas as pd
 import pytest
 
 from tests.alerts.conftest import World, anomaly_rows
+from tests.support import AFTER_THE_FIXTURES
 from warroom_pipelines.partitions import brand_date_partitions, partition_key
 from warroom_pipelines.sensors.alerts import pipeline_failure_notice
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, AFTER_THE_FIXTURES]
 
 LEAKY_TOKEN = "EAAB-partner-access-token-42"
 

@@ -16,6 +16,7 @@ from tests.channels.fakes import (
     google_row,
     measures_by_campaign_hour,
 )
+from tests.support import AFTER_THE_FIXTURES
 from warroom_pipelines.channels.errors import (
     ChannelAuthError,
     ChannelRequestError,
@@ -30,7 +31,8 @@ from warroom_pipelines.channels.google_ads import (
 from warroom_pipelines.channels.http import RetryPolicy
 from warroom_pipelines.vault.secret import Secret
 
-pytestmark = pytest.mark.integration  # local HTTP servers started by the tests
+# Local HTTP servers started by the tests; fixtures dated in 2026.
+pytestmark = [pytest.mark.integration, AFTER_THE_FIXTURES]
 
 REFRESH = "1//0gFAKErefreshTOKENforACME-abcdef"
 SECRET = "GOCSPX-client-secret-value"

@@ -12,6 +12,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.channels.fakes import Failure, FakeMeta, FakeTime, meta_row
+from tests.support import AFTER_THE_FIXTURES
 from warroom_pipelines.channels.errors import (
     ChannelAuthError,
     ChannelRequestError,
@@ -23,7 +24,8 @@ from warroom_pipelines.channels.meta import MetaAdsClient, MetaConfig
 from warroom_pipelines.schema import RAW_COLUMNS, finalize
 from warroom_pipelines.vault.secret import Secret
 
-pytestmark = pytest.mark.integration  # local HTTP servers started by the tests
+# Local HTTP servers started by the tests; fixtures dated in 2026.
+pytestmark = [pytest.mark.integration, AFTER_THE_FIXTURES]
 
 TOKEN = "EAAGm0PX4ZCpsBAFAKEtokenBRANDacme0001"
 DAY = date(2026, 5, 1)

@@ -16,6 +16,7 @@ from tests.channels.fakes import (
     measures_by_campaign_hour,
     tiktok_record,
 )
+from tests.support import AFTER_THE_FIXTURES
 from warroom_pipelines.channels.errors import (
     ChannelAuthError,
     ChannelRequestError,
@@ -26,7 +27,8 @@ from warroom_pipelines.channels.http import RetryPolicy
 from warroom_pipelines.channels.tiktok import TikTokAdsClient, TikTokConfig
 from warroom_pipelines.vault.secret import Secret
 
-pytestmark = pytest.mark.integration  # local HTTP servers started by the tests
+# Local HTTP servers started by the tests; fixtures dated in 2026.
+pytestmark = [pytest.mark.integration, AFTER_THE_FIXTURES]
 
 TOKEN = "act.FAKEtiktokTOKENacme0001xyz"
 ADV = "7123456789012345678"

@@ -22,6 +22,7 @@ from tests.channels.fakes import (
     meta_row,
     tiktok_record,
 )
+from tests.support import AFTER_THE_FIXTURES
 from warroom_pipelines.channels.google_ads import (
     GoogleAdsClient,
     GoogleAdsConfig,
@@ -32,7 +33,8 @@ from warroom_pipelines.channels.report import ChannelFetch
 from warroom_pipelines.channels.tiktok import TikTokAdsClient, TikTokConfig
 from warroom_pipelines.vault.secret import Secret
 
-pytestmark = pytest.mark.integration  # local HTTP servers started by the tests
+# Local HTTP servers started by the tests; fixtures dated in 2026.
+pytestmark = [pytest.mark.integration, AFTER_THE_FIXTURES]
 
 NY = "America/New_York"
 LocalHours = list[tuple[str, int]]

@@ -12,6 +12,7 @@ import duckdb
 import pandas as pd
 import pytest
 
+from tests.support import AFTER_THE_FIXTURES
 from warroom_pipelines.assets.channels import channel_assets
 from warroom_pipelines.assets.dashboard import command_center
 from warroom_pipelines.assets.unified import unified_performance
@@ -19,6 +20,9 @@ from warroom_pipelines.channels.demo import demo_metrics
 from warroom_pipelines.partitions import partition_key
 from warroom_pipelines.resources.dashboard import CommandCenterResource
 from warroom_pipelines.resources.demo import DemoSourceResource
+
+pytestmark = AFTER_THE_FIXTURES
+
 
 SECRET = "EAAB-not-for-screens-7731"
 

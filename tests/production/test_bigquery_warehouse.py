@@ -19,6 +19,7 @@ from google.cloud import bigquery
 from pytest_httpserver import HTTPServer
 
 from tests.production.bigquery_api import DATASET, PROJECT, BigQueryAPI
+from tests.support import AFTER_THE_FIXTURES
 from warroom_pipelines.warehouse import TableRef, WarehouseError
 from warroom_pipelines.warehouse.bigquery import (
     BigQueryWarehouse,
@@ -26,6 +27,9 @@ from warroom_pipelines.warehouse.bigquery import (
     schema_for,
     target_table,
 )
+
+pytestmark = AFTER_THE_FIXTURES
+
 
 UNIFIED = TableRef("main", "unified_performance")
 DAY = date(2026, 3, 2)

@@ -15,11 +15,14 @@ import pytest
 import yaml
 
 from tests.production.conftest import Postgres
-from tests.support import local_resources
+from tests.support import AFTER_THE_FIXTURES, local_resources
 from warroom_pipelines.definitions import brand_assets
 from warroom_pipelines.partitions import brands_partitions, partition_key
 from warroom_pipelines.resources.demo import DemoSourceResource
 from warroom_pipelines.warehouse import DuckDBWarehouse
+
+pytestmark = AFTER_THE_FIXTURES
+
 
 ROOT = Path(__file__).resolve().parents[2]
 BRANDS = ("acme-outdoor", "globex-beauty")

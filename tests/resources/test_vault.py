@@ -8,6 +8,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from tests.support import AFTER_THE_FIXTURES
 from tests.vault.samples import SAMPLES, SECRET_MARKERS, for_brand
 from warroom_pipelines.partitions import (
     BRANDS,
@@ -20,6 +21,9 @@ from warroom_pipelines.vault.crypto import InvalidMasterKey, MissingEncryptionKe
 from warroom_pipelines.vault.keyring import MISSING_KEY_MESSAGE
 from warroom_pipelines.vault.manager import TenantIsolationError
 from warroom_pipelines.vault.models import MetaAdsCredentials
+
+pytestmark = AFTER_THE_FIXTURES
+
 
 KEY = base64.b64encode(os.urandom(32)).decode()
 

@@ -2,9 +2,12 @@
 
 import dagster as dg
 
+from tests.support import AFTER_THE_FIXTURES
 from warroom_pipelines.definitions import defs
 from warroom_pipelines.partitions import brand_date_partitions, partition_key, run_brand_dates
 from warroom_pipelines.sensors.batch_retry import retry_requests
+
+pytestmark = AFTER_THE_FIXTURES
 
 BRANDS = ["acme", "globex", "initech"]
 

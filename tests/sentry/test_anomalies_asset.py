@@ -8,7 +8,7 @@ import duckdb
 import pandas as pd
 import pytest
 
-from tests.support import local_resources
+from tests.support import AFTER_THE_FIXTURES, local_resources
 from warroom_pipelines.assets.anomalies import performance_anomalies
 from warroom_pipelines.assets.channels import channel_assets
 from warroom_pipelines.assets.unified import UNIFIED_TABLE, unified_performance
@@ -18,6 +18,8 @@ from warroom_pipelines.schema import finalize
 from warroom_pipelines.sentry.detectors import DetectorConfig
 from warroom_pipelines.sentry.engine import ANOMALY_COLUMNS, detect
 from warroom_pipelines.warehouse import DuckDBWarehouse, TableRef
+
+pytestmark = AFTER_THE_FIXTURES
 
 DAY = date(2026, 11, 10)
 ANOMALIES_TABLE = TableRef("main", "performance_anomalies")
