@@ -7,10 +7,15 @@ import pandas as pd
 import pytest
 
 from warroom_pipelines.channels.demo import (
+    BENIGN_KINDS,
+    BUDGET_COLUMNS,
     DemoConfig,
     brand_accounts,
+    demo_benign_events,
+    demo_budgets,
     demo_incidents,
     demo_metrics,
+    demo_rows,
 )
 from warroom_pipelines.schema import CHANNELS, RAW_COLUMNS, validate_raw
 
@@ -89,15 +94,48 @@ def test_night_hours_are_quieter_than_evening_in_local_time() -> None:
     assert per_hour.loc[[2, 3, 4]].mean() * 4 < per_hour.loc[[19, 20, 21]].mean()
 
 
-def test_partial_day_reports_only_ended_hours_and_keeps_them_identical() -> None:
-    cut = pd.Timestamp("2026-11-10 13:30Z")
-    partial = demo_metrics("acme", DAY, as_of=cut)
-    assert partial["hour_start"].max() == pd.Timestamp("2026-11-10 12:00Z")
-    full = demo_metrics("acme", DAY)
-    pd.testing.assert_frame_equal(
-        partial.reset_index(drop=True),
-        full.loc[full["hour_start"] < pd.Timestamp("2026-11-10 13:00Z")].reset_index(drop=True),
-    )
+def test_a_tick_sees_only_rows_arrived_by_then_and_a_partial_last_hour() -> None:
+    tick = pd.Timestamp("2026-11-10 13:05Z")
+    seen = demo_metrics("acme", DAY, QUIET, as_of=tick)
+    full = demo_metrics("acme", DAY, QUIET)
+    rows = demo_rows("acme", DAY, QUIET)
+    assert (rows["arrives_at"] > rows["hour_start"] + pd.Timedelta(hours=1)).all()
+    # Nothing of the hour that ended five minutes ago, part of the hour before, and the
+    # morning complete.
+    per_hour_seen = seen.groupby("hour_start").size()
+    per_hour_full = full.groupby("hour_start").size()
+    assert pd.Timestamp("2026-11-10 12:00Z") not in per_hour_seen.index
+    last = pd.Timestamp("2026-11-10 11:00Z")
+    assert 0 < per_hour_seen.get(last, 0) < per_hour_full[last]
+    morning = per_hour_full.loc[: pd.Timestamp("2026-11-10 07:00Z")]
+    pd.testing.assert_series_equal(per_hour_seen.loc[morning.index], morning)
+    # What had arrived is what the final report says (no restatement in this account-day).
+    key = ["account_id", "campaign_id", "hour_start"]
+    merged = seen.merge(full, on=key, suffixes=("", "_final"))
+    assert len(merged) == len(seen)
+    assert (merged["spend"] == merged["spend_final"]).all()
+    # Asking after everything arrived gives the final report.
+    later = demo_metrics("acme", DAY, QUIET, as_of=pd.Timestamp("2026-11-20", tz="UTC"))
+    pd.testing.assert_frame_equal(later, full)
+
+
+def test_a_restated_day_shows_its_first_report_until_the_restatement_lands() -> None:
+    events = demo_benign_events("acme", date(2026, 10, 1), date(2026, 10, 28))
+    restated = events.loc[events["kind"] == "restatement"].iloc[0]
+    day = (restated["start"] + pd.Timedelta(hours=12)).date()
+    rows = demo_rows("acme", day, QUIET)
+    first = rows.loc[rows["superseded_at"].notna()]
+    assert len(first) and (first["channel"] == restated["channel"]).all()
+    landed = first["superseded_at"].iloc[0]
+    before = demo_metrics("acme", day, QUIET, as_of=landed - pd.Timedelta(minutes=1))
+    after = demo_metrics("acme", day, QUIET, as_of=landed)
+    final = demo_metrics("acme", day, QUIET)
+    conv = {
+        name: frame.loc[frame["channel"] == restated["channel"], "conversions"].sum()
+        for name, frame in (("before", before), ("after", after), ("final", final))
+    }
+    assert conv["before"] < conv["final"]
+    assert conv["after"] == conv["final"]
 
 
 def test_campaigns_start_and_pause() -> None:
@@ -108,7 +146,7 @@ def test_campaigns_start_and_pause() -> None:
 
 def _incident_rows(frame: pd.DataFrame, incident: pd.Series) -> pd.Series:
     mask = (
-        (frame["channel"] == incident["channel"])
+        (incident["channel"] is None or frame["channel"] == incident["channel"])
         & (frame["hour_start"] >= incident["start"])
         & (frame["hour_start"] < incident["end"])
     )
@@ -123,7 +161,7 @@ def _incident_rows(frame: pd.DataFrame, incident: pd.Series) -> pd.Series:
         ("ctr_collapse", ("clicks", "impressions"), "down"),
         ("cpa_spike", ("spend", "conversions"), "up"),
         ("spend_runaway", ("spend", None), "up"),
-        ("tracking_break", ("conversions", None), "zero"),
+        ("tracking_break", ("conversions", None), "conversions"),
         ("roas_drop", ("conversion_value", "spend"), "down"),
     ],
 )
@@ -146,13 +184,14 @@ def test_injected_incidents_are_visible_at_their_labelled_hours(kind, metric, di
         return float(totals[num] / totals[den]) if den else float(totals[num])
 
     observed, normal = value(with_incident.loc[hit]), value(without.loc[base])
-    if direction == "zero":
-        assert observed == 0 and normal > 0
+    # Magnitudes range from subtle to blatant; the label says which.
+    if direction == "conversions":
+        assert observed <= 0.4 * normal and normal > 0
         assert with_incident.loc[hit, "clicks"].sum() > 0  # clicks go on
     elif direction == "down":
-        assert observed < 0.6 * normal
+        assert observed < 0.85 * normal
     else:
-        assert observed > 1.5 * normal
+        assert observed > 1.2 * normal
     # Outside every incident window the data is exactly the quiet data.
     nearby = demo_incidents("acme", day - timedelta(days=1), day + timedelta(days=1), config)
     touched_a = np.zeros(len(with_incident), dtype=bool)
@@ -179,3 +218,100 @@ def test_labels_are_deterministic_and_inside_their_day() -> None:
         "tracking_break",
         "roas_drop",
     }
+
+
+MONTH = (date(2026, 10, 1), date(2026, 10, 28))
+
+
+def test_incidents_come_at_brand_channel_and_campaign_level_from_subtle_to_blatant() -> None:
+    labels = demo_incidents(
+        "acme", date(2026, 9, 1), date(2026, 10, 30), DemoConfig(incident_rate=1.0)
+    )
+    assert set(labels["level"]) == {"brand", "channel", "campaign"}
+    assert labels.loc[labels["level"] == "brand", "channel"].isna().all()
+    ctr = labels.loc[labels["incident_type"] == "ctr_collapse", "magnitude"]
+    assert ctr.max() > 0.55 and ctr.min() < 0.4  # a subtle one and a blatant one
+
+
+def test_benign_events_and_budgets_are_deterministic_and_every_kind_is_labelled() -> None:
+    events = demo_benign_events("acme", *MONTH)
+    pd.testing.assert_frame_equal(events, demo_benign_events("acme", *MONTH))
+    pd.testing.assert_frame_equal(demo_budgets("acme", *MONTH), demo_budgets("acme", *MONTH))
+    kinds = set(pd.concat([demo_benign_events(b, *MONTH) for b in ("acme", "globex")])["kind"])
+    assert kinds == set(BENIGN_KINDS)
+    assert (events["end"] > events["start"]).all()
+    assert events["event_id"].is_unique
+    campaign_level = events.loc[events["level"] == "campaign"]
+    assert campaign_level["campaign_id"].notna().all()
+
+
+def test_the_holiday_is_the_same_day_for_every_brand() -> None:
+    def holidays(brand: str) -> set[date]:
+        events = demo_benign_events(brand, *MONTH)
+        starts = events.loc[events["kind"] == "holiday", "start"] + pd.Timedelta(hours=14)
+        return set(starts.dt.date)
+
+    assert holidays("acme") and holidays("acme") == holidays("globex") == holidays("initech")
+
+
+def test_budgets_have_the_budget_schema() -> None:
+    budgets = demo_budgets("acme", *MONTH)
+    assert tuple(budgets.columns) == BUDGET_COLUMNS
+    assert (budgets["daily_budget"] > 0).all()
+    assert set(budgets["currency"]) == {brand_accounts("acme")[0].currency}
+
+
+def test_spend_builds_over_the_local_day_and_flattens_at_the_cap() -> None:
+    start, end = date(2026, 10, 5), date(2026, 10, 18)
+    budgets = demo_budgets("acme", start, end).rename(columns={"date": "local_date"})
+    rows = []
+    for day in (start + timedelta(days=n) for n in range((end - start).days + 1)):
+        frame = demo_metrics("acme", day, QUIET)
+        for zone, part in frame.groupby("account_timezone"):
+            local = part["hour_start"].dt.tz_convert(zone)
+            rows.append(
+                part.assign(local_date=pd.to_datetime(local.dt.date), local_hour=local.dt.hour)
+            )
+    frame = pd.concat(rows)
+    hourly = frame.groupby(["campaign_id", "local_date", "local_hour"])["spend"].sum()
+    days = hourly.groupby(["campaign_id", "local_date"]).sum().rename("day_spend").reset_index()
+    days = days.merge(budgets, on=["campaign_id", "local_date"])
+    days = days.loc[
+        days["local_date"].between(
+            pd.Timestamp(start) + pd.Timedelta(days=1), pd.Timestamp(end) - pd.Timedelta(days=1)
+        )
+    ]
+    capped = days.loc[days["day_spend"] >= 0.9 * days["daily_budget"]]
+    # A fair share of campaign-days hit the cap.
+    assert 0.15 < len(capped) / len(days) < 0.7
+    # After the cap, a capped day spends only a trickle: its last hours are flat.
+    flat = 0
+    for record in capped.loc[capped["daily_budget"] > 200].to_dict("records"):
+        spend = hourly.loc[(record["campaign_id"], record["local_date"])]
+        cumulative = spend.reindex(range(24), fill_value=0.0).cumsum()
+        reached = int((cumulative >= 0.9 * record["daily_budget"]).idxmax())
+        after = cumulative.iloc[-1] - cumulative.loc[reached]
+        flat += after < 0.1 * record["daily_budget"]
+    assert flat >= 0.6 * len(capped.loc[capped["daily_budget"] > 200])
+
+
+def test_a_sale_day_raises_spend_while_cpa_holds() -> None:
+    events = demo_benign_events("globex", date(2026, 8, 1), date(2026, 10, 28))
+    sale = events.loc[events["kind"] == "sale_day"].iloc[0]
+    day = (sale["start"] + (sale["end"] - sale["start"]) / 2).date()
+    quiet_days = [day - timedelta(days=7), day + timedelta(days=7)]
+
+    def totals(d: date) -> pd.Series:
+        return demo_metrics("globex", d, QUIET)[["spend", "conversions"]].sum()
+
+    on = totals(day)
+    normal = sum(totals(d) for d in quiet_days) / 2
+    assert on["spend"] > 1.5 * normal["spend"]
+    cpa_on, cpa_normal = on["spend"] / on["conversions"], normal["spend"] / normal["conversions"]
+    assert 0.8 < cpa_on / cpa_normal < 1.25
+
+
+def test_some_campaigns_are_very_small() -> None:
+    frame = pd.concat([demo_metrics("acme", DAY - timedelta(days=n), QUIET) for n in range(7)])
+    clicks_per_day = frame.groupby("campaign_id")["clicks"].sum() / 7
+    assert (clicks_per_day < 30).any() and (clicks_per_day > 300).any()

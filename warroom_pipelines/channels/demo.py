@@ -5,10 +5,22 @@ the tests and the benchmarks). Everything is a pure function of (brand, day): th
 always returns the same rows, on any machine, without keeping state between days.
 
 Like a real platform it reports in each ad account's own time zone and currency; the rows
-are converted to UTC by the same helpers the real connectors use. It can inject labelled
-incidents (CTR collapse, CPA spike, spend runaway, conversion-tracking break, ROAS drop) at
-known UTC hours, and `demo_incidents` returns the ground truth so that detection can be
-scored against it.
+are converted to UTC by the same helpers the real connectors use. It is as hard as a real
+account on purpose, so that a detector tuned on it is not tuned on a toy:
+
+- campaigns have daily budgets and pace against them: spend builds over the local day and
+  flattens at the cap (many campaign-days hit it, late in the day), and budgets step up and
+  down now and then (`demo_budgets` gives them, as a platform's campaign settings would);
+- sale days (budget and demand x2-3, CPA about stable), a holiday shared by all brands,
+  launches with a learning ramp, campaigns paused mid-day, very small campaigns;
+- rows arrive over the hours after their hour (`demo_rows` has each row's `arrives_at`, and
+  `demo_metrics(as_of=T)` is what a platform queried at T reports), and a few account-days
+  have their conversions restated a day or two later.
+
+Those benign events are labelled by `demo_benign_events`. It also injects labelled incidents
+(CTR collapse, CPA spike, spend runaway, conversion-tracking break, ROAS drop) at brand,
+channel or campaign level and at magnitudes from subtle to blatant, at known UTC hours, and
+`demo_incidents` returns the ground truth so that detection can be scored against it.
 """
 
 from __future__ import annotations
@@ -126,6 +138,7 @@ class Campaign:
     cpc: float
     cvr: float
     aov: float
+    appetite: float  # demand over budget on a typical day: above 1, the campaign hits its cap
 
 
 @dataclass(frozen=True)
@@ -145,10 +158,12 @@ class Incident:
     incident_id: str
     brand: str
     incident_type: str
-    channel: str
+    level: str  # brand, channel or campaign
+    channel: str | None  # None: every channel (a brand-level incident)
     campaign_id: str | None  # None: every campaign of the channel
     start: pd.Timestamp
     end: pd.Timestamp
+    magnitude: float  # the effect's multiplier (e.g. CTR x0.6): near 1 is subtle
 
 
 @lru_cache(maxsize=4096)
@@ -170,6 +185,8 @@ def brand_accounts(brand: str, config: DemoConfig = DemoConfig()) -> tuple[Accou
             )
             ends = launch + timedelta(days=int(crng.integers(60, 400))) if i % 7 == 3 else None
             share = float(crng.lognormal(0.0, 0.9))
+            if i % 9 == 5:  # a very small campaign: a handful of clicks a day
+                share *= 0.03
             campaigns.append(
                 Campaign(
                     campaign_id=f"{_seed(brand, channel, i) % 10**10:010d}",
@@ -181,6 +198,7 @@ def brand_accounts(brand: str, config: DemoConfig = DemoConfig()) -> tuple[Accou
                     cpc=float(crng.uniform(*funnel["cpc"])),
                     cvr=float(crng.uniform(*funnel["cvr"])),
                     aov=float(crng.uniform(*funnel["aov"])),
+                    appetite=float(crng.uniform(0.75, 1.35)),
                 )
             )
         for a in range(n_accounts):
@@ -212,6 +230,51 @@ _THEMES = (
 )
 
 
+# Incident magnitudes, (most subtle, most blatant) of each type's main multiplier.
+_MAGNITUDES: dict[str, tuple[float, float]] = {
+    "ctr_collapse": (0.7, 0.25),  # CTR kept
+    "cpa_spike": (1.5, 2.4),  # cost per conversion
+    "spend_runaway": (1.8, 4.0),  # spend over what the budget allows
+    "tracking_break": (0.3, 0.0),  # conversions kept
+    "roas_drop": (0.65, 0.3),  # value per conversion kept
+}
+SALE_DAY_RATE = 1 / 14  # sale days per brand-day
+HOLIDAY_RATE = 1 / 30  # holidays per day, the same days for every brand
+HOLIDAY_DEMAND = 0.55
+LAUNCH_RAMP_DAYS = 7
+PAUSE_RATE = 0.02  # campaign-days paused from some local hour on
+BUDGET_BLOCK_DAYS = 14  # a campaign's budget may step at the end of each block
+RESTATEMENT_RATE = 0.04  # account-days whose conversions are restated later
+PACED_TRICKLE = 0.02  # share of demand a capped campaign still spends (platforms overshoot)
+BENIGN_KINDS: tuple[str, ...] = (
+    "budget_cap",
+    "sale_day",
+    "holiday",
+    "launch",
+    "pause",
+    "budget_step",
+    "restatement",
+)
+BUDGET_COLUMNS: tuple[str, ...] = (
+    "brand",
+    "channel",
+    "campaign_id",
+    "date",
+    "daily_budget",
+    "currency",
+)
+BENIGN_COLUMNS: tuple[str, ...] = (
+    "event_id",
+    "brand",
+    "kind",
+    "level",
+    "channel",
+    "campaign_id",
+    "start",
+    "end",
+)
+
+
 def _incidents_on(brand: str, day: date, config: DemoConfig) -> list[Incident]:
     rng = _rng("incidents", brand, day.isoformat())
     count = int(rng.poisson(config.incident_rate)) if config.incident_rate > 0 else 0
@@ -222,24 +285,31 @@ def _incidents_on(brand: str, day: date, config: DemoConfig) -> list[Incident]:
     out: list[Incident] = []
     for n in range(count):
         kind = INCIDENT_TYPES[int(rng.integers(len(INCIDENT_TYPES)))]
-        channel = config.channels[int(rng.integers(len(config.channels)))]
+        draw = rng.random()
+        level = "brand" if draw < 0.2 else "campaign" if draw < 0.5 else "channel"
+        channel: str | None = config.channels[int(rng.integers(len(config.channels)))]
         campaign_id: str | None = None
-        if rng.random() < 0.3:
+        if level == "campaign":
             campaigns = [c for a in accounts if a.channel == channel for c in a.campaigns]
             biggest = sorted(campaigns, key=lambda c: -c.daily_impressions)[:3]
             campaign_id = biggest[int(rng.integers(len(biggest)))].campaign_id
+        elif level == "brand":
+            channel = None
         onset = int(rng.integers(6, 20))
-        duration = int(rng.integers(3, 9))
+        duration = int(rng.integers(3, 12))
+        subtle, blatant = _MAGNITUDES[kind]
         start = day_start + pd.Timedelta(hours=onset)
         out.append(
             Incident(
                 incident_id=f"demo-{brand}-{day.isoformat()}-{n}",
                 brand=brand,
                 incident_type=kind,
+                level=level,
                 channel=channel,
                 campaign_id=campaign_id,
                 start=start,
                 end=start + pd.Timedelta(hours=duration),
+                magnitude=round(float(subtle + (blatant - subtle) * rng.random()), 3),
             )
         )
     return out
@@ -254,31 +324,125 @@ def demo_incidents(
         for offset in range((end - start).days + 1)
         for incident in _incidents_on(brand, start + timedelta(days=offset), config)
     ]
-    columns = ["incident_id", "brand", "incident_type", "channel", "campaign_id", "start", "end"]
+    columns = [
+        "incident_id",
+        "brand",
+        "incident_type",
+        "level",
+        "channel",
+        "campaign_id",
+        "start",
+        "end",
+        "magnitude",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
-def _account_local_day(account: Account, local_day: date, config: DemoConfig) -> pd.DataFrame:
-    """One account's report for one local day, as a platform would give it (local hours)."""
-    live = [
+def holiday(day: date) -> bool:
+    """A day every brand sees as a holiday: demand falls, budgets stay."""
+    return _rng("holiday", day.isoformat()).random() < HOLIDAY_RATE
+
+
+def sale_multiplier(brand: str, day: date) -> float:
+    """The brand's budget and demand multiplier on a sale day (local date), else 1."""
+    rng = _rng("sale", brand, day.isoformat())
+    if rng.random() >= SALE_DAY_RATE or holiday(day):
+        return 1.0
+    return float(rng.uniform(2.0, 3.0))
+
+
+def _budget_step(campaign: Campaign, day: date) -> float:
+    """The campaign's budget level in its current block: half the blocks keep the base."""
+    offset = _seed("block", campaign.campaign_id) % BUDGET_BLOCK_DAYS
+    block = ((day - _CAMPAIGN_EPOCH).days + offset) // BUDGET_BLOCK_DAYS
+    rng = _rng("budget", campaign.campaign_id, block)
+    return 1.0 if rng.random() < 0.5 else float(np.exp(rng.normal(0.0, 0.4)))
+
+
+@dataclass(frozen=True)
+class _DayPlan:
+    """What one account's campaigns are set to do on one local day, before any random draw."""
+
+    live: tuple[Campaign, ...]
+    budget: np.ndarray  # (n,) daily budget in the account's currency
+    demand: np.ndarray  # (n, 24) mean impressions the campaign would buy without a cap
+    pace: np.ndarray  # (n, 24) share of demand delivered: 1 until the cap, then a trickle
+    cpc_factor: np.ndarray  # (n, 1) learning campaigns pay more per click
+    cvr_factor: np.ndarray  # (n, 1) ... and convert less
+    paused_from: np.ndarray  # (n,) local hour of a pause (24: not paused)
+
+
+def _launch_progress(campaign: Campaign, day: date) -> float:
+    """1 once the learning ramp is over; from 1/7 on the launch day."""
+    return min(1.0, ((day - campaign.launch).days + 1) / LAUNCH_RAMP_DAYS)
+
+
+@lru_cache(maxsize=16384)
+def _day_plan(account: Account, local_day: date) -> _DayPlan:
+    live = tuple(
         c
         for c in account.campaigns
-        if c.launch <= local_day
-        and (c.ends is None or local_day < c.ends)
-        and _rng("pause", c.campaign_id, local_day.isoformat()).random() >= 0.03
-    ]
-    if not live:
+        if c.launch <= local_day and (c.ends is None or local_day < c.ends)
+    )
+    rng = _rng("plan", account.account_id, local_day.isoformat())
+    n = len(live)
+    base_spend = np.array([c.daily_impressions * c.ctr * c.cpc for c in live])
+    base_impr = np.array([c.daily_impressions for c in live])
+    steps = np.array([_budget_step(c, local_day) for c in live])
+    sale = sale_multiplier(account.brand, local_day)
+    budget = base_spend / np.array([c.appetite for c in live]) * steps * sale
+    ramp = np.array([_launch_progress(c, local_day) for c in live])
+    # Demand follows the budget a campaign is given (the platform buys what it may spend),
+    # wanders a little from day to day, and falls on the holiday.
+    level = steps * sale * _WEEKDAY[local_day.weekday()] * rng.lognormal(0.0, 0.12, size=n)
+    if holiday(local_day):
+        level = level * HOLIDAY_DEMAND
+    demand = (base_impr * level * (0.3 + 0.7 * ramp))[:, None] * _HOUR_SHARE[None, :]
+    cpc_factor = (1.0 + 0.25 * (1.0 - ramp))[:, None]
+    cvr_factor = (0.8 + 0.2 * ramp)[:, None]
+    spend_per_impr = np.array([c.ctr * c.cpc for c in live])[:, None] * cpc_factor
+    hourly = demand * spend_per_impr
+    before = np.cumsum(hourly, axis=1) - hourly
+    room = np.divide(budget[:, None] - before, hourly, out=np.ones_like(hourly), where=hourly > 0)
+    pace = np.clip(room, PACED_TRICKLE, 1.0)
+    paused = rng.random(n) < PAUSE_RATE
+    paused_from = np.where(paused, rng.integers(0, 20, size=n), 24)
+    return _DayPlan(live, budget, demand, pace, cpc_factor, cvr_factor, paused_from)
+
+
+def _restated(account: Account, local_day: date) -> pd.Timestamp | None:
+    """When this account-day's conversions are restated (UTC), if they are."""
+    rng = _rng("restate", account.account_id, local_day.isoformat())
+    if rng.random() >= RESTATEMENT_RATE:
+        return None
+    return _local_start(account, local_day + timedelta(days=1)) + pd.Timedelta(
+        hours=float(rng.uniform(20, 44))
+    )
+
+
+def _local_start(account: Account, local_day: date) -> pd.Timestamp:
+    return local_hours_to_utc(pd.Series([local_day]), pd.Series([0]), account.time_zone).iloc[0]
+
+
+def _account_local_day(account: Account, local_day: date, config: DemoConfig) -> pd.DataFrame:
+    """One account's report for one local day, as a platform would give it (local hours),
+    with each row's `arrives_at` and, for a restated row, the first version it replaced."""
+    plan = _day_plan(account, local_day)
+    if not plan.live:
         return empty_raw_frame()
+    live = plan.live
     rng = _rng("day", account.account_id, local_day.isoformat())
     n, hours = len(live), np.arange(24)
-    base = np.array([c.daily_impressions for c in live])
-    # A campaign's daily budget wanders a little from day to day.
-    daily = base * _WEEKDAY[local_day.weekday()] * rng.lognormal(0.0, 0.12, size=n)
-    mean_impr = daily[:, None] * _HOUR_SHARE[None, :]
+    running = hours[None, :] < plan.paused_from[:, None]
+    mean_impr = plan.demand * plan.pace * running
     gamma = rng.gamma(_NB_SHAPE, 1.0 / _NB_SHAPE, size=(n, 24))
     ctr = np.array([c.ctr for c in live])[:, None] * rng.lognormal(0.0, 0.05, size=(n, 1))
-    cpc = np.array([c.cpc for c in live])[:, None] * rng.lognormal(0.0, 0.05, size=(n, 24))
-    cvr = np.broadcast_to(np.array([c.cvr for c in live])[:, None], (n, 24))
+    cpc = (
+        np.array([c.cpc for c in live])[:, None]
+        * plan.cpc_factor
+        * rng.lognormal(0.0, 0.05, size=(n, 24))
+    )
+    cvr = np.broadcast_to(np.array([c.cvr for c in live])[:, None] * plan.cvr_factor, (n, 24))
     aov = np.broadcast_to(np.array([c.aov for c in live])[:, None], (n, 24))
     ctr = np.broadcast_to(ctr, (n, 24))
     # Normal operation first: every draw comes from the account-day stream, so an incident
@@ -292,7 +456,7 @@ def _account_local_day(account: Account, local_day: date, config: DemoConfig) ->
     utc_hours = local_hours_to_utc(pd.Series([local_day] * 24), pd.Series(hours), account.time_zone)
     utc_naive = utc_hours.dt.tz_convert(None).to_numpy()
     for incident in _incidents_near(account.brand, local_day, config):
-        if incident.channel != account.channel:
+        if incident.channel not in (None, account.channel):
             continue
         rows = np.array(
             [incident.campaign_id is None or c.campaign_id == incident.campaign_id for c in live]
@@ -300,7 +464,7 @@ def _account_local_day(account: Account, local_day: date, config: DemoConfig) ->
         cols = (utc_naive >= incident.start.tz_convert(None).to_datetime64()) & (
             utc_naive < incident.end.tz_convert(None).to_datetime64()
         )
-        hit = rows[:, None] & cols[None, :]
+        hit = rows[:, None] & cols[None, :] & running
         if hit.any():
             impressions, clicks, spend, conversions, value = _apply_incident(
                 incident,
@@ -315,9 +479,45 @@ def _account_local_day(account: Account, local_day: date, config: DemoConfig) ->
                 cpc,
                 cvr,
                 aov,
+                plan.demand,
             )
+    # Each hour's rows trickle in over the following hours: an account-hour's batch, and a
+    # little spread per row (1-3 h after the hour is typical, as the platforms' own APIs).
+    arrive = _rng("arrival", account.account_id, local_day.isoformat())
+    delay_h = (
+        0.05 + arrive.gamma(3.0, 0.4, size=(1, 24)) + arrive.gamma(1.0, 0.15, size=(n, 24))
+    ).ravel()
+    frame = _report_frame(account, live, utc_naive, impressions, clicks, spend, conversions, value)
+    hour_end = frame["hour_start"] + pd.Timedelta(hours=1)
+    frame["arrives_at"] = (hour_end + pd.to_timedelta(delay_h, unit="h")).dt.floor("s")
+    frame["superseded_at"] = pd.NaT
+    restated_at = _restated(account, local_day)
+    if restated_at is not None:
+        # The first report under-counts conversions (attribution catches up later).
+        first = frame.copy()
+        kept = arrive.binomial(conversions.astype("int64"), 0.8).astype("float64").ravel()
+        share = np.divide(kept, first["conversions"], out=np.zeros(len(kept)), where=kept > 0)
+        first["conversions"] = kept
+        first["conversion_value"] = np.round(first["conversion_value"] * share, 2)
+        first["superseded_at"] = restated_at.tz_convert(None)
+        frame["arrives_at"] = restated_at.tz_convert(None)
+        frame = pd.concat([first, frame], ignore_index=True)
+    # Like Meta and Google, the demo does not report hours without delivery.
+    return frame.loc[frame["impressions"] > 0]
 
-    frame = pd.DataFrame(
+
+def _report_frame(
+    account: Account,
+    live: tuple[Campaign, ...],
+    utc_naive: np.ndarray,
+    impressions: Arrays,
+    clicks: Arrays,
+    spend: Arrays,
+    conversions: Arrays,
+    value: Arrays,
+) -> pd.DataFrame:
+    n = len(live)
+    return pd.DataFrame(
         {
             "brand": account.brand,
             "channel": account.channel,
@@ -336,8 +536,6 @@ def _account_local_day(account: Account, local_day: date, config: DemoConfig) ->
             "conversions_source": "demo",
         }
     )
-    # Like Meta and Google, the demo does not report hours without delivery.
-    return frame.loc[frame["impressions"] > 0]
 
 
 Arrays = np.ndarray
@@ -356,12 +554,13 @@ def _apply_incident(
     cpc: Arrays,
     cvr: Arrays,
     aov: Arrays,
+    demand: Arrays,
 ) -> tuple[Arrays, Arrays, Arrays, Arrays, Arrays]:
     """Turn normal hours into incident hours by thinning or adding events (binomial thinning
     keeps counts binomial), with the incident's own random stream."""
-    kind = incident.incident_type
+    kind, m = incident.incident_type, incident.magnitude
     if kind == "ctr_collapse":  # creative or placement broken: clicks fall, and what follows
-        kept = rng.binomial(clicks, 0.25)
+        kept = rng.binomial(clicks, m)
         ratio = np.divide(kept, clicks, out=np.ones(clicks.shape), where=clicks > 0)
         conv = rng.binomial(conversions.astype("int64"), np.clip(ratio, 0, 1)).astype("float64")
         new_value = np.round(
@@ -373,25 +572,28 @@ def _apply_incident(
         )
         value, conversions = np.where(hit, new_value, value), np.where(hit, conv, conversions)
     elif kind == "cpa_spike":  # auction got expensive and traffic worse: cost up, conversions down
-        conv = rng.binomial(conversions.astype("int64"), 0.45).astype("float64")
+        cost_up = np.sqrt(m)
+        conv = rng.binomial(conversions.astype("int64"), 1.0 / np.sqrt(m)).astype("float64")
         ratio = np.divide(conv, conversions, out=np.zeros(conv.shape), where=conversions > 0)
-        spend = np.where(hit, np.round(spend * 2.2, 2), spend)
+        spend = np.where(hit, np.round(spend * cost_up, 2), spend)
         value = np.where(hit, np.round(value * ratio, 2), value)
         conversions = np.where(hit, conv, conversions)
     elif kind == "spend_runaway":  # a budget cap removed: far more, lower-quality traffic
-        extra_impr = rng.poisson(impressions * 2.5)
+        extra_impr = rng.poisson(demand * (m - 1.0))
         extra_clicks = rng.binomial(extra_impr, np.clip(ctr, 0.0, 1.0))
         extra_conv = rng.binomial(extra_clicks, np.clip(cvr * 0.3, 0.0, 1.0)).astype("float64")
         impressions = np.where(hit, impressions + extra_impr, impressions)
         clicks = np.where(hit, clicks + extra_clicks, clicks)
-        spend = np.where(hit, np.round(spend * 1.6 + extra_clicks * cpc * 1.6, 2), spend)
+        spend = np.where(hit, np.round(spend + extra_clicks * cpc * 1.2, 2), spend)
         value = np.where(hit, np.round(value + extra_conv * aov, 2), value)
         conversions = np.where(hit, conversions + extra_conv, conversions)
     elif kind == "tracking_break":  # the pixel stops firing: clicks go on, conversions vanish
-        conversions = np.where(hit, 0.0, conversions)
-        value = np.where(hit, 0.0, value)
+        conv = rng.binomial(conversions.astype("int64"), m).astype("float64")
+        ratio = np.divide(conv, conversions, out=np.zeros(conv.shape), where=conversions > 0)
+        value = np.where(hit, np.round(value * ratio, 2), value)
+        conversions = np.where(hit, conv, conversions)
     elif kind == "roas_drop":  # a broken price feed: orders continue at a fraction of the value
-        value = np.where(hit, np.round(value * 0.3, 2), value)
+        value = np.where(hit, np.round(value * m, 2), value)
     return impressions, clicks, spend, conversions, value
 
 
@@ -404,26 +606,137 @@ def _incidents_near(brand: str, local_day: date, config: DemoConfig) -> list[Inc
     ]
 
 
-def demo_metrics(
-    brand: str, day: date, config: DemoConfig = DemoConfig(), *, as_of: pd.Timestamp | None = None
-) -> pd.DataFrame:
-    """The brand's campaign x hour rows of one UTC day, in the unified table's raw columns.
-
-    `as_of` cuts the day at that instant, as a platform queried mid-day reports only the hours
-    that have ended; earlier hours are the same whatever `as_of` is.
-    """
+def demo_rows(brand: str, day: date, config: DemoConfig = DemoConfig()) -> pd.DataFrame:
+    """Every version of the brand's rows of one UTC day, with `arrives_at` (UTC) and
+    `superseded_at` (when a restatement replaced that version; NaT for the final one)."""
     frames: list[pd.DataFrame] = []
     for account in brand_accounts(brand, config):
         for local_day in local_dates_covering(day, account.time_zone):
             frames.append(_account_local_day(account, local_day, config))
     frames = [f for f in frames if not f.empty]
     if not frames:
-        return empty_raw_frame()
+        return empty_raw_frame().assign(
+            arrives_at=pd.Series(dtype="datetime64[us, UTC]"),
+            superseded_at=pd.Series(dtype="datetime64[us, UTC]"),
+        )
     frame = pd.concat(frames, ignore_index=True)
-    frame["hour_start"] = frame["hour_start"].dt.tz_localize("UTC")
-    keep = in_utc_day(frame["hour_start"], day)
-    if as_of is not None:
-        keep &= frame["hour_start"] + pd.Timedelta(hours=1) <= as_of
-    frame = aggregate_hours(frame.loc[keep])
+    for column in ("hour_start", "arrives_at", "superseded_at"):
+        frame[column] = pd.to_datetime(frame[column]).dt.tz_localize("UTC")
+    frame = frame.loc[in_utc_day(frame["hour_start"], day)]
     frame["date"] = pd.Timestamp(day)
-    return frame.loc[:, list(RAW_COLUMNS)].reset_index(drop=True)
+    return frame.loc[:, [*RAW_COLUMNS, "arrives_at", "superseded_at"]].reset_index(drop=True)
+
+
+def as_seen(rows: pd.DataFrame, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
+    """The rows of `demo_rows` a platform reports when queried at `as_of` (None: once all
+    have arrived), in the unified table's raw columns."""
+    if as_of is None:
+        keep = rows["superseded_at"].isna()
+    else:
+        keep = (rows["arrives_at"] <= as_of) & ~(rows["superseded_at"] <= as_of)
+    frame = aggregate_hours(rows.loc[keep, list(RAW_COLUMNS)])
+    return frame.reset_index(drop=True)
+
+
+def demo_metrics(
+    brand: str, day: date, config: DemoConfig = DemoConfig(), *, as_of: pd.Timestamp | None = None
+) -> pd.DataFrame:
+    """The brand's campaign x hour rows of one UTC day, in the unified table's raw columns.
+
+    `as_of` is when the platform is asked: only rows that had arrived by then, in the
+    version current then (so the last hours are partial, and a restated day shows its first
+    report until the restatement lands). Without it, the day as finally reported.
+    """
+    return as_seen(demo_rows(brand, day, config), as_of)
+
+
+def demo_budgets(
+    brand: str, start: date, end: date, config: DemoConfig = DemoConfig()
+) -> pd.DataFrame:
+    """Each live campaign's daily budget per local date from `start` to `end` (inclusive),
+    in the account's currency, as the platforms' campaign settings give it."""
+    rows = [
+        {
+            "brand": brand,
+            "channel": account.channel,
+            "campaign_id": campaign.campaign_id,
+            "date": pd.Timestamp(local_day),
+            "daily_budget": round(float(budget), 2),
+            "currency": account.currency,
+        }
+        for account in brand_accounts(brand, config)
+        for local_day in _days(start, end)
+        for campaign, budget in zip(
+            _day_plan(account, local_day).live, _day_plan(account, local_day).budget, strict=True
+        )
+    ]
+    return pd.DataFrame(rows, columns=list(BUDGET_COLUMNS))
+
+
+def _days(start: date, end: date) -> list[date]:
+    return [start + timedelta(days=n) for n in range((end - start).days + 1)]
+
+
+def demo_benign_events(
+    brand: str, start: date, end: date, config: DemoConfig = DemoConfig()
+) -> pd.DataFrame:
+    """Labels of the benign events on local dates `start` to `end` (inclusive): what real
+    accounts do that is not an incident and must not alert. Windows are UTC [start, end)."""
+    events: list[tuple[str, str, str | None, str | None, pd.Timestamp, pd.Timestamp]] = []
+    accounts = brand_accounts(brand, config)
+    for local_day in _days(start, end):
+        bounds = [
+            (_local_start(a, local_day), _local_start(a, local_day + timedelta(days=1)))
+            for a in accounts
+        ]
+        whole = (min(b[0] for b in bounds), max(b[1] for b in bounds))
+        if sale_multiplier(brand, local_day) > 1.0:
+            events.append(("sale_day", "brand", None, None, *whole))
+        if holiday(local_day):
+            events.append(("holiday", "brand", None, None, *whole))
+        for account, (day_start, day_end) in zip(accounts, bounds, strict=True):
+            events.extend(_account_events(account, local_day, day_start, day_end))
+    frame = pd.DataFrame(
+        [
+            (f"benign-{brand}-{e[0]}-{e[3] or e[2] or 'all'}-{e[4]:%Y%m%d%H}", brand, *e)
+            for e in events
+        ],
+        columns=list(BENIGN_COLUMNS),
+    )
+    frame = frame.loc[frame["end"] > frame["start"]]  # a cap in the last hour of a short day
+    return frame.drop_duplicates("event_id").reset_index(drop=True)
+
+
+def _account_events(
+    account: Account, local_day: date, day_start: pd.Timestamp, day_end: pd.Timestamp
+) -> list[tuple[str, str, str | None, str | None, pd.Timestamp, pd.Timestamp]]:
+    plan = _day_plan(account, local_day)
+    hour = pd.Timedelta(hours=1)
+    out: list[tuple[str, str, str | None, str | None, pd.Timestamp, pd.Timestamp]] = []
+    ch = account.channel
+    for i, campaign in enumerate(plan.live):
+        cid = campaign.campaign_id
+        capped = np.flatnonzero(plan.pace[i] < 1.0)
+        if len(capped) and capped[0] < plan.paused_from[i]:
+            out.append(("budget_cap", "campaign", ch, cid, day_start + capped[0] * hour, day_end))
+        if plan.paused_from[i] < 24:
+            out.append(
+                ("pause", "campaign", ch, cid, day_start + plan.paused_from[i] * hour, day_end)
+            )
+        if campaign.launch == local_day:
+            ramp_end = _local_start(account, local_day + timedelta(days=LAUNCH_RAMP_DAYS))
+            out.append(("launch", "campaign", ch, cid, day_start, ramp_end))
+        if (
+            abs(
+                np.log(
+                    _budget_step(campaign, local_day)
+                    / _budget_step(campaign, local_day - timedelta(days=1))
+                )
+            )
+            > 0.15
+            and campaign.launch < local_day
+        ):
+            out.append(("budget_step", "campaign", ch, cid, day_start, day_end))
+    if _restated(account, local_day) is not None:
+        out.append(("restatement", "channel", ch, None, day_start, day_end))
+    return out
