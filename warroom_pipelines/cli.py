@@ -71,7 +71,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         # Library deprecations are for War Room's developers (the tests show them), not users.
         warnings.simplefilter("ignore", DeprecationWarning)
         args = build_parser(command).parse_args(arguments)
-        return int(args.handler(args))
+        try:
+            return int(args.handler(args))
+        except Exception as exc:
+            if not _typed_error(exc):
+                raise  # a defect: its traceback is what a developer needs
+            print(f"warroom: {exc}", file=sys.stderr)
+            return 2
+
+
+def _typed_error(exc: Exception) -> bool:
+    """War Room's own errors (bad brand key, vault, schema, warehouse, profile) are written for
+    the person at the terminal and never carry a secret: one line, not a traceback."""
+    return type(exc).__module__.startswith("warroom_pipelines.")
 
 
 if __name__ == "__main__":

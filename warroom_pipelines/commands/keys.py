@@ -84,6 +84,10 @@ def set_keys(manager: IntegrationManager, args: argparse.Namespace) -> int:
     except json.JSONDecodeError as exc:
         # The position only: the document itself holds secrets.
         return fail(f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno})")
+    except UnicodeDecodeError as exc:
+        return fail(f"{source} is not UTF-8 text (byte {exc.start})")
+    except RecursionError:
+        return fail(f"{source} nests too deeply to be credentials")
     credentials = manager.set(args.brand, args.integration, data)
     masked = ", ".join(f"{k}={v}" for k, v in credentials.masked().items())
     print(f"{args.brand}/{args.integration}: stored encrypted ({masked})")

@@ -123,10 +123,13 @@ class MasterKeyring:
         return cls.from_strings(encoded, env.get(PREVIOUS_KEYS_ENV, ""))
 
     @classmethod
-    def from_strings(cls, current: str, previous: str = "") -> MasterKeyring:
+    def from_strings(
+        cls, current: str, previous: str = "", *, current_source: str = KEY_ENV
+    ) -> MasterKeyring:
+        """`current_source` names where the current key came from, for its error messages."""
         parts = [p for p in (previous or "").split(",") if p.strip()]
         return cls(
-            parse_master_key(current, KEY_ENV),
+            parse_master_key(current, current_source),
             tuple(
                 parse_master_key(p, f"{PREVIOUS_KEYS_ENV} (entry {i})")
                 for i, p in enumerate(parts, start=1)

@@ -63,7 +63,17 @@ def keyring_for_profile(
             ),
             stacklevel=2,
         )
-    return MasterKeyring.from_strings(encoded, env.get(PREVIOUS_KEYS_ENV, ""))
+    try:
+        return MasterKeyring.from_strings(
+            encoded,
+            env.get(PREVIOUS_KEYS_ENV, ""),
+            current_source=f"the development key file {path}",
+        )
+    except InvalidMasterKey as exc:
+        raise InvalidMasterKey(
+            f"{exc}: the file is corrupt; restore it from a backup (the credentials stored "
+            "under it cannot be read without it)"
+        ) from None
 
 
 def _read_or_create_dev_key(path: Path) -> str:
