@@ -226,13 +226,16 @@ def test_the_io_manager_writes_a_brand_day_through_bigquery(
             partition_key=partition_key("acme-outdoor", DAY),
             resources={
                 "io_manager": WarehouseIOManager(warehouse=warehouse),
+                "warehouse": warehouse,
                 "demo_source": DemoSourceResource(campaigns_per_channel=1),
             },
         )
     assert result.success
     table = api.tables[f"{PROJECT}.{DATASET}.channel_metrics__demo"]
     assert table["timePartitioning"] == {"type": "DAY", "field": "date"}
-    ((_, rows),) = api.loads
+    # The asset stores its channel health too; the I/O manager's load is the metrics, last.
+    assert len(api.loads) == 2
+    _, rows = api.loads[-1]
     assert len(rows) > 0 and set(rows["brand"]) == {"acme-outdoor"}
     assert all(column == column.lower() for column in rows.columns)
     params = {p["name"]: p["parameterValue"] for p in api.queries[-1]["queryParameters"]}
