@@ -16,18 +16,14 @@ from warroom_pipelines.warehouse import DuckDBWarehouse
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def home(acme_home: Path) -> Path:
     """A local home with a warehouse table, the dev master key and a key store."""
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
-    monkeypatch.setenv("WARROOM_PROFILE", "local")
-    monkeypatch.delenv("PERFORMANCE_ENCRYPTION_KEY", raising=False)
-    monkeypatch.delenv("WARROOM_DUCKDB_PATH", raising=False)
+    tmp_path = acme_home
     DuckDBWarehouse(str(tmp_path / "warroom.ducklake")).execute_script(
         "CREATE TABLE unified_performance AS SELECT 'acme' AS brand, 12.5 AS spend"
     )
     creds = tmp_path / "meta.json"
     creds.write_text(json.dumps(SAMPLES["meta_ads"]))
-    assert main(["brands", "add", "acme"]) == 0
     args = ["keys", "set", "--brand", "acme", "--integration", "meta_ads"]
     assert main([*args, "--from-file", str(creds)]) == 0
     creds.unlink()

@@ -11,13 +11,8 @@ from warroom_pipelines.vault.keyring import DEV_KEY_FILE
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
-    monkeypatch.setenv("WARROOM_PROFILE", "local")
-    monkeypatch.delenv("PERFORMANCE_ENCRYPTION_KEY", raising=False)
-    monkeypatch.delenv("WARROOM_DUCKDB_PATH", raising=False)
-    assert main(["brands", "add", "acme"]) == 0
-    return tmp_path
+def home(acme_home: Path) -> Path:
+    return acme_home
 
 
 def _keys_set(path: Path) -> int:
