@@ -15,6 +15,12 @@ import numpy as np
 import pandas as pd
 
 CHANNELS: tuple[str, ...] = ("meta_ads", "google_ads", "tiktok_ads")
+# How people name each channel, on the pages and in health sentences.
+CHANNEL_LABELS: dict[str, str] = {
+    "meta_ads": "Meta Ads",
+    "google_ads": "Google Ads",
+    "tiktok_ads": "TikTok Ads",
+}
 DEMO_SOURCE = "demo"  # the `source` of the demo source's rows, whatever their channel
 
 KEY_COLUMNS: tuple[str, ...] = ("brand", "channel", "account_id", "campaign_id", "hour_start")

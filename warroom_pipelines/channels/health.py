@@ -21,7 +21,7 @@ from warroom_pipelines.channels.errors import (
     ChannelResponseError,
     ChannelRetriesExhausted,
 )
-from warroom_pipelines.schema import DEMO_SOURCE, SchemaError
+from warroom_pipelines.schema import CHANNEL_LABELS, DEMO_SOURCE, SchemaError
 from warroom_pipelines.vault.crypto import VaultError
 from warroom_pipelines.vault.redact import redact
 
@@ -40,12 +40,7 @@ HEALTH_COLUMNS: dict[str, str] = {
     "checked_at": "datetime64[us, UTC]",
     "reported_hours": "Int64",  # account-hours the source reported (null: never read)
 }
-SOURCE_NAMES = {
-    "meta_ads": "Meta Ads",
-    "google_ads": "Google Ads",
-    "tiktok_ads": "TikTok Ads",
-    DEMO: "The demo source",
-}
+SOURCE_NAMES = {**CHANNEL_LABELS, DEMO: "The demo source"}
 _DETAIL_LIMIT = 200
 
 

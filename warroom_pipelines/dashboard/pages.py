@@ -29,12 +29,12 @@ from warroom_pipelines.dashboard.model import (
     Metric,
     Tile,
 )
+from warroom_pipelines.schema import CHANNEL_LABELS
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 REFRESH_SECONDS = 300
 TIMES, EN_DASH = "\u00d7", "\u2013"
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
-_CHANNEL_NAMES = {"meta_ads": "Meta Ads", "google_ads": "Google Ads", "tiktok_ads": "TikTok Ads"}
 _PERIOD_TITLES = {"today": "Today so far", "week": "Last 7 days"}
 _PERIOD_AGAINST = {"today": "vs same hours yesterday", "week": "vs previous 7 days"}
 
@@ -154,7 +154,7 @@ def _raw(value: float | None) -> str:
 def channel_name(channel: str) -> str:
     if channel == ALL_CHANNELS:
         return "All channels"
-    return _CHANNEL_NAMES.get(channel, channel)
+    return CHANNEL_LABELS.get(channel, channel)
 
 
 def _hour(ts: pd.Timestamp | None) -> str:
