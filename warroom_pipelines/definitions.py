@@ -16,8 +16,9 @@ from warroom_pipelines.assets.maintenance import (
     warehouse_maintenance_schedule,
 )
 from warroom_pipelines.assets.unified import unified_performance
+from warroom_pipelines.home import owner_only_files
 from warroom_pipelines.partitions import brand_date_partitions
-from warroom_pipelines.profiles import owner_only_files, profile_name, resources_for
+from warroom_pipelines.profiles import profile_name, resources_for
 from warroom_pipelines.schedules import build_schedules
 from warroom_pipelines.sensors.alerts import (
     alert_deliveries,

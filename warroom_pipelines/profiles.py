@@ -19,13 +19,7 @@ from typing import Any
 
 import dagster as dg
 
-from warroom_pipelines.home import LOCAL_INSTANCE_YAML as LOCAL_INSTANCE_YAML
-from warroom_pipelines.home import alerts_dir as alerts_dir
-from warroom_pipelines.home import command_center_dir as command_center_dir
-from warroom_pipelines.home import dagster_home as dagster_home
-from warroom_pipelines.home import duckdb_path as duckdb_path
-from warroom_pipelines.home import ensure_local_instance_config as ensure_local_instance_config
-from warroom_pipelines.home import owner_only_files as owner_only_files
+from warroom_pipelines.home import alerts_dir, command_center_dir, dagster_home, duckdb_path
 from warroom_pipelines.resources.ad_platforms import ad_platforms_from_env
 from warroom_pipelines.resources.alerts import AlertsResource
 from warroom_pipelines.resources.dashboard import CommandCenterResource

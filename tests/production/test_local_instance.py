@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from warroom_pipelines.profiles import LOCAL_INSTANCE_YAML, ensure_local_instance_config
+from warroom_pipelines.home import LOCAL_INSTANCE_YAML, ensure_local_instance_config
 
 
 def test_a_fresh_home_gets_the_local_instance_config_and_keeps_its_own(tmp_path: Path) -> None:

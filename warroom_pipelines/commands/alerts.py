@@ -75,7 +75,8 @@ def deliver_and_report() -> DeliveryReport:
     print("\nAlerts delivered:" if delivered else "\nAlerts delivered: none new")
     for brand, count in sorted(delivered.items()):
         print(f"  {brand}: {count}")
-    from warroom_pipelines.profiles import alerts_dir, profile_name
+    from warroom_pipelines.home import alerts_dir
+    from warroom_pipelines.profiles import profile_name
 
     if profile_name() == "local":
         print(f"  file sink: {alerts_dir()}/<brand>.jsonl   (warroom alerts list)")

@@ -60,8 +60,8 @@ def make_server(folder: Path, port: int) -> ThreadingHTTPServer:
 def run_dashboard(args: argparse.Namespace) -> int:
     ensure_dagster_home()
     from warroom_pipelines.dashboard import publish
+    from warroom_pipelines.home import command_center_dir, duckdb_path
     from warroom_pipelines.partitions import InvalidBrandKey, validate_brand_key
-    from warroom_pipelines.profiles import command_center_dir, duckdb_path
     from warroom_pipelines.warehouse import DuckDBWarehouse, WarehouseError
 
     try:

@@ -99,7 +99,7 @@ def run_demo(args: argparse.Namespace) -> int:
             if not result.success:
                 failed.append(f"{', '.join(segment)} {day} (run {result.run_id})")
 
-    from warroom_pipelines.profiles import duckdb_path
+    from warroom_pipelines.home import duckdb_path
     from warroom_pipelines.sentry.backtest import found_vs_injected
     from warroom_pipelines.warehouse import DuckDBWarehouse
 
@@ -137,7 +137,7 @@ def run_demo(args: argparse.Namespace) -> int:
         .execute_in_process(instance=inst, run_config=quiet, raise_on_error=False)
     )
     if center.success:
-        from warroom_pipelines.profiles import command_center_dir
+        from warroom_pipelines.home import command_center_dir
 
         print(f"Command Center: {Path(command_center_dir()) / 'index.html'}")
     else:

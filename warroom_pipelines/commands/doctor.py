@@ -25,12 +25,8 @@ from warroom_pipelines.commands.doctor_brands import (
     check_freshness,
     check_platform_endpoints,
 )
-from warroom_pipelines.profiles import (
-    PRODUCTION_SETTINGS,
-    PROFILES,
-    duckdb_path,
-    production_problems,
-)
+from warroom_pipelines.home import duckdb_path
+from warroom_pipelines.profiles import PRODUCTION_SETTINGS, PROFILES, production_problems
 
 SECRET_SETTINGS = (
     "PERFORMANCE_ENCRYPTION_KEY",
