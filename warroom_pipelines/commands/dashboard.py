@@ -61,13 +61,12 @@ def run_dashboard(args: argparse.Namespace) -> int:
     ensure_dagster_home()
     from warroom_pipelines.dashboard import publish
     from warroom_pipelines.home import command_center_dir, duckdb_path
-    from warroom_pipelines.partitions import InvalidBrandKey, validate_brand_key
-    from warroom_pipelines.warehouse import DuckDBWarehouse, WarehouseError
+    from warroom_pipelines.partitions import validate_brand_key
+    from warroom_pipelines.warehouse import DuckDBWarehouse
 
-    try:
-        brand = validate_brand_key(args.brand) if args.brand else None
-    except InvalidBrandKey as exc:
-        return fail(str(exc))
+    # War Room's own errors (invalid key, unreadable warehouse) reach the terminal as one
+    # line through cli.main.
+    brand = validate_brand_key(args.brand) if args.brand else None
     if brand and (problem := unregistered(brand)):
         return fail(problem)
     if args.serve and not 1 <= args.port <= 65535:
@@ -76,10 +75,7 @@ def run_dashboard(args: argparse.Namespace) -> int:
     # Read-only: rendering never takes the writer's lock from a running refresh.
     warehouse = DuckDBWarehouse(duckdb_path(), read_only=True)
     folder = Path(command_center_dir())
-    try:
-        published = publish(warehouse, folder, only_brand=brand)
-    except WarehouseError as exc:
-        return fail(str(exc))
+    published = publish(warehouse, folder, only_brand=brand)
     page = Path(published.brand_pages[brand] if brand else published.overview)
     if not args.serve:
         print(page)

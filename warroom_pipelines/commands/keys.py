@@ -13,9 +13,8 @@ from collections.abc import Callable
 
 import dagster as dg
 
-from warroom_pipelines.brand_keys import InvalidBrandKey, validate_brand_key
+from warroom_pipelines.brand_keys import validate_brand_key
 from warroom_pipelines.commands.common import ensure_dagster_home, fail, unregistered
-from warroom_pipelines.vault.crypto import VaultError
 from warroom_pipelines.vault.manager import IntegrationManager
 from warroom_pipelines.vault.models import INTEGRATIONS
 
@@ -50,19 +49,16 @@ def register(keys: argparse.ArgumentParser) -> None:
 def _with_manager(
     action: Callable[[IntegrationManager, argparse.Namespace], int],
 ) -> Callable[[argparse.Namespace], int]:
-    """Open the profile's vault (as the Dagster resource would) and turn vault errors into
-    a clean message and exit status 2."""
+    """Open the profile's vault (as the Dagster resource would); its errors reach the
+    terminal as one line with exit status 2 through cli.main."""
 
     def handler(args: argparse.Namespace) -> int:
         from warroom_pipelines.profiles import profile_name
         from warroom_pipelines.resources.vault import vault_resource
 
-        try:
-            resource = vault_resource(profile_name(), ensure_dagster_home())
-            with dg.build_resources({"vault": resource}) as resources:
-                return action(resources.vault.manager(), args)
-        except (VaultError, InvalidBrandKey) as exc:
-            return fail(str(exc))
+        resource = vault_resource(profile_name(), ensure_dagster_home())
+        with dg.build_resources({"vault": resource}) as resources:
+            return action(resources.vault.manager(), args)
 
     return handler
 
