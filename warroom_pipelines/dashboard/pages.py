@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import pandas as pd
 
+from warroom_pipelines.channels import registry
 from warroom_pipelines.dashboard.charts import line_chart, sparkline
 from warroom_pipelines.dashboard.model import (
     ALL_CHANNELS,
@@ -29,7 +30,6 @@ from warroom_pipelines.dashboard.model import (
     Metric,
     Tile,
 )
-from warroom_pipelines.schema import CHANNEL_LABELS
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 REFRESH_SECONDS = 300
@@ -154,7 +154,7 @@ def _raw(value: float | None) -> str:
 def channel_name(channel: str) -> str:
     if channel == ALL_CHANNELS:
         return "All channels"
-    return CHANNEL_LABELS.get(channel, channel)
+    return registry.label(channel)
 
 
 def _hour(ts: pd.Timestamp | None) -> str:
