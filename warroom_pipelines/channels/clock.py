@@ -12,6 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from warroom_pipelines.metrics import VOLUMES
+
 
 def utc_day_bounds(day: date) -> tuple[pd.Timestamp, pd.Timestamp]:
     """[start, end) of a UTC day as tz-aware timestamps."""
@@ -49,14 +51,11 @@ def in_utc_day(hour_start: pd.Series, day: date) -> pd.Series:
     return (hour_start >= start) & (hour_start < end)
 
 
-_MEASURES = ("impressions", "clicks", "spend", "conversions", "conversion_value")
-
-
 def aggregate_hours(frame: pd.DataFrame) -> pd.DataFrame:
     """Merge rows that landed on the same UTC hour (the spring-forward hour), summing measures."""
     keys = ["brand", "channel", "account_id", "campaign_id", "hour_start"]
     if frame.empty or not frame.duplicated(keys).any():
         return frame
-    rest = [c for c in frame.columns if c not in keys and c not in _MEASURES]
-    agg = {**{m: "sum" for m in _MEASURES if m in frame.columns}, **{c: "first" for c in rest}}
+    rest = [c for c in frame.columns if c not in keys and c not in VOLUMES]
+    agg = {**{m: "sum" for m in VOLUMES if m in frame.columns}, **{c: "first" for c in rest}}
     return frame.groupby(keys, as_index=False, sort=False).agg(agg)[list(frame.columns)]
