@@ -19,7 +19,6 @@ from warroom_pipelines.channels import registry
 from warroom_pipelines.dashboard.charts import line_chart, sparkline
 from warroom_pipelines.dashboard.model import (
     ALL_CHANNELS,
-    METRIC_BY_KEY,
     NOT_MONITORED,
     SPARK_HOURS,
     BrandSummary,
@@ -27,9 +26,9 @@ from warroom_pipelines.dashboard.model import (
     ChannelRow,
     Chart,
     Freshness,
-    Metric,
     Tile,
 )
+from warroom_pipelines.metrics import CATALOGUE, Metric
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 REFRESH_SECONDS = 300
@@ -143,11 +142,11 @@ def fmt(metric: Metric, value: float | None, *, currency: str) -> str:
     if _missing(value):
         return "—"
     assert value is not None
-    if metric.kind == "money":
+    if metric.format == "money":
         return money(value, currency)
-    if metric.kind == "count":
+    if metric.format == "count":
         return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-    if metric.kind == "percent":
+    if metric.format == "percent":
         return f"{value * 100:.2f}%"
     return f"{value:.2f}{TIMES}"
 
@@ -206,7 +205,7 @@ def _tile(tile: Tile) -> str:
             f"({e(fmt(tile.metric, tile.previous, currency=tile.currency))})"
         )
     return (
-        f'<div class="tile verdict-{tile.verdict}" data-tile="{e(tile.metric.key)}" '
+        f'<div class="tile verdict-{tile.verdict}" data-tile="{e(tile.metric.name)}" '
         f'data-period="{e(tile.period)}" data-currency="{e(tile.currency)}" '
         f'data-value="{_raw(tile.value)}" data-previous="{_raw(tile.previous)}">'
         f'<div class="tile-label">{e(tile.metric.label)}</div>'
@@ -244,7 +243,7 @@ def _channels(rows: Iterable[ChannelRow]) -> str:
         w, c = row.week, row.currency
 
         def cell(key: str, w: dict[str, float | None] = w, c: str = c) -> str:
-            return f'<td class="num">{e(fmt(METRIC_BY_KEY[key], w.get(key), currency=c))}</td>'
+            return f'<td class="num">{e(fmt(CATALOGUE[key], w.get(key), currency=c))}</td>'
 
         def change(key: str, row: ChannelRow = row) -> str:
             return _change(row.week.get(key), row.prior_week.get(key)) if row.comparable else "—"
