@@ -171,6 +171,7 @@ def example(monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform[Any]]:
             label="Example Ads",
             restatement_days=10,
             settle_lag=timedelta(hours=2),
+            overdelivery=1.5,
             credentials=ExampleAdsCredentials,
             settings=(
                 Setting("base_url", ExampleConfig.base_url, "WARROOM_EXAMPLE_BASE_URL", "url"),

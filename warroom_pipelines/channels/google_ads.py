@@ -332,6 +332,7 @@ PLATFORM = Platform(
     restatement_days=14,
     # Google Ads documents reporting "typically delayed up to 3 hours".
     settle_lag=timedelta(hours=3),
+    overdelivery=2.0,  # up to twice the daily budget (../shared/adapi/budgets.md)
     credentials=keys.GoogleAdsCredentials,
     settings=(
         Setting("base_url", GoogleAdsConfig.base_url, "WARROOM_GOOGLE_ADS_BASE_URL", "url"),

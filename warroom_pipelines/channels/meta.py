@@ -345,6 +345,7 @@ PLATFORM = Platform(
     restatement_days=28,
     # Hourly insights fill in over the following hours (delivery and attribution are batched).
     settle_lag=timedelta(hours=3),
+    overdelivery=1.75,  # up to 75 % over a daily budget (../shared/adapi/budgets.md)
     credentials=MetaAdsCredentials,
     settings=(
         Setting("base_url", MetaConfig.base_url, "WARROOM_META_BASE_URL", "url"),

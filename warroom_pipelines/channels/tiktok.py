@@ -246,8 +246,10 @@ PLATFORM = Platform(
     label="TikTok Ads",
     # TikTok's attribution windows need at least a week.
     restatement_days=7,
-    # Basic reports lag about 10 minutes on average, stragglers up to an hour.
+    # Basic reports lag about 10 minutes on average, stragglers up to an hour
+    # (../shared/adapi/tiktok.md).
     settle_lag=timedelta(hours=1),
+    overdelivery=1.25,  # the dynamic daily budget's 125 % (../shared/adapi/budgets.md)
     credentials=TikTokAdsCredentials,
     settings=(
         Setting("base_url", TikTokConfig.base_url, "WARROOM_TIKTOK_BASE_URL", "url"),
