@@ -14,6 +14,7 @@ from tests.dashboard.test_brand_pages import leaks_of
 from tests.gcs_api import GCSAPI
 from warroom_pipelines.dashboard import publish
 from warroom_pipelines.dashboard.bucket import BucketError, BucketPages
+from warroom_pipelines.resources.dashboard import CommandCenterResource
 from warroom_pipelines.warehouse import DuckDBWarehouse
 
 BUCKET = "warroom-pages-test"
@@ -84,3 +85,14 @@ def test_ping_lists_the_bucket_or_says_it_cannot(gcs: GCSAPI, client: storage.Cl
     BucketPages(BUCKET, client=client).ping()
     with pytest.raises(BucketError, match="gs://missing-bucket is not reachable"):
         BucketPages("missing-bucket", client=client).ping()
+
+
+def test_without_an_emulator_the_pages_go_through_the_cloud_client(
+    gcs: GCSAPI, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No emulator in the resource's config, as on Google Cloud: GCSResource makes the client.
+    # The storage library's own STORAGE_EMULATOR_HOST points it at the stand-in instead of Google.
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", httpserver.url_for("").rstrip("/"))
+    pages = CommandCenterResource(bucket=BUCKET, gcp_project="warroom-test").pages()
+    assert pages.write("index.html", "<p>hello</p>") == f"gs://{BUCKET}/index.html"
+    assert gcs.objects["index.html"].data == b"<p>hello</p>"

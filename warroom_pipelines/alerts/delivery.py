@@ -468,7 +468,7 @@ class AlertSettings:
 
     def backoff(self, attempts: int) -> timedelta:
         """Wait before the next attempt after `attempts` failed ones: base x 2^(n-1), capped."""
-        return min(self.retry_base * (2 ** max(attempts - 1, 0)), self.retry_max)
+        return min(self.retry_base * (2.0 ** max(attempts - 1, 0)), self.retry_max)
 
 
 @dataclass(frozen=True)

@@ -415,7 +415,8 @@ def _restated(account: Account, local_day: date) -> pd.Timestamp | None:
 
 
 def _local_start(account: Account, local_day: date) -> pd.Timestamp:
-    return local_hours_to_utc(pd.Series([local_day]), pd.Series([0]), account.time_zone).iloc[0]
+    hours = local_hours_to_utc(pd.Series([local_day]), pd.Series([0]), account.time_zone)
+    return pd.Timestamp(hours.iloc[0])
 
 
 def _account_local_day(account: Account, local_day: date, config: DemoConfig) -> pd.DataFrame:

@@ -64,8 +64,9 @@ def _error_of(body: Any) -> dict[str, Any] | None:
     """The error object, whether bare (unary calls) or inside searchStream's array."""
     candidates = body if isinstance(body, list) else [body]
     for item in candidates:
-        if isinstance(item, dict) and isinstance(item.get("error"), dict):
-            return item["error"]
+        error = item.get("error") if isinstance(item, dict) else None
+        if isinstance(error, dict):
+            return error
     return None
 
 

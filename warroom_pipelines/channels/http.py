@@ -63,7 +63,7 @@ class RetryPolicy:
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Exponential back-off with 'equal jitter': half fixed, half random."""
-        ceiling = min(self.backoff_max_s, self.backoff_base_s * 2 ** (attempt - 1))
+        ceiling = min(self.backoff_max_s, self.backoff_base_s * 2.0 ** (attempt - 1))
         return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 

@@ -154,12 +154,16 @@ def check_dashboard_bucket(profile: str, env: Mapping[str, str]) -> Finding:
             "dashboard", "FAIL", "WARROOM_DASHBOARD_BUCKET is not a valid GCS bucket name"
         )
     from warroom_pipelines.dashboard.bucket import BucketError, BucketPages
+    from warroom_pipelines.resources.dashboard import storage_client
 
+    project = env.get("WARROOM_GCP_PROJECT") or None
+    endpoint = env.get("WARROOM_STORAGE_API_ENDPOINT") or None
     try:
         BucketPages(
             bucket,
-            project=env.get("WARROOM_GCP_PROJECT") or None,
-            api_endpoint=env.get("WARROOM_STORAGE_API_ENDPOINT") or None,
+            project=project,
+            client=storage_client(project, endpoint),
+            api_endpoint=endpoint,
         ).ping()
     except BucketError as exc:
         return Finding("dashboard", "FAIL", f"{exc} (the runtime needs objectUser on it)")

@@ -25,7 +25,8 @@ class BucketError(RuntimeError):
 
 
 class BucketPages:
-    """Pages as objects of one bucket (credentials: the runtime's service account)."""
+    """Pages as objects of one bucket, through `client` (on Google Cloud: dagster-gcp's, with the
+    runtime's service account) or an emulator's `api_endpoint` (no credentials)."""
 
     def __init__(
         self,
@@ -49,15 +50,13 @@ class BucketPages:
     @property
     def client(self) -> storage.Client:
         if self._client is None:
-            if self._api_endpoint:
-                # An emulator or a test server: it takes no Google credentials.
-                self._client = storage.Client(
-                    project=self.project,
-                    credentials=AnonymousCredentials(),
-                    client_options={"api_endpoint": self._api_endpoint},
-                )
-            else:
-                self._client = storage.Client(project=self.project)
+            if not self._api_endpoint:
+                raise BucketError(f"gs://{self.bucket} needs a storage client or an emulator")
+            self._client = storage.Client(
+                project=self.project,
+                credentials=AnonymousCredentials(),
+                client_options={"api_endpoint": self._api_endpoint},
+            )
         return self._client
 
     def write(self, name: str, html: str) -> str:

@@ -305,7 +305,9 @@ def brand_status(
     return BrandStatus(worst_severity, label, rank)
 
 
-def _totals(frame: pd.DataFrame, period: str, channel: str | None, currency: str) -> dict:
+def _totals(
+    frame: pd.DataFrame, period: str, channel: str | None, currency: str
+) -> dict[str, float | None]:
     rows = frame.loc[(frame["period"] == period) & (frame["currency"] == currency)]
     rows = (
         rows.loc[rows["channel"].isna()]
@@ -315,7 +317,7 @@ def _totals(frame: pd.DataFrame, period: str, channel: str | None, currency: str
     if rows.empty:
         return {}
     return {
-        k: _number(v)
+        str(k): _number(v)
         for k, v in rows.iloc[0].items()
         if k not in ("period", "brand", "channel", "currency")
     }

@@ -3,9 +3,18 @@
 from pathlib import Path
 
 import dagster as dg
+from dagster_gcp import GCSResource
+from google.cloud import storage
 
 from warroom_pipelines.dashboard.bucket import BucketPages
 from warroom_pipelines.dashboard.publish import FolderPages, PageSink
+
+
+def storage_client(project: str | None, api_endpoint: str | None) -> storage.Client | None:
+    """On Google Cloud, dagster-gcp's GCSResource makes the client (the runtime's service
+    account, no key file). An emulator or test server (`api_endpoint`) needs client options
+    and no credentials, which that resource does not take: `BucketPages` makes that one."""
+    return None if api_endpoint else GCSResource(project=project).get_client()
 
 
 class CommandCenterResource(dg.ConfigurableResource):
@@ -21,7 +30,10 @@ class CommandCenterResource(dg.ConfigurableResource):
     def pages(self) -> PageSink:
         if self.bucket:
             return BucketPages(
-                self.bucket, project=self.gcp_project, api_endpoint=self.storage_api_endpoint
+                self.bucket,
+                project=self.gcp_project,
+                client=storage_client(self.gcp_project, self.storage_api_endpoint),
+                api_endpoint=self.storage_api_endpoint,
             )
         if not self.folder:
             raise ValueError("the Command Center needs a folder or a bucket for its pages")

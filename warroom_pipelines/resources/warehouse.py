@@ -11,7 +11,14 @@ from warroom_pipelines.warehouse.bigquery import BigQueryWarehouse
 class WarehouseResource(dg.ConfigurableResource):
     """The profile's warehouse: a DuckLake catalog (`path`, local) or a BigQuery dataset
     (`bigquery_project` + `bigquery_dataset`, production). One resource class for both, so that
-    assets and the I/O manager depend on one type whichever profile is loaded."""
+    assets and the I/O manager depend on one type whichever profile is loaded.
+
+    Not dagster-gcp's BigQueryResource: it hands out a client only inside its `get_client()`
+    block (there to set up a key file, `gcp_credentials`, which production must not use: the
+    runtime's service account), while the warehouse keeps one client for a run's brand-days
+    and for the CLI, and an emulator needs client options that resource does not take. Nor
+    Dagster's DuckDB or BigQuery I/O managers: they replace a partition as DELETE then INSERT,
+    not in one transaction (why in full: warehouse/bigquery.py)."""
 
     path: str | None = None
     bigquery_project: str | None = None
