@@ -324,16 +324,11 @@ def connect(
     brand: str, credentials: MetaAdsCredentials, settings: Mapping[str, str]
 ) -> MetaAdsClient:
     """The brand's client at the configured Graph API."""
-    mode = settings["hourly_conversions"]
-    if mode not in get_args(HourlyConversions):
-        raise ValueError(
-            f"meta_ads setting hourly_conversions must be one of {get_args(HourlyConversions)}, "
-            f"got {mode!r}"
-        )
     config = MetaConfig(
         base_url=settings["base_url"],
         api_version=settings["api_version"],
-        hourly_conversions=mode,  # type: ignore[arg-type]  # checked above
+        # One of the setting's choices: the resource checked it.
+        hourly_conversions=settings["hourly_conversions"],  # type: ignore[arg-type]
     )
     return MetaAdsClient(brand=brand, access_token=credentials.access_token, config=config)
 
@@ -350,8 +345,10 @@ PLATFORM = Platform(
     settings=(
         Setting("base_url", MetaConfig.base_url, "WARROOM_META_BASE_URL", "url"),
         Setting("api_version", MetaConfig.api_version, "WARROOM_META_API_VERSION", "api_version"),
-        # daily_report_allocated (pixel conversions included) or hourly_actions
-        Setting("hourly_conversions", MetaConfig.hourly_conversions),
+        # daily_report_allocated: pixel conversions included (see the module's docstring)
+        Setting(
+            "hourly_conversions", MetaConfig.hourly_conversions, choices=get_args(HourlyConversions)
+        ),
     ),
     connect=connect,
     accounts=lambda credentials: credentials.ad_account_ids,

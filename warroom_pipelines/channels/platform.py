@@ -27,6 +27,7 @@ class Setting:
     default: str
     env_var: str | None = None  # read when the definitions load; None: run config only
     kind: SettingKind = "text"  # how an environment value is checked
+    choices: tuple[str, ...] = ()  # the values it takes, when they are few
 
 
 @dataclass(frozen=True)
