@@ -24,7 +24,7 @@ from warroom_pipelines.channels.client import TokenClient
 from warroom_pipelines.channels.errors import ChannelError
 from warroom_pipelines.channels.http import (
     CallStats,
-    Outcome,
+    ErrorCodes,
     Reply,
     RetryPolicy,
     Verdict,
@@ -50,6 +50,14 @@ _FIELDS = (
 _TOKEN_PARAMS = ("access_token", "appsecret_proof")
 
 HourlyConversions = Literal["daily_report_allocated", "hourly_actions"]
+
+
+META_ERROR_CODES = ErrorCodes(
+    # 190 expired/invalidated token, 102 session, 10 and 200-299 missing permission.
+    auth=frozenset({190, 102, 10, *range(200, 300)}),
+    rate_limited=frozenset({4, 17, 32, 613, *range(80000, 80015)}),
+    transient=frozenset({1, 2}),
+)
 
 
 @dataclass(frozen=True)
@@ -79,10 +87,7 @@ class MetaConfig:
         "IN_PROCESS",
         "WITH_ISSUES",
     )
-    rate_limit_codes: frozenset[int] = frozenset({4, 17, 32, 613, *range(80000, 80015)})
-    transient_codes: frozenset[int] = frozenset({1, 2})
-    # 190 expired/invalidated token, 102 session, 10 and 200-299 missing permission.
-    auth_codes: frozenset[int] = frozenset({190, 102, 10, *range(200, 300)})
+    error_codes: ErrorCodes = META_ERROR_CODES
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
@@ -98,17 +103,13 @@ def classify(config: MetaConfig) -> Callable[[Reply], Verdict]:
             f"HTTP {reply.status}, Meta error {code}/{error.get('error_subcode')}: "
             f"{error.get('message', '')}"
         )
-        if code in config.auth_codes:
-            return Verdict(Outcome.AUTH, reason)
-        if code in config.rate_limit_codes:
-            return Verdict(Outcome.RATE_LIMITED, reason, regain_access_s(reply.headers))
-        if (
-            error.get("is_transient") is True
-            or code in config.transient_codes
-            or reply.status >= 500
-        ):
-            return Verdict(Outcome.TRANSIENT, reason)
-        return Verdict(Outcome.REJECTED, reason)
+        return config.error_codes.verdict(
+            code,
+            reason,
+            reply.status,
+            transient=error.get("is_transient") is True,
+            wait_s=regain_access_s(reply.headers),
+        )
 
     return verdict
 
