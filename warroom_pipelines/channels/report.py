@@ -20,9 +20,8 @@ from warroom_pipelines import clock
 from warroom_pipelines.channels.errors import ChannelResponseError
 from warroom_pipelines.channels.http import CallStats
 from warroom_pipelines.days import in_utc_day, local_hours_to_utc
+from warroom_pipelines.metrics import VOLUMES
 from warroom_pipelines.schema import (
-    AMOUNT_COLUMNS,
-    COUNT_COLUMNS,
     KEY_COLUMNS,
     RAW_COLUMNS,
     empty_raw_frame,
@@ -135,7 +134,7 @@ def aggregate_hours(frame: pd.DataFrame) -> pd.DataFrame:
     keys = list(KEY_COLUMNS)
     if frame.empty or not frame.duplicated(keys).any():
         return frame
-    measures = [m for m in (*COUNT_COLUMNS, *AMOUNT_COLUMNS) if m in frame.columns]
+    measures = [m for m in VOLUMES if m in frame.columns]
     rest = [c for c in frame.columns if c not in keys and c not in measures]
     agg = {**{m: "sum" for m in measures}, **{c: "first" for c in rest}}
     return frame.groupby(keys, as_index=False, sort=False).agg(agg)[list(frame.columns)]

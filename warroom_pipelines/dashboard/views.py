@@ -2,7 +2,7 @@
 
 Ratios are computed from the summed totals of the period (sum(spend) / sum(conversions)), never
 averaged from hourly ratios: an hour with 2 clicks must not weigh as much as an hour with 2,000.
-The ratio formulas come from `schema.RATIOS`, the same definitions the unified table uses.
+The ratio formulas come from the metric catalogue, the same definitions the unified table uses.
 Sums are grouped by currency as well, so amounts in different currencies are never added up.
 
 One text for both warehouses: DuckDB and BigQuery Standard SQL share `max_by`, `GROUPING
@@ -16,14 +16,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from warroom_pipelines.channels import registry
-from warroom_pipelines.schema import DEMO_SOURCE, RATIOS
+from warroom_pipelines.metrics import RATIOS, VOLUMES
+from warroom_pipelines.schema import DEMO_SOURCE
 from warroom_pipelines.warehouse import SqlTypes, TableRef, Warehouse
 
 UNIFIED = TableRef("main", "unified_performance")
 ANOMALIES = TableRef("main", "performance_anomalies")
 ALERTS = TableRef("main", "alert_deliveries")
 
-TOTALS = ("impressions", "clicks", "spend", "conversions", "conversion_value")
 VIEW_NAMES = ("daily_performance", "campaign_performance", "open_incidents")
 HEALTH_VIEWS = ("channel_health", "brands")
 
@@ -58,7 +58,7 @@ class CommandCenterSql:
     def totals(self) -> str:
         """sum() of every measure, then each ratio from those sums (null where the denominator
         is 0)."""
-        sums = [f"sum({c}) AS {c}" for c in TOTALS]
+        sums = [f"sum({c}) AS {c}" for c in VOLUMES]
         ratios = [
             f"{_scaled(ratio.scale)}CAST(sum({ratio.numerator}) AS {self.types.double}) / "
             f"nullif(sum({ratio.denominator}), 0) AS {name}"
