@@ -35,7 +35,7 @@ from warroom_pipelines.assets.channels import platform_asset
 from warroom_pipelines.channels import registry
 from warroom_pipelines.channels.demo import demo_metrics
 from warroom_pipelines.channels.health import source_name
-from warroom_pipelines.channels.platform import Platform
+from warroom_pipelines.channels.platform import Platform, Setting
 from warroom_pipelines.dashboard.model import build_freshness
 from warroom_pipelines.dashboard.pages import channel_name
 from warroom_pipelines.partitions import partition_key
@@ -188,6 +188,13 @@ def test_a_name_is_registered_once_and_the_first_platforms_keep_their_order(
     assert registry.names() == ("meta_ads", "google_ads", "tiktok_ads")
     with pytest.raises(registry.UnknownPlatform, match="unknown ad platform 'example_ads'"):
         registry.platform(CHANNEL)
+
+
+def test_a_record_that_could_not_work_is_refused_when_written(example: Platform[Any]) -> None:
+    with pytest.raises(ValueError, match="credentials of integration 'meta_ads'"):
+        replace(example, credentials=registry.platform("meta_ads").credentials)
+    with pytest.raises(ValueError, match="no base_url setting with an env_var"):
+        replace(example, settings=(Setting("base_url", "https://api.example-ads.invalid"),))
 
 
 # What a deployment does with its own platform module: register it before the definitions load.
