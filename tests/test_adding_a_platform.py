@@ -1,21 +1,26 @@
-"""A fourth ad platform, defined only here, reaches everything that reads the registry.
+"""A fourth ad platform, defined only in the tests, reaches everything that reads the registry.
 
 This is docs/adding-a-platform.md done in a test: the platform's client (on the shared
-`TokenClient` base), its credentials and its record are written in this module, served by a
-local HTTP server speaking its invented wire protocol, and registered; no package file
-names it, yet the resource reads it with the brand's keys, the channel asset stores its rows
-in the unified shape, the demo imitates it, the schedules restate it, the Sentry settles it
-and the dashboard names it.
+`TokenClient` base), its credentials and its record are written in tests/example_platform.py,
+served here by a local HTTP server speaking its invented wire protocol, and registered. No
+package file names it, yet the resource reads it with the brand's keys, the channel asset
+stores its rows in the unified shape, the definitions give unified_performance its input,
+the demo imitates it, the schedules restate it, the Sentry settles it and the dashboard
+names it.
 """
 
 from __future__ import annotations
 
+import ast
 import json
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import dagster as dg
 import pandas as pd
@@ -23,20 +28,16 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from tests.example_platform import CHANNEL, example_platform
 from tests.support import AFTER_THE_FIXTURES
 from warroom_pipelines import clock
 from warroom_pipelines.assets.channels import platform_asset
 from warroom_pipelines.channels import registry
-from warroom_pipelines.channels.client import TokenClient
 from warroom_pipelines.channels.demo import demo_metrics
-from warroom_pipelines.channels.errors import ChannelError
 from warroom_pipelines.channels.health import source_name
-from warroom_pipelines.channels.http import Reply, RetryPolicy, Verdict, generic_verdict
-from warroom_pipelines.channels.platform import DemoFunnel, Platform, Setting
-from warroom_pipelines.channels.report import Account, AccountStats, LocalRow
+from warroom_pipelines.channels.platform import Platform, Setting
 from warroom_pipelines.dashboard.model import build_freshness
 from warroom_pipelines.dashboard.pages import channel_name
-from warroom_pipelines.days import local_dates_covering
 from warroom_pipelines.partitions import partition_key
 from warroom_pipelines.resources.ad_platforms import ad_platforms_from_env, endpoint_variables
 from warroom_pipelines.resources.demo import DemoSourceResource
@@ -45,73 +46,12 @@ from warroom_pipelines.schedules import restatement_text, restatement_windows
 from warroom_pipelines.schema import RAW_COLUMNS, finalize
 from warroom_pipelines.sentry.settle import settle_lag
 from warroom_pipelines.vault.models import Integration
-from warroom_pipelines.vault.secret import Secret
 from warroom_pipelines.warehouse import TableRef
 
 pytestmark = AFTER_THE_FIXTURES
 
-CHANNEL = "example_ads"
 DAY = date(2026, 5, 1)
 API_KEY = "exSECRETexampleADSkey000011112222"
-
-
-@dataclass(frozen=True)
-class ExampleConfig:
-    base_url: str = "https://api.example-ads.invalid"
-    api_version: str = "v1"
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-
-
-class ExampleAdsClient(TokenClient[ExampleConfig]):
-    """Example Ads: an account's currency and zone, then one hourly report per local day."""
-
-    channel = CHANNEL
-    source = "example_api"
-
-    def classifier(self) -> Callable[[Reply], Verdict]:
-        return generic_verdict
-
-    def account_id(self, raw: str) -> str:
-        if not raw.isdigit():
-            raise ChannelError(
-                f"account id {raw!r} is not numeric", brand=self.brand, channel=CHANNEL
-            )
-        return raw
-
-    def read_account(
-        self, account_id: str, day: date, stats: AccountStats
-    ) -> tuple[Account, list[LocalRow]]:
-        bare = self.bare(account_id)
-        info = self._get(account_id, "", {}, stats)
-        account = bare.located(
-            bare.text(info, "currency"), bare.text(info, "time_zone"), zone_field="time_zone"
-        )
-        rows = []
-        for local_date in local_dates_covering(day, account.time_zone):
-            body = self._get(account_id, "/report", {"date": str(local_date)}, stats)
-            rows += [
-                LocalRow(
-                    campaign_id=account.text(r, "campaign_id"),
-                    campaign_name=str(r.get("campaign_name") or ""),
-                    local_date=local_date,
-                    local_hour=account.count(r.get("hour"), "hour"),
-                    impressions=account.count(r.get("impressions"), "impressions"),
-                    clicks=account.count(r.get("clicks"), "clicks"),
-                    spend=account.number(r.get("spend"), "spend"),
-                    conversions=account.number(r.get("conversions"), "conversions"),
-                    conversion_value=account.number(r.get("value"), "value"),
-                    conversions_source="hourly_report",
-                )
-                for r in body["rows"]
-            ]
-        return account, rows
-
-    def _get(self, account_id: str, path: str, params: dict[str, str], stats: AccountStats) -> Any:
-        url = self.url(f"accounts/{account_id}{path}")
-        headers = {"Authorization": f"Bearer {self._token.reveal()}"}
-        return self._http.request(
-            "GET", url, account=account_id, stats=stats.calls, params=params, headers=headers
-        )
 
 
 class FakeExampleAds:
@@ -143,51 +83,12 @@ class FakeExampleAds:
         return Response(json.dumps(body), content_type="application/json")
 
 
-def connect(brand: str, credentials: Any, settings: Mapping[str, str]) -> ExampleAdsClient:
-    config = ExampleConfig(base_url=settings["base_url"], api_version=settings["api_version"])
-    return ExampleAdsClient(brand=brand, access_token=credentials.api_key, config=config)
-
-
 @pytest.fixture
 def example(monkeypatch: pytest.MonkeyPatch) -> Iterator[Platform[Any]]:
-    """Example Ads registered for one test: its credentials and its platform record."""
-    # Credentials register themselves with the vault when defined: keep that to this test.
+    """Example Ads registered for one test, its credentials known to the vault for as long."""
     monkeypatch.setattr(Integration, "registry", dict(Integration.registry))
-
-    @dataclass(frozen=True)
-    class ExampleAdsCredentials(Integration):
-        name: ClassVar[str] = CHANNEL
-        api_key: Secret
-        account_ids: tuple[str, ...]
-
-        @classmethod
-        def parse(cls, f: Any) -> ExampleAdsCredentials:
-            digits = "a numeric account id"
-            return cls(f.secret("api_key"), f.ids("account_ids", _digits, digits))
-
-    platform = registry.register(
-        Platform(
-            name=CHANNEL,
-            label="Example Ads",
-            restatement_days=10,
-            settle_lag=timedelta(hours=2),
-            overdelivery=1.5,
-            credentials=ExampleAdsCredentials,
-            settings=(
-                Setting("base_url", ExampleConfig.base_url, "WARROOM_EXAMPLE_BASE_URL", "url"),
-                Setting("api_version", ExampleConfig.api_version),
-            ),
-            connect=connect,
-            accounts=lambda credentials: credentials.account_ids,
-            demo=DemoFunnel(ctr=(0.1, 0.2), daily_impressions=5_000.0),
-        )
-    )
-    yield platform
+    yield registry.register(example_platform())
     registry.unregister(CHANNEL)
-
-
-def _digits(value: str) -> str | None:
-    return value if value.isdigit() else None
 
 
 def _row(campaign: str, hour: int, impressions: int, clicks: int, spend: str) -> dict[str, Any]:
@@ -287,3 +188,41 @@ def test_a_name_is_registered_once_and_the_first_platforms_keep_their_order(
     assert registry.names() == ("meta_ads", "google_ads", "tiktok_ads")
     with pytest.raises(registry.UnknownPlatform, match="unknown ad platform 'example_ads'"):
         registry.platform(CHANNEL)
+
+
+def test_a_record_that_could_not_work_is_refused_when_written(example: Platform[Any]) -> None:
+    with pytest.raises(ValueError, match="credentials of integration 'meta_ads'"):
+        replace(example, credentials=registry.platform("meta_ads").credentials)
+    with pytest.raises(ValueError, match="no base_url setting with an env_var"):
+        replace(example, settings=(Setting("base_url", "https://api.example-ads.invalid"),))
+
+
+# What a deployment does with its own platform module: register it before the definitions load.
+LOAD_DEFINITIONS = """
+from tests.example_platform import example_platform
+from warroom_pipelines.channels import registry
+registry.register(example_platform())
+from warroom_pipelines.assets.unified import unified_performance
+from warroom_pipelines.definitions import defs
+graph = defs.resolve_asset_graph()
+print(sorted(key.to_user_string() for key in graph.get_all_asset_keys()))
+print(sorted(key.to_user_string() for key in unified_performance.dependency_keys))
+"""
+
+
+def test_a_platform_registered_before_the_definitions_load_is_in_the_asset_graph(
+    tmp_path: Path,
+) -> None:
+    env = {**os.environ, "DAGSTER_HOME": str(tmp_path), "WARROOM_NOW": "2026-05-02T12:00Z"}
+    done = subprocess.run(
+        [sys.executable, "-c", LOAD_DEFINITIONS],
+        env=env,
+        cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assets, unified_inputs = (ast.literal_eval(line) for line in done.stdout.splitlines()[-2:])
+    assert "channel_metrics/example_ads" in assets
+    assert "channel_metrics/example_ads" in unified_inputs

@@ -51,4 +51,5 @@ def in_utc_day(hour_start: pd.Series, day: date) -> pd.Series:
 
 def utc_dates(hour_start: pd.Series) -> pd.Series:
     """The UTC date (naive midnight) of each hour: the date partition it belongs to."""
-    return hour_start.dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize()
+    dates: pd.Series = hour_start.dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize()
+    return dates

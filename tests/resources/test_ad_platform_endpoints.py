@@ -17,8 +17,10 @@ from pytest_httpserver import HTTPServer
 
 from tests.channels.fakes import FakeMeta, meta_row
 from warroom_pipelines.assets.channels import channel_assets
+from warroom_pipelines.channels import registry
 from warroom_pipelines.profiles import local_resources
 from warroom_pipelines.resources.ad_platforms import (
+    AdPlatformsResource,
     EndpointSettingError,
     ad_platforms_from_env,
     endpoint_variables,
@@ -104,3 +106,31 @@ def test_a_malformed_endpoint_fails_the_load_naming_the_variable(
         local_resources()
     assert "WARROOM_TIKTOK_BASE_URL='business-api.tiktok.com'" in str(raised.value)
     assert "WARROOM_GOOGLE_ADS_API_VERSION='23'" in str(raised.value)
+
+
+def test_run_config_replaces_one_setting_and_keeps_the_others() -> None:
+    config = {"config": {"settings": {"meta_ads": {"api_version": "v26.0"}}}}
+    with dg.build_resources(
+        {"ad_platforms": AdPlatformsResource.configure_at_launch()},
+        resource_config={"ad_platforms": config},
+    ) as built:
+        meta = built.ad_platforms.settings_of(registry.platform("meta_ads"))
+    assert meta == {
+        "base_url": "https://graph.facebook.com",
+        "api_version": "v26.0",
+        "hourly_conversions": "daily_report_allocated",
+    }
+
+
+@pytest.mark.parametrize(
+    ("settings", "named"),
+    [
+        ({"meta": {"base_url": "https://x.example"}}, "'meta', which is no registered platform"),
+        ({"meta_ads": {"base_ulr": "https://x.example"}}, "meta_ads.base_ulr is unknown"),
+    ],
+)
+def test_a_misspelt_setting_is_refused_by_name(
+    settings: dict[str, dict[str, str]], named: str
+) -> None:
+    with pytest.raises(EndpointSettingError, match=named):
+        AdPlatformsResource(settings=settings).settings_of(registry.platform("meta_ads"))

@@ -52,7 +52,8 @@ HEALTH_SCHEMA = "channel_health"  # channel_health.<source>: one row per brand-d
     pool=WAREHOUSE_POOL,
     kinds={"python", "duckdb"},
     description="Campaign x hour metrics from the demo source (a realistic, deterministic "
-    "stand-in for Meta, Google and TikTok) for demo brands only.",
+    f"stand-in for {', '.join(registry.label(c) for c in registry.names())}) for demo brands "
+    "only.",
 )
 def demo_channel_metrics(
     context: dg.AssetExecutionContext,
@@ -142,8 +143,9 @@ def platform_asset(channel: str) -> dg.AssetsDefinition:
         # One pool per platform keeps runs of many brands inside its rate limits together.
         pool=channel,
         kinds={"python", "api"},
-        description=f"Campaign x hour metrics from {channel} for connected brands that have "
-        "its keys (an empty partition, marked 'not connected', for the others).",
+        description=f"Campaign x hour metrics from {registry.label(channel)} for connected "
+        "brands that have its keys (an empty partition, marked 'not connected', for the "
+        "others).",
     )
     def platform_metrics(
         context: dg.AssetExecutionContext,

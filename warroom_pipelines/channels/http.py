@@ -107,6 +107,34 @@ def generic_verdict(reply: Reply) -> Verdict:
     return Verdict(Outcome.REJECTED, f"HTTP {reply.status}")
 
 
+@dataclass(frozen=True)
+class ErrorCodes:
+    """A platform's numeric error codes by what they mean (its documentation lists them)."""
+
+    auth: frozenset[int]
+    rate_limited: frozenset[int]
+    transient: frozenset[int]
+
+    def verdict(
+        self,
+        code: object,
+        reason: str,
+        status: int,
+        *,
+        transient: bool = False,
+        wait_s: float | None = None,
+    ) -> Verdict:
+        """Refused keys, then rate limits, then transient failures (any 5xx too); anything
+        else is a request the platform rejects."""
+        if code in self.auth:
+            return Verdict(Outcome.AUTH, reason)
+        if code in self.rate_limited:
+            return Verdict(Outcome.RATE_LIMITED, reason, wait_s)
+        if transient or code in self.transient or status >= 500:
+            return Verdict(Outcome.TRANSIENT, reason)
+        return Verdict(Outcome.REJECTED, reason)
+
+
 def _retry_after(headers: Mapping[str, str]) -> float | None:
     value = headers.get("Retry-After")
     try:

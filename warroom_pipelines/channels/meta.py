@@ -24,7 +24,7 @@ from warroom_pipelines.channels.client import TokenClient
 from warroom_pipelines.channels.errors import ChannelError
 from warroom_pipelines.channels.http import (
     CallStats,
-    Outcome,
+    ErrorCodes,
     Reply,
     RetryPolicy,
     Verdict,
@@ -50,6 +50,14 @@ _FIELDS = (
 _TOKEN_PARAMS = ("access_token", "appsecret_proof")
 
 HourlyConversions = Literal["daily_report_allocated", "hourly_actions"]
+
+
+META_ERROR_CODES = ErrorCodes(
+    # 190 expired/invalidated token, 102 session, 10 and 200-299 missing permission.
+    auth=frozenset({190, 102, 10, *range(200, 300)}),
+    rate_limited=frozenset({4, 17, 32, 613, *range(80000, 80015)}),
+    transient=frozenset({1, 2}),
+)
 
 
 @dataclass(frozen=True)
@@ -79,10 +87,7 @@ class MetaConfig:
         "IN_PROCESS",
         "WITH_ISSUES",
     )
-    rate_limit_codes: frozenset[int] = frozenset({4, 17, 32, 613, *range(80000, 80015)})
-    transient_codes: frozenset[int] = frozenset({1, 2})
-    # 190 expired/invalidated token, 102 session, 10 and 200-299 missing permission.
-    auth_codes: frozenset[int] = frozenset({190, 102, 10, *range(200, 300)})
+    error_codes: ErrorCodes = META_ERROR_CODES
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
@@ -98,17 +103,13 @@ def classify(config: MetaConfig) -> Callable[[Reply], Verdict]:
             f"HTTP {reply.status}, Meta error {code}/{error.get('error_subcode')}: "
             f"{error.get('message', '')}"
         )
-        if code in config.auth_codes:
-            return Verdict(Outcome.AUTH, reason)
-        if code in config.rate_limit_codes:
-            return Verdict(Outcome.RATE_LIMITED, reason, regain_access_s(reply.headers))
-        if (
-            error.get("is_transient") is True
-            or code in config.transient_codes
-            or reply.status >= 500
-        ):
-            return Verdict(Outcome.TRANSIENT, reason)
-        return Verdict(Outcome.REJECTED, reason)
+        return config.error_codes.verdict(
+            code,
+            reason,
+            reply.status,
+            transient=error.get("is_transient") is True,
+            wait_s=regain_access_s(reply.headers),
+        )
 
     return verdict
 
@@ -324,16 +325,11 @@ def connect(
     brand: str, credentials: MetaAdsCredentials, settings: Mapping[str, str]
 ) -> MetaAdsClient:
     """The brand's client at the configured Graph API."""
-    mode = settings["hourly_conversions"]
-    if mode not in get_args(HourlyConversions):
-        raise ValueError(
-            f"meta_ads setting hourly_conversions must be one of {get_args(HourlyConversions)}, "
-            f"got {mode!r}"
-        )
     config = MetaConfig(
         base_url=settings["base_url"],
         api_version=settings["api_version"],
-        hourly_conversions=mode,  # type: ignore[arg-type]  # checked above
+        # One of the setting's choices: the resource checked it.
+        hourly_conversions=settings["hourly_conversions"],  # type: ignore[arg-type]
     )
     return MetaAdsClient(brand=brand, access_token=credentials.access_token, config=config)
 
@@ -350,8 +346,10 @@ PLATFORM = Platform(
     settings=(
         Setting("base_url", MetaConfig.base_url, "WARROOM_META_BASE_URL", "url"),
         Setting("api_version", MetaConfig.api_version, "WARROOM_META_API_VERSION", "api_version"),
-        # daily_report_allocated (pixel conversions included) or hourly_actions
-        Setting("hourly_conversions", MetaConfig.hourly_conversions),
+        # daily_report_allocated: pixel conversions included (see the module's docstring)
+        Setting(
+            "hourly_conversions", MetaConfig.hourly_conversions, choices=get_args(HourlyConversions)
+        ),
     ),
     connect=connect,
     accounts=lambda credentials: credentials.ad_account_ids,

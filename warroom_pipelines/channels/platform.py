@@ -1,8 +1,8 @@
 """What War Room knows about one ad platform, in one record.
 
 Each platform module ends with its `PLATFORM`; the registry (`channels/registry.py`) collects
-them, and the resource, the schedules, the Sentry's settle lags, the demo, the dashboard, the
-doctor and the docs read the records instead of naming the platforms one by one.
+them, and the resource, the schedules, the Sentry's settle lags and budget pacing, the demo,
+the dashboard, the doctor and the docs read the records instead of naming the platforms.
 """
 
 from __future__ import annotations
@@ -21,12 +21,14 @@ C = TypeVar("C", bound=Integration)
 
 @dataclass(frozen=True)
 class Setting:
-    """One endpoint setting: its default, and the variable that replaces it when set."""
+    """One setting of the platform's client (an endpoint, an API version, a switch): its
+    default, and the variable that replaces it when set."""
 
     name: str  # the key in AdPlatformsResource.settings[<platform>], e.g. "base_url"
     default: str
     env_var: str | None = None  # read when the definitions load; None: run config only
     kind: SettingKind = "text"  # how an environment value is checked
+    choices: tuple[str, ...] = ()  # the values it takes, when they are few
 
 
 @dataclass(frozen=True)

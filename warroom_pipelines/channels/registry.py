@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-from datetime import timedelta
 from typing import Any
 
 from warroom_pipelines.channels.platform import Platform
@@ -59,24 +58,19 @@ def platform(name: str) -> Platform[Any]:
         ) from None
 
 
+def find(channel: str) -> Platform[Any] | None:
+    """The platform called `channel`, if any (the demo source's health rows are not)."""
+    return _PLATFORMS.get(channel)
+
+
 def label(channel: str) -> str:
     """How people name the channel (the channel itself when no platform is called so)."""
-    known = _PLATFORMS.get(channel)
+    known = find(channel)
     return channel if known is None else known.label
 
 
 def restatement_days() -> dict[str, int]:
     return {p.name: p.restatement_days for p in _PLATFORMS.values()}
-
-
-def settle_lag(channel: str) -> timedelta | None:
-    known = _PLATFORMS.get(channel)
-    return None if known is None else known.settle_lag
-
-
-def overdelivery(channel: str) -> float | None:
-    known = _PLATFORMS.get(channel)
-    return None if known is None else known.overdelivery
 
 
 def _discover() -> None:

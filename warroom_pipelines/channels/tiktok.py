@@ -20,6 +20,7 @@ from warroom_pipelines.channels.client import TokenClient
 from warroom_pipelines.channels.errors import ChannelError
 from warroom_pipelines.channels.http import (
     CallStats,
+    ErrorCodes,
     Outcome,
     Reply,
     RetryPolicy,
@@ -36,6 +37,13 @@ SOURCE = "tiktok_api"
 NO_VALUE = "-"
 
 
+TIKTOK_ERROR_CODES = ErrorCodes(
+    auth=frozenset({40001, 40102, 40104, 40105, 40106, 40107, 40113}),
+    rate_limited=frozenset({40100, 40133, 40016, 40132}),
+    transient=frozenset({50000, 50002, 60001, *range(51000, 51010)}),
+)
+
+
 @dataclass(frozen=True)
 class TikTokConfig:
     base_url: str = "https://business-api.tiktok.com/open_api"
@@ -47,9 +55,7 @@ class TikTokConfig:
     page_size: int = 1000
     # Deleted campaigns appear only with a STATUS_ALL filter; they still spent money.
     include_deleted: bool = True
-    rate_limit_codes: frozenset[int] = frozenset({40100, 40133, 40016, 40132})
-    transient_codes: frozenset[int] = frozenset({50000, 50002, 60001, *range(51000, 51010)})
-    auth_codes: frozenset[int] = frozenset({40001, 40102, 40104, 40105, 40106, 40107, 40113})
+    error_codes: ErrorCodes = TIKTOK_ERROR_CODES
     retry: RetryPolicy = field(default_factory=RetryPolicy)
 
 
@@ -63,13 +69,7 @@ def classify(config: TikTokConfig) -> Callable[[Reply], Verdict]:
         if code == 0 and 200 <= reply.status < 300:
             return Verdict(Outcome.OK)
         reason = f"HTTP {reply.status}, TikTok code {code}: {reply.body.get('message', '')}"
-        if code in config.auth_codes:
-            return Verdict(Outcome.AUTH, reason)
-        if code in config.rate_limit_codes:
-            return Verdict(Outcome.RATE_LIMITED, reason)
-        if code in config.transient_codes or reply.status >= 500:
-            return Verdict(Outcome.TRANSIENT, reason)
-        return Verdict(Outcome.REJECTED, reason)
+        return config.error_codes.verdict(code, reason, reply.status)
 
     return verdict
 

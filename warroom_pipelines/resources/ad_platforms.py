@@ -29,6 +29,17 @@ class EndpointSettingError(ValueError):
     """An ad-platform setting is malformed or unknown; the message names it."""
 
 
+def _settings_help() -> str:
+    """What each platform's settings are called, for the Launchpad."""
+
+    def named(setting: Setting) -> str:
+        return (
+            f"{setting.name} ({' or '.join(setting.choices)})" if setting.choices else setting.name
+        )
+
+    return "; ".join(f"{p.name}: {', '.join(map(named, p.settings))}" for p in registry.platforms())
+
+
 class AdPlatformsResource(dg.ConfigurableResource):
     """Where each registered ad platform's API lives (its record's defaults otherwise)."""
 
@@ -36,8 +47,7 @@ class AdPlatformsResource(dg.ConfigurableResource):
         default={},
         description="Per platform, the settings that replace its defaults, e.g. "
         '{"meta_ads": {"base_url": "https://sandbox.example", "api_version": "v26.0"}}. '
-        "Meta also takes hourly_conversions: daily_report_allocated (pixel conversions "
-        "included) or hourly_actions; Google Ads takes token_url.",
+        f"Settings: {_settings_help()}.",
     )
 
     def settings_of(self, platform: Platform[Any]) -> dict[str, str]:
@@ -55,7 +65,14 @@ class AdPlatformsResource(dg.ConfigurableResource):
                 f"ad_platforms setting {platform.name}.{unknown[0]} is unknown; "
                 f"{platform.name} takes {', '.join(sorted(known))}"
             )
-        return {s.name: given.get(s.name, s.default) for s in platform.settings}
+        resolved = {s.name: given.get(s.name, s.default) for s in platform.settings}
+        for setting in platform.settings:
+            if setting.choices and resolved[setting.name] not in setting.choices:
+                raise EndpointSettingError(
+                    f"ad_platforms setting {platform.name}.{setting.name} must be one of "
+                    f"{', '.join(setting.choices)}, got {resolved[setting.name]!r}"
+                )
+        return resolved
 
     def fetch(self, channel: str, vault: BrandVault, day: date) -> ChannelFetch | None:
         """The brand's campaign-hours of `day` on `channel`; None when it has no credentials."""

@@ -147,5 +147,5 @@ def _inferred(spend: np.ndarray, new_day: np.ndarray, train_end: int) -> np.ndar
 
 
 def _overdelivery(channel: str) -> float:
-    known = registry.overdelivery(channel)
-    return DEFAULT_OVERDELIVERY if known is None else known
+    known = registry.find(channel)
+    return DEFAULT_OVERDELIVERY if known is None else known.overdelivery

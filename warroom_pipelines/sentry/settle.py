@@ -23,8 +23,8 @@ DEFAULT_SETTLE_LAG = pd.Timedelta(hours=3)
 def settle_lag(channel: str) -> pd.Timedelta:
     """How long after an hour ends the channel's hourly report of it is complete (each
     platform's record says; ../shared/adapi/ documents the platforms' delays)."""
-    lag = registry.settle_lag(channel)
-    return DEFAULT_SETTLE_LAG if lag is None else pd.Timedelta(lag)
+    known = registry.find(channel)
+    return DEFAULT_SETTLE_LAG if known is None else pd.Timedelta(known.settle_lag)
 
 
 def settled_until(history: pd.DataFrame) -> dict[str, pd.Timestamp]:
