@@ -67,6 +67,19 @@ OVERFLOWS = """(() => {
   return [...new Set(out)].slice(0, 25);
 })()"""
 
+# Chart text is drawn in the SVG's own units: what counts is its size on the screen.
+CHART_TEXT = """(() => {
+  const sizes = Array.from(document.querySelectorAll('svg.chart text'))
+    .map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a);
+  return sizes.length ? Math.min(...sizes) : null;
+})()"""
+OVERLAPPING_LABELS = """Array.from(document.querySelectorAll('svg.chart')).flatMap(svg => {
+  const boxes = Array.from(svg.querySelectorAll('text'))
+    .map(t => [t.textContent, t.getBoundingClientRect()]);
+  return boxes.flatMap(([a, r], i) => boxes.slice(i + 1)
+    .filter(([, q]) => r.left < q.right && q.left < r.right && r.top < q.bottom && q.top < r.bottom)
+    .map(([b]) => a + ' / ' + b));
+}).slice(0, 10)"""
 PROBES = {
     "overflows": OVERFLOWS,
     "page_width": "document.documentElement.scrollWidth",
@@ -76,7 +89,15 @@ PROBES = {
     ".filter(t => t.parentElement.scrollWidth > t.parentElement.clientWidth + 1)"
     ".map(t => t.className)",
     "tables": "document.querySelectorAll('table').length",
-    "tiles": "document.querySelectorAll('.tile').length",
+    "smallest_chart_text": CHART_TEXT,
+    "overlapping_labels": OVERLAPPING_LABELS,
+    "charts": "Array.from(document.querySelectorAll('svg.chart')).map(s => ({"
+    "ticks: Array.from(s.querySelectorAll('text.tick')).map(t => t.textContent),"
+    "expected: (s.querySelector('path.expected') || {getAttribute: () => ''})"
+    ".getAttribute('d').length,"
+    "incidents: s.querySelectorAll('g.band').length,"
+    "line: s.querySelector('path.line').getAttribute('d').length,"
+    "width: s.getBoundingClientRect().width}))",
 }
 
 
@@ -94,9 +115,16 @@ def pages(two_brand_warehouse: DuckDBWarehouse, tmp_path_factory) -> Published:
     return publish(two_brand_warehouse, tmp_path_factory.mktemp("pages"), now=NOW)
 
 
-def _every_page(pages: Published) -> dict[str, Path]:
-    return {"overview": Path(pages.overview)} | {
+@pytest.fixture(scope="module")
+def loaded(browser: Chromium, pages: Published) -> dict[tuple[str, int], PageReport]:
+    """Every page at every width, loaded once for all the tests of this module."""
+    every = {"overview": Path(pages.overview)} | {
         f"brand-{brand}": Path(path) for brand, path in pages.brand_pages.items()
+    }
+    return {
+        (name, width): _load(browser, page, name, width)
+        for name, page in every.items()
+        for width in WIDTHS
     }
 
 
@@ -108,10 +136,11 @@ def _load(browser: Chromium, page: Path, name: str, width: int) -> PageReport:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_page_holds_its_layout_at_common_widths(
-    browser: Chromium, pages: Published, width: int
+    loaded: dict[tuple[str, int], PageReport], width: int
 ) -> None:
-    for name, page in _every_page(pages).items():
-        report = _load(browser, page, name, width)
+    for (name, at), report in loaded.items():
+        if at != width:
+            continue
         values = report.values
         assert values["viewport"] == width
         assert values["overflows"] == [], f"{name} at {width} px"
@@ -122,13 +151,39 @@ def test_every_page_holds_its_layout_at_common_widths(
         assert (ARTIFACTS / f"{name}-{width}.png").stat().st_size > 10_000
 
 
+@pytest.mark.parametrize("width", WIDTHS)
+def test_charts_are_readable_at_common_widths(
+    loaded: dict[tuple[str, int], PageReport], width: int
+) -> None:
+    """Y-axes with ticks in the metric's unit, the expected range drawn, incidents shaded, and
+    no chart text under 11 px on the screen or over another label."""
+    for brand, symbol in (("acme", "€"), ("globex", "£")):
+        values = loaded[(f"brand-{brand}", width)].values
+        charts = values["charts"]
+        assert len(charts) == 4 * 5
+        assert values["smallest_chart_text"] >= 11, f"{brand} at {width} px"
+        assert values["overlapping_labels"] == [], f"{brand} at {width} px"
+        for chart in charts:
+            assert len(chart["ticks"]) >= 3 and chart["ticks"][0].lstrip(symbol)[0] == "0"
+            assert chart["expected"] > 100  # a drawn band, not an empty path
+            assert chart["line"] > 100 and chart["width"] >= 320
+        units = {tick[-1] for chart in charts for tick in chart["ticks"][1:]}
+        assert {"k", "%", "\u00d7"} <= units  # spend in thousands, CTR in %, ROAS as a factor
+        assert all(t.startswith(symbol) for t in charts[0]["ticks"])  # spend, all channels
+        assert sum(chart["incidents"] for chart in charts) > 0
+
+
 @pytest.mark.parametrize("width", (1920, 390))
-def test_every_page_stays_self_contained(browser: Chromium, pages: Published, width: int) -> None:
+def test_every_page_stays_self_contained(
+    loaded: dict[tuple[str, int], PageReport], width: int
+) -> None:
     """One file per page: no request but the file itself, no console error, the CSP kept."""
-    for name, page in _every_page(pages).items():
-        report = _load(browser, page, name, width)
+    for (name, at), report in loaded.items():
+        if at != width:
+            continue
         assert report.outside_requests == [], name
         assert report.errors == [], name
+        page = Path(report.url.removeprefix("file://"))
         assert f'content="{CSP}"' in page.read_text().replace("&#x27;", "'"), name
 
 

@@ -28,7 +28,7 @@ PROBES = {
     "chart_rows": "Array.from(document.querySelectorAll('[data-chart-row]'))"
     ".map(r => r.dataset.chartRow)",
     "incident_rows": "document.querySelectorAll('tr[data-incident]').length",
-    "incident_bands": "document.querySelectorAll('svg.chart rect.band').length",
+    "incident_bands": "document.querySelectorAll('svg.chart g.band').length",
     "anomaly_marks": "document.querySelectorAll('svg.chart .mark').length",
     "freshness": "Array.from(document.querySelectorAll('tr[data-freshness]'))"
     ".map(r => r.dataset.freshness)",

@@ -2,16 +2,61 @@
 
 Hours without a value (no delivery, or a ratio with a zero denominator) break the line
 instead of being drawn as zero, so a gap never reads as a collapse.
+
+A brand chart is drawn in a 330-unit-wide box that the page never shows narrower than 320 px,
+so its 12-unit labels are never smaller than 11.6 px on screen.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
 
 import pandas as pd
 
+from warroom_pipelines.dashboard.expected import Expected
 from warroom_pipelines.dashboard.model import Band, Marker
+
+WIDTH, HEIGHT = 330, 186
+LEFT, RIGHT, TOP, BOTTOM = 52, 8, 12, 38
+_STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
+_COMPACT = ((1e9, "B"), (1e6, "M"), (1e3, "k"))
+
+
+@dataclass(frozen=True)
+class Unit:
+    """How an axis writes its numbers: "€1.2k" is prefix "€", "2.4 %" is scale 100 and suffix
+    " %"."""
+
+    prefix: str = ""
+    suffix: str = ""
+    scale: float = 1.0
+
+
+def nice_ticks(top: float, intervals: int = 3) -> list[float]:
+    """0, then round steps (1, 2, 2.5 or 5 times a power of ten) up to the first at or above
+    `top`: about `intervals` of them."""
+    top = top if top > 0 else 1.0
+    raw = top / intervals
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in _STEPS if m * magnitude >= raw * (1 - 1e-9))
+    count = math.ceil(top / step - 1e-9)
+    return [round(i * step, 12) for i in range(count + 1)]
+
+
+def tick_label(value: float, ticks: Sequence[float], unit: Unit) -> str:
+    """One tick's label, with as many decimals as the step needs, in thousands (k), millions
+    (M) or billions (B) once the top tick reaches them."""
+    if value == 0:
+        return f"{unit.prefix}0{unit.suffix}"
+    top = ticks[-1] * unit.scale
+    step = (ticks[1] - ticks[0]) * unit.scale if len(ticks) > 1 else top
+    divisor, letter = next(((d, x) for d, x in _COMPACT if top >= d), (1.0, ""))
+    step /= divisor
+    decimals = next(d for d in range(4) if d == 3 or abs(round(step, d) - step) < 1e-9 * step)
+    return f"{unit.prefix}{value * unit.scale / divisor:,.{decimals}f}{letter}{unit.suffix}"
 
 
 def _path(points: Sequence[tuple[float, float] | None]) -> str:
@@ -27,6 +72,23 @@ def _path(points: Sequence[tuple[float, float] | None]) -> str:
     return "".join(parts)
 
 
+def _area(
+    low: Sequence[tuple[float, float] | None], high: Sequence[tuple[float, float] | None]
+) -> str:
+    """The band between two lines, one closed shape per stretch of hours where both exist."""
+    shapes, run_low, run_high = [], [], []
+    for lo, hi in [*zip(low, high, strict=True), (None, None)]:
+        if lo is not None and hi is not None:
+            run_low.append(lo)
+            run_high.append(hi)
+            continue
+        if run_low:
+            outline = [*run_high, *reversed(run_low)]
+            shapes.append(_path(outline) + "Z")
+            run_low, run_high = [], []
+    return "".join(shapes)
+
+
 def _scale(values: Sequence[float | None]) -> float:
     top = max((v for v in values if v is not None), default=0.0)
     return top * 1.1 if top > 0 else 1.0
@@ -37,55 +99,71 @@ def line_chart(
     *,
     start: pd.Timestamp,
     title: str,
-    fmt: Callable[[float], str],
+    unit: Unit,
     markers: Sequence[Marker] = (),
     bands: Sequence[Band] = (),
-    width: int = 320,
-    height: int = 120,
+    expected: Expected | None = None,
 ) -> str:
-    """An hourly line with day gridlines, incident bands and anomaly markers."""
-    left, right, top, bottom = 4, 4, 18, 16
-    plot_w, plot_h = width - left - right, height - top - bottom
+    """An hourly line over its expected range, on a y-axis with ticks in the metric's unit,
+    with incident hours shaded, days along the bottom and anomalous hours marked."""
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    base = TOP + plot_h
     n = max(len(values), 1)
-    y_max = _scale(values)
+    reach = [*values, *(expected.high if expected else [])]
+    ticks = nice_ticks(max((v for v in reach if v is not None), default=0.0))
+    y_max = ticks[-1]
 
     def x_of(i: float) -> float:
-        return left + plot_w * i / n
+        return LEFT + plot_w * i / n
 
     def y_of(v: float) -> float:
-        return top + plot_h * (1 - v / y_max)
+        return TOP + plot_h * (1 - v / y_max)
+
+    def points(series: Sequence[float | None]) -> list[tuple[float, float] | None]:
+        return [None if v is None else (x_of(i + 0.5), y_of(v)) for i, v in enumerate(series)]
 
     out = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
         f'aria-label="{escape(title)}" data-chart="{escape(title)}">',
         f"<title>{escape(title)}</title>",
     ]
     for band in bands:
+        x0, x1 = x_of(band.first_hour), x_of(band.end_hour)
         out.append(
-            f'<rect class="band sev-{escape(band.severity)}" x="{x_of(band.first_hour):.1f}" '
-            f'y="{top}" width="{x_of(band.end_hour) - x_of(band.first_hour):.1f}" '
-            f'height="{plot_h}"><title>{escape(band.label)}</title></rect>'
+            f'<g class="band sev-{escape(band.severity)}"><title>{escape(band.label)}</title>'
+            f'<rect x="{x0:.1f}" y="{TOP}" width="{x1 - x0:.1f}" height="{plot_h}"/>'
+            f'<rect class="edge" x="{x0:.1f}" y="{TOP}" width="{x1 - x0:.1f}" height="3"/></g>'
         )
-    day = pd.Timedelta(days=1)
+    for tick in ticks:
+        y = y_of(tick)
+        out.append(
+            f'<line class="{"base" if tick == 0 else "grid"}" x1="{LEFT}" x2="{WIDTH - RIGHT}" '
+            f'y1="{y:.1f}" y2="{y:.1f}"/><text class="axis tick" x="{LEFT - 6}" y="{y + 4:.1f}" '
+            f'text-anchor="end">{escape(tick_label(tick, ticks, unit))}</text>'
+        )
     midnight = start.ceil("D")
-    while midnight < start + pd.Timedelta(hours=n):
-        i = (midnight - start) / pd.Timedelta(hours=1)
-        out.append(
-            f'<line class="grid" x1="{x_of(i):.1f}" x2="{x_of(i):.1f}" y1="{top}" '
-            f'y2="{top + plot_h}"/>'
-        )
-        if x_of(i) < width - 36:  # a label needs room before the right edge
+    for day in pd.date_range(start.floor("D"), start + pd.Timedelta(hours=n), freq="D"):
+        first = max(0.0, (day - start) / pd.Timedelta(hours=1))
+        last = min(float(n), (day + pd.Timedelta(days=1) - start) / pd.Timedelta(hours=1))
+        if day >= midnight and first < n:
             out.append(
-                f'<text class="axis" x="{x_of(i) + 2:.1f}" y="{height - 4}">{midnight:%a %d}</text>'
+                f'<line class="grid" x1="{x_of(first):.1f}" x2="{x_of(first):.1f}" y1="{TOP}" '
+                f'y2="{base}"/>'
             )
-        midnight += day
-    out.append(
-        f'<line class="base" x1="{left}" x2="{width - right}" y1="{top + plot_h}" '
-        f'y2="{top + plot_h}"/>'
-        f'<text class="axis" x="{left}" y="12">{escape(fmt(y_max / 1.1))} max</text>'
-    )
-    points = [None if v is None else (x_of(i + 0.5), y_of(v)) for i, v in enumerate(values)]
-    out.append(f'<path class="line" d="{_path(points)}"/>')
+        if last - first >= 12:  # a label needs half a day of room
+            x = (x_of(first) + x_of(last)) / 2
+            out.append(
+                f'<text class="axis day" x="{x:.1f}" y="{base + 18}" text-anchor="middle">'
+                f"{day:%a}</text>"
+                f'<text class="axis day" x="{x:.1f}" y="{base + 33}" text-anchor="middle">'
+                f"{day.day}</text>"
+            )
+    if expected is not None:
+        out.append(
+            f'<path class="expected" d="{_area(points(expected.low), points(expected.high))}"/>'
+            f'<path class="expected-mid" d="{_path(points(expected.mid))}"/>'
+        )
+    out.append(f'<path class="line" d="{_path(points(values))}"/>')
     for marker in markers:
         value = values[marker.hour] if marker.hour < len(values) else None
         x = x_of(marker.hour + 0.5)
@@ -96,11 +174,10 @@ def line_chart(
             )
             out.append(f"{shape}<title>{escape(marker.label)}</title></circle>")
         else:
-            y = top + plot_h
             out.append(
                 f'<path class="mark sev-{escape(marker.severity)}" '
-                f'd="M{x - 3.5:.1f} {y + 6:.1f}L{x:.1f} {y:.1f}L{x + 3.5:.1f} {y + 6:.1f}Z">'
-                f"<title>{escape(marker.label)}</title></path>"
+                f'd="M{x - 3.5:.1f} {base + 6:.1f}L{x:.1f} {base:.1f}L{x + 3.5:.1f} '
+                f'{base + 6:.1f}Z"><title>{escape(marker.label)}</title></path>'
             )
     out.append("</svg>")
     return "".join(out)

@@ -17,6 +17,7 @@ from typing import Any, Literal
 import pandas as pd
 
 from warroom_pipelines.channels.health import DEMO, FAILED, NO_KEYS, STALE, source_name
+from warroom_pipelines.dashboard.expected import LOOKBACK_HOURS, Expected, same_hour_range
 from warroom_pipelines.dashboard.queries import CommandCenterReader, Periods, Window, periods_at
 from warroom_pipelines.schema import CHANNELS
 from warroom_pipelines.vault.redact import redact
@@ -136,6 +137,7 @@ class Chart:
     values: list[float | None]
     markers: list[Marker] = field(default_factory=list)
     bands: list[Band] = field(default_factory=list)
+    expected: Expected | None = None  # the usual range of each hour, from the week before
 
 
 @dataclass(frozen=True)
@@ -388,11 +390,19 @@ def build_charts(
     window: Window,
     anomalies: pd.DataFrame | None,
     incidents: list[Incident] | None,
+    history: pd.DataFrame | None = None,
 ) -> list[Chart]:
+    """`history`: the same hourly rows for the week before `window`, for the expected range."""
     hours = _hour_index(window, window.end)
     if hourly.empty:
         return []
     hourly = hourly.assign(channel=hourly["channel"].fillna(ALL_CHANNELS))
+    before = Window(window.start - pd.Timedelta(hours=LOOKBACK_HOURS), window.start)
+    history = (
+        pd.DataFrame()
+        if history is None or history.empty
+        else history.assign(channel=history["channel"].fillna(ALL_CHANNELS))
+    )
     markers = _markers(anomalies, window, hours)
     charts = []
     series_keys = sorted(
@@ -401,18 +411,18 @@ def build_charts(
     )
     for channel, currency in series_keys:
         rows = hourly.loc[(hourly["channel"] == channel) & (hourly["currency"] == currency)]
-        index = [_hour_index(window, h) for h in rows["hour_start"]]
+        past = (
+            history.loc[(history["channel"] == channel) & (history["currency"] == currency)]
+            if not history.empty
+            else history
+        )
         bands = _bands(incidents, channel, window, hours)
         for metric in METRICS:
-            # Hours without rows delivered nothing: zero spend and conversions, no ratio.
-            values: list[float | None] = [
-                0.0
-                if metric.kind in ("money", "count") and metric.key in ("spend", "conversions")
-                else None
-            ] * hours
-            for i, value in zip(index, rows[metric.key], strict=True):
-                if 0 <= i < hours:
-                    values[i] = _number(value)
+            values = _series(rows, metric, window, hours)
+            expected = None
+            if not past.empty:
+                lookback = _series(past, metric, before, LOOKBACK_HOURS, from_first_row=True)
+                expected = same_hour_range(lookback + values, hours)
             charts.append(
                 Chart(
                     channel,
@@ -421,9 +431,27 @@ def build_charts(
                     values,
                     markers.get((channel, metric.key), []),
                     bands,
+                    expected,
                 )
             )
     return charts
+
+
+def _series(
+    rows: pd.DataFrame, metric: Metric, window: Window, hours: int, *, from_first_row: bool = False
+) -> list[float | None]:
+    """One value per hour of the window. Hours without rows delivered nothing: zero spend and
+    conversions, no ratio; with `from_first_row`, hours before the series' first row have no
+    value (a brand that did not exist yet is not a brand that spent nothing)."""
+    index = [_hour_index(window, h) for h in rows["hour_start"]]
+    first = max(0, min(index, default=hours)) if from_first_row else 0
+    values: list[float | None] = [None] * hours
+    if metric.key in ("spend", "conversions"):
+        values[first:] = [0.0] * (hours - first)
+    for i, value in zip(index, rows[metric.key], strict=True):
+        if 0 <= i < hours:
+            values[i] = _number(value)
+    return values
 
 
 def _bands(
@@ -530,7 +558,11 @@ def brand_view(
         tiles={c: build_tiles(totals, c) for c in currencies},
         channels=build_channels(totals, currencies) if currencies else [],
         charts=build_charts(
-            reader.hourly(brand), periods.week, reader.anomalous_hours(brand), incidents
+            reader.hourly(brand),
+            periods.week,
+            reader.anomalous_hours(brand),
+            incidents,
+            history=reader.at(periods_at(periods.week.start)).hourly(brand),
         ),
         incidents=incidents,
         freshness=build_freshness(fresh, now, errors),
