@@ -50,10 +50,16 @@ def _chart(**kwargs: object) -> str:
     return line_chart(values, start=START, title="Spend", unit=EURO, **kwargs)  # type: ignore[arg-type]
 
 
+def _labels(svg: str, kind: str) -> list[str]:
+    group = re.search(rf'<g class="axis {kind}"[^>]*>(.*?)</g>', svg)
+    assert group is not None
+    return re.findall(r">([^<]+)</text>", group.group(1))
+
+
 def test_a_chart_has_a_y_axis_with_ticks_and_day_labels() -> None:
     svg = _chart()
-    assert re.findall(r'class="axis tick"[^>]*>([^<]+)<', svg) == ["€0", "€20", "€40"]
-    days = re.findall(r'class="axis day"[^>]*>([^<]+)<', svg)
+    assert _labels(svg, "tick") == ["€0", "€20", "€40"]
+    days = _labels(svg, "day")
     assert days[:4] == ["Mon", "9", "Tue", "10"]  # the 10 hours of Sun 8 get no label
     assert "max" not in svg
     line = re.search(r'class="line" d="([^"]+)"', svg)
@@ -74,7 +80,7 @@ def test_the_expected_range_is_drawn_beside_the_line_and_incidents_are_shaded() 
     assert shaded is not None and shaded.group(1) == "ctr_drop (critical, resolved)"
     assert float(shaded.group(2)) == pytest.approx(52 + 270 * 100 / 168, abs=0.1)
     # The axis reaches the top of the band, not only of the line.
-    assert re.findall(r'class="axis tick"[^>]*>([^<]+)<', svg)[-1] == "€60"
+    assert _labels(svg, "tick")[-1] == "€60"
 
 
 def test_the_expected_range_comes_from_the_same_hour_of_earlier_days_only() -> None:

@@ -92,7 +92,7 @@ PROBES = {
     "smallest_chart_text": CHART_TEXT,
     "overlapping_labels": OVERLAPPING_LABELS,
     "charts": "Array.from(document.querySelectorAll('svg.chart')).map(s => ({"
-    "ticks: Array.from(s.querySelectorAll('text.tick')).map(t => t.textContent),"
+    "ticks: Array.from(s.querySelectorAll('.tick text')).map(t => t.textContent),"
     "expected: (s.querySelector('path.expected') || {getAttribute: () => ''})"
     ".getAttribute('d').length,"
     "incidents: s.querySelectorAll('g.band').length,"

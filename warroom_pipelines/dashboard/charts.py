@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
+from itertools import pairwise
 
 import pandas as pd
 
@@ -23,6 +24,7 @@ WIDTH, HEIGHT = 330, 186
 LEFT, RIGHT, TOP, BOTTOM = 52, 8, 12, 38
 _STEPS = (1.0, 2.0, 2.5, 5.0, 10.0)
 _COMPACT = ((1e9, "B"), (1e6, "M"), (1e3, "k"))
+GRID = 1000  # the paths' vertical resolution: a thousandth of the plot's height
 
 
 @dataclass(frozen=True)
@@ -59,34 +61,41 @@ def tick_label(value: float, ticks: Sequence[float], unit: Unit) -> str:
     return f"{unit.prefix}{value * unit.scale / divisor:,.{decimals}f}{letter}{unit.suffix}"
 
 
-def _path(points: Sequence[tuple[float, float] | None]) -> str:
-    parts: list[str] = []
-    pen_down = False
+def _numbers(values: Sequence[int]) -> str:
+    """Integers as SVG path data: a minus sign separates them as well as a space does."""
+    return "".join(f"{v}" if i == 0 or v < 0 else f" {v}" for i, v in enumerate(values))
+
+
+def _path(points: Sequence[tuple[int, int] | None], *, closed: bool = False) -> str:
+    """Path data in whole grid units, each stretch of points as one absolute move and then
+    relative lines: a week of hours in about 5 bytes an hour, a page's charts stay small."""
+    runs: list[list[tuple[int, int]]] = [[]]
     for point in points:
         if point is None:
-            pen_down = False
-            continue
-        x, y = point
-        parts.append(f"{'L' if pen_down else 'M'}{x:.1f} {y:.1f}")
-        pen_down = True
-    return "".join(parts)
+            runs.append([])
+        else:
+            runs[-1].append(point)
+    out = []
+    for run in filter(None, runs):
+        (x, y), steps = run[0], []
+        for (x0, y0), (x1, y1) in pairwise(run):
+            steps += [x1 - x0, y1 - y0]
+        out.append(f"M{x} {y}" + (f"l{_numbers(steps)}" if steps else "") + ("Z" if closed else ""))
+    return "".join(out)
 
 
-def _area(
-    low: Sequence[tuple[float, float] | None], high: Sequence[tuple[float, float] | None]
-) -> str:
+def _area(low: Sequence[tuple[int, int] | None], high: Sequence[tuple[int, int] | None]) -> str:
     """The band between two lines, one closed shape per stretch of hours where both exist."""
-    shapes, run_low, run_high = [], [], []
+    outlines: list[tuple[int, int] | None] = []
+    run_low: list[tuple[int, int]] = []
     for lo, hi in [*zip(low, high, strict=True), (None, None)]:
         if lo is not None and hi is not None:
+            outlines.append(hi)
             run_low.append(lo)
-            run_high.append(hi)
-            continue
-        if run_low:
-            outline = [*run_high, *reversed(run_low)]
-            shapes.append(_path(outline) + "Z")
-            run_low, run_high = [], []
-    return "".join(shapes)
+        elif run_low:
+            outlines += [*reversed(run_low), None]
+            run_low = []
+    return _path(outlines, closed=True)
 
 
 def _scale(values: Sequence[float | None]) -> float:
@@ -119,8 +128,12 @@ def line_chart(
     def y_of(v: float) -> float:
         return TOP + plot_h * (1 - v / y_max)
 
-    def points(series: Sequence[float | None]) -> list[tuple[float, float] | None]:
-        return [None if v is None else (x_of(i + 0.5), y_of(v)) for i, v in enumerate(series)]
+    def points(series: Sequence[float | None]) -> list[tuple[int, int] | None]:
+        """On the paths' grid: x in half hours, y in thousandths of the plot's height."""
+        return [
+            None if v is None else (2 * i + 1, round(GRID * (1 - v / y_max)))
+            for i, v in enumerate(series)
+        ]
 
     out = [
         f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
@@ -134,36 +147,42 @@ def line_chart(
             f'<rect x="{x0:.1f}" y="{TOP}" width="{x1 - x0:.1f}" height="{plot_h}"/>'
             f'<rect class="edge" x="{x0:.1f}" y="{TOP}" width="{x1 - x0:.1f}" height="3"/></g>'
         )
+    # One path for the gridlines and one group per kind of label: a page has 20 charts.
+    grid, labels, days = [], [], []
+    for tick in ticks[1:]:
+        grid.append(f"M{LEFT} {y_of(tick):.1f}H{WIDTH - RIGHT}")
     for tick in ticks:
-        y = y_of(tick)
-        out.append(
-            f'<line class="{"base" if tick == 0 else "grid"}" x1="{LEFT}" x2="{WIDTH - RIGHT}" '
-            f'y1="{y:.1f}" y2="{y:.1f}"/><text class="axis tick" x="{LEFT - 6}" y="{y + 4:.1f}" '
-            f'text-anchor="end">{escape(tick_label(tick, ticks, unit))}</text>'
+        labels.append(
+            f'<text x="{LEFT - 6}" y="{y_of(tick) + 4:.1f}">'
+            f"{escape(tick_label(tick, ticks, unit))}</text>"
         )
     midnight = start.ceil("D")
     for day in pd.date_range(start.floor("D"), start + pd.Timedelta(hours=n), freq="D"):
         first = max(0.0, (day - start) / pd.Timedelta(hours=1))
         last = min(float(n), (day + pd.Timedelta(days=1) - start) / pd.Timedelta(hours=1))
         if day >= midnight and first < n:
-            out.append(
-                f'<line class="grid" x1="{x_of(first):.1f}" x2="{x_of(first):.1f}" y1="{TOP}" '
-                f'y2="{base}"/>'
-            )
+            grid.append(f"M{x_of(first):.1f} {TOP}V{base}")
         if last - first >= 12:  # a label needs half a day of room
             x = (x_of(first) + x_of(last)) / 2
-            out.append(
-                f'<text class="axis day" x="{x:.1f}" y="{base + 18}" text-anchor="middle">'
-                f"{day:%a}</text>"
-                f'<text class="axis day" x="{x:.1f}" y="{base + 33}" text-anchor="middle">'
-                f"{day.day}</text>"
+            days.append(
+                f'<text x="{x:.1f}" y="{base + 18}">{day:%a}</text>'
+                f'<text x="{x:.1f}" y="{base + 33}">{day.day}</text>'
             )
+    out.append(
+        f'<path class="grid" d="{"".join(grid)}"/>'
+        f'<path class="base" d="M{LEFT} {base}H{WIDTH - RIGHT}"/>'
+        f'<g class="axis tick" text-anchor="end">{"".join(labels)}</g>'
+        f'<g class="axis day" text-anchor="middle">{"".join(days)}</g>'
+    )
+    out.append(
+        f'<g transform="translate({LEFT} {TOP}) scale({plot_w / (2 * n):.6g} {plot_h / GRID:.6g})">'
+    )
     if expected is not None:
         out.append(
             f'<path class="expected" d="{_area(points(expected.low), points(expected.high))}"/>'
             f'<path class="expected-mid" d="{_path(points(expected.mid))}"/>'
         )
-    out.append(f'<path class="line" d="{_path(points(values))}"/>')
+    out.append(f'<path class="line" d="{_path(points(values))}"/></g>')
     for marker in markers:
         value = values[marker.hour] if marker.hour < len(values) else None
         x = x_of(marker.hour + 0.5)

@@ -41,11 +41,18 @@ def same_hour_range(series: Sequence[float | None], hours: int) -> Expected:
             for k in range(1, DAYS + 1)
         ]
     )
-    enough = np.isfinite(same_hours).sum(axis=0) >= MIN_DAYS
+    # Quantiles by hand (linear, as numpy's default): nanquantile loops over the 168 columns.
+    count = np.isfinite(same_hours).sum(axis=0)
+    enough = count >= MIN_DAYS
+    ordered = np.sort(same_hours, axis=0)  # values first, NaN last
+    last = np.maximum(count, 1) - 1
+    columns = np.arange(hours)
     rows: list[list[float | None]] = []
     for q in QUANTILES:
-        found = np.full(hours, np.nan)
-        if enough.any():
-            found[enough] = np.nanquantile(same_hours[:, enough], q, axis=0)
+        position = q * last
+        below = np.floor(position).astype(int)
+        above = np.minimum(below + 1, last)
+        low, high = ordered[below, columns], ordered[above, columns]
+        found = np.where(enough, low + (high - low) * (position - below), np.nan)
         rows.append([None if np.isnan(v) else float(v) for v in found])
     return Expected(*rows)

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from warroom_pipelines.channels.health import DEMO, FAILED, NO_KEYS, STALE, source_name
@@ -416,12 +417,16 @@ def build_charts(
             if not history.empty
             else history
         )
+        index, past_index = _hour_indexes(rows, window), _hour_indexes(past, before)
         bands = _bands(incidents, channel, window, hours)
         for metric in METRICS:
-            values = _series(rows, metric, window, hours)
+            values = _series(index, rows, metric, hours)
             expected = None
             if not past.empty:
-                lookback = _series(past, metric, before, LOOKBACK_HOURS, from_first_row=True)
+                # Hours before the series' first row have no value: a brand that did not
+                # exist yet is not a brand that spent nothing.
+                first = max(0, int(past_index.min()))
+                lookback = _series(past_index, past, metric, LOOKBACK_HOURS, first=first)
                 expected = same_hour_range(lookback + values, hours)
             charts.append(
                 Chart(
@@ -437,18 +442,22 @@ def build_charts(
     return charts
 
 
+def _hour_indexes(rows: pd.DataFrame, window: Window) -> np.ndarray:
+    if rows.empty:
+        return np.zeros(0, dtype=int)
+    hours = (pd.to_datetime(rows["hour_start"], utc=True) - window.start) // pd.Timedelta(hours=1)
+    return hours.to_numpy(dtype=int)
+
+
 def _series(
-    rows: pd.DataFrame, metric: Metric, window: Window, hours: int, *, from_first_row: bool = False
+    index: np.ndarray, rows: pd.DataFrame, metric: Metric, hours: int, *, first: int = 0
 ) -> list[float | None]:
-    """One value per hour of the window. Hours without rows delivered nothing: zero spend and
-    conversions, no ratio; with `from_first_row`, hours before the series' first row have no
-    value (a brand that did not exist yet is not a brand that spent nothing)."""
-    index = [_hour_index(window, h) for h in rows["hour_start"]]
-    first = max(0, min(index, default=hours)) if from_first_row else 0
+    """One value per hour of the window (`index`: each row's hour in it). Hours without rows
+    (from `first` on) delivered nothing: zero spend and conversions, no ratio."""
     values: list[float | None] = [None] * hours
     if metric.key in ("spend", "conversions"):
         values[first:] = [0.0] * (hours - first)
-    for i, value in zip(index, rows[metric.key], strict=True):
+    for i, value in zip(index.tolist(), rows[metric.key], strict=True):
         if 0 <= i < hours:
             values[i] = _number(value)
     return values

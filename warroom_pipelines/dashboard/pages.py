@@ -104,6 +104,7 @@ min-width:0}
 .chart-cell .name{font-size:.85rem;color:var(--muted);padding:0 4px}
 svg.chart{display:block;width:100%;height:auto}
 svg .line{fill:none;stroke:var(--series);stroke-width:1.6;stroke-linejoin:round}
+svg.chart .line,svg .expected-mid{vector-effect:non-scaling-stroke}
 svg .grid{stroke:var(--line);stroke-width:1}
 svg .base{stroke:var(--muted);stroke-width:1}
 svg .axis{fill:var(--muted);font-size:12px}
