@@ -7,16 +7,13 @@ A screenshot of each page at each width is written to test-artifacts/dashboard/l
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.dashboard.browser import Chromium, PageReport
-from tests.dashboard.conftest import NOW
-from warroom_pipelines.dashboard import Published, publish
+from warroom_pipelines.dashboard import Published
 from warroom_pipelines.dashboard.pages import CSP
-from warroom_pipelines.warehouse import DuckDBWarehouse
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard" / "layout"
 WIDTHS = (1920, 1440, 1280, 390)
@@ -102,20 +99,6 @@ PROBES = {
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
-    chromium = Chromium(tmp_path_factory.mktemp("chromium") / "profile")
-    try:
-        yield chromium
-    finally:
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def pages(two_brand_warehouse: DuckDBWarehouse, tmp_path_factory) -> Published:
-    return publish(two_brand_warehouse, tmp_path_factory.mktemp("pages"), now=NOW)
-
-
-@pytest.fixture(scope="module")
 def loaded(browser: Chromium, pages: Published) -> dict[tuple[str, int], PageReport]:
     """Every page at every width, loaded once for all the tests of this module."""
     every = {"overview": Path(pages.overview)} | {
@@ -134,13 +117,15 @@ def _load(browser: Chromium, page: Path, name: str, width: int) -> PageReport:
     )
 
 
+def _at(loaded: dict[tuple[str, int], PageReport], width: int) -> list[tuple[str, PageReport]]:
+    return [(name, report) for (name, at), report in loaded.items() if at == width]
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_page_holds_its_layout_at_common_widths(
     loaded: dict[tuple[str, int], PageReport], width: int
 ) -> None:
-    for (name, at), report in loaded.items():
-        if at != width:
-            continue
+    for name, report in _at(loaded, width):
         values = report.values
         assert values["viewport"] == width
         assert values["overflows"] == [], f"{name} at {width} px"
@@ -178,9 +163,7 @@ def test_every_page_stays_self_contained(
     loaded: dict[tuple[str, int], PageReport], width: int
 ) -> None:
     """One file per page: no request but the file itself, no console error, the CSP kept."""
-    for (name, at), report in loaded.items():
-        if at != width:
-            continue
+    for name, report in _at(loaded, width):
         assert report.outside_requests == [], name
         assert report.errors == [], name
         page = Path(report.url.removeprefix("file://"))

@@ -5,10 +5,8 @@ Screenshots are written to test-artifacts/dashboard/ for a human to look at.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.dashboard.browser import Chromium
@@ -40,20 +38,6 @@ PROBES = {
     ".filter(s => s.getBoundingClientRect().width > 100).length",
     "links": "Array.from(document.querySelectorAll('a')).map(a => a.getAttribute('href'))",
 }
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
-    chromium = Chromium(tmp_path_factory.mktemp("chromium") / "profile")
-    try:
-        yield chromium
-    finally:
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def pages(two_brand_warehouse: DuckDBWarehouse, tmp_path_factory) -> Published:
-    return publish(two_brand_warehouse, tmp_path_factory.mktemp("pages"), now=NOW)
 
 
 def test_brand_page_renders_offline_with_tiles_charts_and_incidents(
