@@ -7,13 +7,21 @@ A screenshot of each page at each width is written to test-artifacts/dashboard/l
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tests.dashboard.browser import Chromium, PageReport
-from warroom_pipelines.dashboard import Published
+from tests.dashboard.conftest import NOW
+from warroom_pipelines.channels.demo import demo_metrics
+from warroom_pipelines.channels.health import health_frame, health_row
+from warroom_pipelines.dashboard import Published, publish
 from warroom_pipelines.dashboard.pages import CSP
+from warroom_pipelines.schema import finalize
+from warroom_pipelines.warehouse import DuckDBWarehouse, TableRef
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard" / "layout"
 WIDTHS = (1920, 1440, 1280, 390)
@@ -86,6 +94,10 @@ PROBES = {
     ".filter(t => t.parentElement.scrollWidth > t.parentElement.clientWidth + 1)"
     ".map(t => t.className)",
     "tables": "document.querySelectorAll('table').length",
+    # A tile's number on one line: smaller when it is long, never broken in two.
+    "wrapped_values": "Array.from(document.querySelectorAll('.tile-value')).filter(v => {"
+    "const r = document.createRange(); r.selectNodeContents(v);"
+    "return r.getClientRects().length > 1; }).map(v => v.textContent)",
     "smallest_chart_text": CHART_TEXT,
     "overlapping_labels": OVERLAPPING_LABELS,
     "charts": "Array.from(document.querySelectorAll('svg.chart')).map(s => ({"
@@ -189,3 +201,36 @@ def test_the_overflow_probe_sees_a_value_wider_than_its_tile(
     assert "clipped by div" in found
     assert "viewport: div" in found
     assert report.values["page_width"] > 1280
+
+
+def test_a_big_spender_with_a_failing_source_holds_its_layout(
+    browser: Chromium, tmp_path: Path
+) -> None:
+    """Amounts a thousand times the demo's (a 14-character weekly spend) and a long ingestion
+    error without a space in it stay inside their tiles and cells, on a laptop and a phone."""
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
+    days = [NOW.date() - timedelta(days=n) for n in range(7, -1, -1)]
+    raw = pd.concat([demo_metrics("bigspender", day) for day in days], ignore_index=True)
+    raw[["spend", "conversion_value"]] *= 1000
+    table = finalize(raw, brand="bigspender", ingested_at=datetime(2026, 11, 15, 9, tzinfo=UTC))
+    warehouse.replace_slice(
+        TableRef("main", "unified_performance"), table, brand="bigspender", dates=days
+    )
+    failure = health_row(
+        "bigspender",
+        days[-1],
+        "demo",
+        "failed",
+        checked_at=NOW.floor("h"),
+        reason="The demo source failed: " + "unbrokentoken" * 12,
+    )
+    warehouse.replace_slices(
+        TableRef("channel_health", "demo"), health_frame([failure]), {"bigspender": [days[-1]]}
+    )
+    page = Path(publish(warehouse, tmp_path / "pages", now=NOW).brand_pages["bigspender"])
+    assert re.search(r'class="tile-value">€\d{2,3},\d{3},\d{3}\.\d\d<', page.read_text())
+    for width in (1280, 390):
+        values = _load(browser, page, "bigspender", width).values
+        assert values["overflows"] == [], f"at {width} px"
+        assert values["page_width"] == width
+        assert values["wrapped_values"] == [], f"at {width} px"

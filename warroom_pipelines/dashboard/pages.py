@@ -52,8 +52,9 @@ text-transform:uppercase;letter-spacing:.08em}
 h3{font-size:1.05rem;margin:0 0 8px}
 a{color:var(--neutral)}
 .meta{color:var(--muted)}
-.pill{display:inline-block;padding:2px 12px;border-radius:999px;font-weight:700;
-font-size:.9rem;text-transform:uppercase;letter-spacing:.06em;border:2px solid currentColor}
+.pill{display:inline-block;max-width:100%;overflow-wrap:anywhere;padding:2px 12px;
+border-radius:1.2em;font-weight:700;font-size:.9rem;text-transform:uppercase;letter-spacing:.06em;
+border:2px solid currentColor}
 .pill.sev-critical{color:var(--critical)}.pill.sev-warning{color:var(--warning)}
 .pill.sev-info{color:var(--info)}.pill.sev-none{color:var(--good)}
 .pill.sev-unmonitored{color:var(--muted)}.pill.sev-nodata{color:var(--bad);border-color:var(--bad)}
@@ -70,9 +71,10 @@ container-type:inline-size}
 .tile.verdict-neutral{border-left-color:var(--neutral)}
 .tile-label{color:var(--muted);font-weight:600;text-transform:uppercase;letter-spacing:.06em;
 font-size:.85rem}
-/* The value scales with its tile (cqi): a tile never lets a long amount out. */
-.tile-value{font-size:clamp(1rem,12cqi,2.3rem);font-weight:700;line-height:1.2;margin:4px 0;
-overflow-wrap:anywhere}
+/* The value scales with its tile (cqi), and a value longer than "€268,376.97" (--chars, its
+length) with its length too, so that it stays on one line; wrapping is the last resort. */
+.tile-value{font-size:clamp(.85rem,min(12cqi,calc(135cqi / var(--chars,11))),2.3rem);
+font-weight:700;line-height:1.2;margin:4px 0;overflow-wrap:anywhere}
 .tile-change{font-size:.95rem;color:var(--muted)}
 .verdict-good .delta{color:var(--good)}.verdict-bad .delta{color:var(--bad)}
 .verdict-neutral .delta{color:var(--neutral)}
@@ -209,12 +211,14 @@ def _tile(tile: Tile) -> str:
             f"{e(_PERIOD_AGAINST[tile.period])} "
             f"({e(fmt(tile.metric, tile.previous, currency=tile.currency))})"
         )
+    value = fmt(tile.metric, tile.value, currency=tile.currency)
     return (
-        f'<div class="tile verdict-{tile.verdict}" data-tile="{e(tile.metric.key)}" '
+        f'<div class="tile verdict-{tile.verdict}" style="--chars:{len(value)}" '
+        f'data-tile="{e(tile.metric.key)}" '
         f'data-period="{e(tile.period)}" data-currency="{e(tile.currency)}" '
         f'data-value="{_raw(tile.value)}" data-previous="{_raw(tile.previous)}">'
         f'<div class="tile-label">{e(tile.metric.label)}</div>'
-        f'<div class="tile-value">{e(fmt(tile.metric, tile.value, currency=tile.currency))}</div>'
+        f'<div class="tile-value">{e(value)}</div>'
         f'<div class="tile-change">{delta}</div></div>'
     )
 
