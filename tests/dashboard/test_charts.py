@@ -9,7 +9,7 @@ import pytest
 
 from warroom_pipelines.dashboard.charts import Unit, line_chart, nice_ticks, tick_label
 from warroom_pipelines.dashboard.expected import LOOKBACK_HOURS, same_hour_range
-from warroom_pipelines.dashboard.model import METRIC_BY_KEY, Band, build_charts
+from warroom_pipelines.dashboard.model import METRICS, Band, build_charts
 from warroom_pipelines.dashboard.queries import Window
 
 EURO, PERCENT, TIMES = Unit(prefix="€"), Unit(suffix=" %", scale=100), Unit(suffix="\u00d7")
@@ -105,17 +105,17 @@ def test_charts_get_an_expected_range_only_with_the_week_before() -> None:
             "hour_start": hours,
             "channel": None,
             "currency": "EUR",
-            **{key: 1.0 for key in METRIC_BY_KEY},
+            **{metric.name: 1.0 for metric in METRICS},
         }
     )
     history, hourly = rows.iloc[:168], rows.iloc[168:]
     charts = build_charts(hourly, week, None, None, history=history)
-    assert len(charts) == len(METRIC_BY_KEY)
+    assert len(charts) == len(METRICS)
     for chart in charts:
         assert chart.expected is not None and chart.expected.mid == [1.0] * 168
     assert all(chart.expected is None for chart in build_charts(hourly, week, None, None))
     # A brand that started two days before the week: hours before it are no baseline of zeros.
     late = build_charts(hourly, week, None, None, history=history.iloc[-48:])
-    spend = next(c for c in late if c.metric.key == "spend")
+    spend = next(c for c in late if c.metric.name == "spend")
     # Each hour looks back 7 days: from the third day of the week on, four of them have data.
     assert spend.expected is not None and spend.expected.mid == [None] * 48 + [1.0] * 120

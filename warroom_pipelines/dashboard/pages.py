@@ -14,10 +14,10 @@ from urllib.parse import quote
 
 import pandas as pd
 
+from warroom_pipelines.channels import registry
 from warroom_pipelines.dashboard.charts import Unit, line_chart, sparkline
 from warroom_pipelines.dashboard.model import (
     ALL_CHANNELS,
-    METRIC_BY_KEY,
     NOT_MONITORED,
     SPARK_HOURS,
     BrandSummary,
@@ -25,10 +25,9 @@ from warroom_pipelines.dashboard.model import (
     ChannelRow,
     Chart,
     Freshness,
-    Metric,
     Tile,
 )
-from warroom_pipelines.schema import CHANNEL_LABELS
+from warroom_pipelines.metrics import CATALOGUE, Metric
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 REFRESH_SECONDS = 300
@@ -149,11 +148,11 @@ def fmt(metric: Metric, value: float | None, *, currency: str) -> str:
     if _missing(value):
         return "—"
     assert value is not None
-    if metric.kind == "money":
+    if metric.format == "money":
         return money(value, currency)
-    if metric.kind == "count":
+    if metric.format == "count":
         return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-    if metric.kind == "percent":
+    if metric.format == "percent":
         return f"{value * 100:.2f}%"
     return f"{value:.2f}{TIMES}"
 
@@ -166,7 +165,7 @@ def _raw(value: float | None) -> str:
 def channel_name(channel: str) -> str:
     if channel == ALL_CHANNELS:
         return "All channels"
-    return CHANNEL_LABELS.get(channel, channel)
+    return registry.label(channel)
 
 
 def _hour(ts: pd.Timestamp | None) -> str:
@@ -214,7 +213,7 @@ def _tile(tile: Tile) -> str:
     value = fmt(tile.metric, tile.value, currency=tile.currency)
     return (
         f'<div class="tile verdict-{tile.verdict}" style="--chars:{len(value)}" '
-        f'data-tile="{e(tile.metric.key)}" '
+        f'data-tile="{e(tile.metric.name)}" '
         f'data-period="{e(tile.period)}" data-currency="{e(tile.currency)}" '
         f'data-value="{_raw(tile.value)}" data-previous="{_raw(tile.previous)}">'
         f'<div class="tile-label">{e(tile.metric.label)}</div>'
@@ -252,7 +251,7 @@ def _channels(rows: Iterable[ChannelRow]) -> str:
         w, c = row.week, row.currency
 
         def cell(key: str, w: dict[str, float | None] = w, c: str = c) -> str:
-            return f'<td class="num">{e(fmt(METRIC_BY_KEY[key], w.get(key), currency=c))}</td>'
+            return f'<td class="num">{e(fmt(CATALOGUE[key], w.get(key), currency=c))}</td>'
 
         def change(key: str, row: ChannelRow = row) -> str:
             return _change(row.week.get(key), row.prior_week.get(key)) if row.comparable else "—"
@@ -357,11 +356,11 @@ def _freshness(items: Iterable[Freshness]) -> str:
 
 def _axis_unit(metric: Metric, currency: str) -> Unit:
     """A chart's y-axis writes its metric's unit: "€1.2k", "2.4 %", "3.5" times."""
-    if metric.kind == "money":
+    if metric.format == "money":
         return Unit(prefix=_SYMBOLS.get(currency, ""))
-    if metric.kind == "percent":
+    if metric.format == "percent":
         return Unit(suffix=" %", scale=100)
-    if metric.kind == "ratio":
+    if metric.format == "multiple":
         return Unit(suffix=TIMES)
     return Unit()
 
@@ -395,7 +394,7 @@ def _charts(view: BrandView) -> str:
                 expected=chart.expected,
             )
             name = chart.metric.label
-            if chart.metric.kind == "money" and currency not in _SYMBOLS:
+            if chart.metric.format == "money" and currency not in _SYMBOLS:
                 name += f" ({currency})"  # the axis carries a symbol, not a currency code
             cells.append(f'<div class="chart-cell"><div class="name">{e(name)}</div>{svg}</div>')
         out.append(
