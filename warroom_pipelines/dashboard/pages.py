@@ -70,8 +70,8 @@ container-type:inline-size}
 .tile.verdict-neutral{border-left-color:var(--neutral)}
 .tile-label{color:var(--muted);font-weight:600;text-transform:uppercase;letter-spacing:.06em;
 font-size:.85rem}
-/* The value scales with its tile (cqi), and a value longer than "€268,376.97" (--chars, its
-length) with its length too, so that it stays on one line; wrapping is the last resort. */
+/* The value scales with its tile (cqi), and a value longer than eleven characters with its
+length (--chars) too, so that it stays on one line; wrapping is the last resort. */
 .tile-value{font-size:clamp(.85rem,min(12cqi,calc(135cqi / var(--chars,11))),2.3rem);
 font-weight:700;line-height:1.2;margin:4px 0;overflow-wrap:anywhere}
 .tile-change{font-size:.95rem;color:var(--muted)}
