@@ -37,7 +37,8 @@ def main() -> None:
     now = pd.Timestamp("2026-11-15 14:37", tz="UTC")
     days = [now.date() - timedelta(days=n) for n in range(args.days - 1, -1, -1)]
     brands = [f"brand-{n:04d}" for n in range(args.brands)]
-    with tempfile.TemporaryDirectory() as tmp:
+    # Chromium may still be writing its profile as it exits: leftovers are not a failure.
+    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
         warehouse = DuckDBWarehouse(Path(tmp) / "warehouse.ducklake")
         start = time.perf_counter()
         rows = 0

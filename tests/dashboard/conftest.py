@@ -7,13 +7,16 @@ dashboard is tested against the table it will read, before the Sentry itself is 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from tests.dashboard.browser import Chromium
 from warroom_pipelines.channels.demo import demo_incidents, demo_metrics
+from warroom_pipelines.dashboard import Published, publish
 from warroom_pipelines.schema import finalize
 from warroom_pipelines.warehouse import DuckDBWarehouse, TableRef
 
@@ -128,3 +131,19 @@ def unified_only_warehouse(tmp_path_factory: pytest.TempPathFactory) -> DuckDBWa
     warehouse = DuckDBWarehouse(path)
     write_unified(warehouse, "acme", DAYS[-8:])
     return warehouse
+
+
+@pytest.fixture(scope="session")
+def pages(two_brand_warehouse: DuckDBWarehouse, tmp_path_factory) -> Published:
+    """The two brands' pages and the overview, as published at NOW."""
+    return publish(two_brand_warehouse, tmp_path_factory.mktemp("pages"), now=NOW)
+
+
+@pytest.fixture(scope="session")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
+    """One headless Chromium for the session; each page opens in a new tab."""
+    chromium = Chromium(tmp_path_factory.mktemp("chromium") / "profile")
+    try:
+        yield chromium
+    finally:
+        chromium.close()

@@ -25,11 +25,6 @@ _TILE = re.compile(
 )
 
 
-@pytest.fixture(scope="module")
-def pages(two_brand_warehouse: DuckDBWarehouse, tmp_path_factory) -> Published:
-    return publish(two_brand_warehouse, tmp_path_factory.mktemp("pages"), now=NOW)
-
-
 def _period_numbers(
     warehouse: DuckDBWarehouse, brand: str, window: tuple[str, str], channel: str | None = None
 ) -> dict[str, float]:

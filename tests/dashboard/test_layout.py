@@ -7,16 +7,21 @@ A screenshot of each page at each width is written to test-artifacts/dashboard/l
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tests.dashboard.browser import Chromium, PageReport
 from tests.dashboard.conftest import NOW
+from warroom_pipelines.channels.demo import demo_metrics
+from warroom_pipelines.channels.health import health_frame, health_row
 from warroom_pipelines.dashboard import Published, publish
 from warroom_pipelines.dashboard.pages import CSP
-from warroom_pipelines.warehouse import DuckDBWarehouse
+from warroom_pipelines.schema import finalize
+from warroom_pipelines.warehouse import DuckDBWarehouse, TableRef
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "dashboard" / "layout"
 WIDTHS = (1920, 1440, 1280, 390)
@@ -67,6 +72,19 @@ OVERFLOWS = """(() => {
   return [...new Set(out)].slice(0, 25);
 })()"""
 
+# Chart text is drawn in the SVG's own units: what counts is its size on the screen.
+CHART_TEXT = """(() => {
+  const sizes = Array.from(document.querySelectorAll('svg.chart text'))
+    .map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a);
+  return sizes.length ? Math.min(...sizes) : null;
+})()"""
+OVERLAPPING_LABELS = """Array.from(document.querySelectorAll('svg.chart')).flatMap(svg => {
+  const boxes = Array.from(svg.querySelectorAll('text'))
+    .map(t => [t.textContent, t.getBoundingClientRect()]);
+  return boxes.flatMap(([a, r], i) => boxes.slice(i + 1)
+    .filter(([, q]) => r.left < q.right && q.left < r.right && r.top < q.bottom && q.top < r.bottom)
+    .map(([b]) => a + ' / ' + b));
+}).slice(0, 10)"""
 PROBES = {
     "overflows": OVERFLOWS,
     "page_width": "document.documentElement.scrollWidth",
@@ -76,27 +94,32 @@ PROBES = {
     ".filter(t => t.parentElement.scrollWidth > t.parentElement.clientWidth + 1)"
     ".map(t => t.className)",
     "tables": "document.querySelectorAll('table').length",
-    "tiles": "document.querySelectorAll('.tile').length",
+    # A tile's number on one line: smaller when it is long, never broken in two.
+    "wrapped_values": "Array.from(document.querySelectorAll('.tile-value')).filter(v => {"
+    "const r = document.createRange(); r.selectNodeContents(v);"
+    "return r.getClientRects().length > 1; }).map(v => v.textContent)",
+    "smallest_chart_text": CHART_TEXT,
+    "overlapping_labels": OVERLAPPING_LABELS,
+    "charts": "Array.from(document.querySelectorAll('svg.chart')).map(s => ({"
+    "ticks: Array.from(s.querySelectorAll('.tick text')).map(t => t.textContent),"
+    "expected: (s.querySelector('path.expected') || {getAttribute: () => ''})"
+    ".getAttribute('d').length,"
+    "incidents: s.querySelectorAll('g.band').length,"
+    "line: s.querySelector('path.line').getAttribute('d').length,"
+    "width: s.getBoundingClientRect().width}))",
 }
 
 
 @pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
-    chromium = Chromium(tmp_path_factory.mktemp("chromium") / "profile")
-    try:
-        yield chromium
-    finally:
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def pages(two_brand_warehouse: DuckDBWarehouse, tmp_path_factory) -> Published:
-    return publish(two_brand_warehouse, tmp_path_factory.mktemp("pages"), now=NOW)
-
-
-def _every_page(pages: Published) -> dict[str, Path]:
-    return {"overview": Path(pages.overview)} | {
+def loaded(browser: Chromium, pages: Published) -> dict[tuple[str, int], PageReport]:
+    """Every page at every width, loaded once for all the tests of this module."""
+    every = {"overview": Path(pages.overview)} | {
         f"brand-{brand}": Path(path) for brand, path in pages.brand_pages.items()
+    }
+    return {
+        (name, width): _load(browser, page, name, width)
+        for name, page in every.items()
+        for width in WIDTHS
     }
 
 
@@ -106,12 +129,15 @@ def _load(browser: Chromium, page: Path, name: str, width: int) -> PageReport:
     )
 
 
+def _at(loaded: dict[tuple[str, int], PageReport], width: int) -> list[tuple[str, PageReport]]:
+    return [(name, report) for (name, at), report in loaded.items() if at == width]
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_page_holds_its_layout_at_common_widths(
-    browser: Chromium, pages: Published, width: int
+    loaded: dict[tuple[str, int], PageReport], width: int
 ) -> None:
-    for name, page in _every_page(pages).items():
-        report = _load(browser, page, name, width)
+    for name, report in _at(loaded, width):
         values = report.values
         assert values["viewport"] == width
         assert values["overflows"] == [], f"{name} at {width} px"
@@ -122,13 +148,37 @@ def test_every_page_holds_its_layout_at_common_widths(
         assert (ARTIFACTS / f"{name}-{width}.png").stat().st_size > 10_000
 
 
+@pytest.mark.parametrize("width", WIDTHS)
+def test_charts_are_readable_at_common_widths(
+    loaded: dict[tuple[str, int], PageReport], width: int
+) -> None:
+    """Y-axes with ticks in the metric's unit, the expected range drawn, incidents shaded, and
+    no chart text under 11 px on the screen or over another label."""
+    for brand, symbol in (("acme", "€"), ("globex", "£")):
+        values = loaded[(f"brand-{brand}", width)].values
+        charts = values["charts"]
+        assert len(charts) == 4 * 5
+        assert values["smallest_chart_text"] >= 11, f"{brand} at {width} px"
+        assert values["overlapping_labels"] == [], f"{brand} at {width} px"
+        for chart in charts:
+            assert len(chart["ticks"]) >= 3 and chart["ticks"][0].lstrip(symbol)[0] == "0"
+            assert chart["expected"] > 100  # a drawn band, not an empty path
+            assert chart["line"] > 100 and chart["width"] >= 320
+        units = {tick[-1] for chart in charts for tick in chart["ticks"][1:]}
+        assert {"k", "%", "\u00d7"} <= units  # spend in thousands, CTR in %, ROAS as a factor
+        assert all(t.startswith(symbol) for t in charts[0]["ticks"])  # spend, all channels
+        assert sum(chart["incidents"] for chart in charts) > 0
+
+
 @pytest.mark.parametrize("width", (1920, 390))
-def test_every_page_stays_self_contained(browser: Chromium, pages: Published, width: int) -> None:
+def test_every_page_stays_self_contained(
+    loaded: dict[tuple[str, int], PageReport], width: int
+) -> None:
     """One file per page: no request but the file itself, no console error, the CSP kept."""
-    for name, page in _every_page(pages).items():
-        report = _load(browser, page, name, width)
+    for name, report in _at(loaded, width):
         assert report.outside_requests == [], name
         assert report.errors == [], name
+        page = Path(report.url.removeprefix("file://"))
         assert f'content="{CSP}"' in page.read_text().replace("&#x27;", "'"), name
 
 
@@ -151,3 +201,36 @@ def test_the_overflow_probe_sees_a_value_wider_than_its_tile(
     assert "clipped by div" in found
     assert "viewport: div" in found
     assert report.values["page_width"] > 1280
+
+
+def test_a_big_spender_with_a_failing_source_holds_its_layout(
+    browser: Chromium, tmp_path: Path
+) -> None:
+    """Amounts a thousand times the demo's (a 14-character weekly spend) and a long ingestion
+    error without a space in it stay inside their tiles and cells, on a laptop and a phone."""
+    warehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
+    days = [NOW.date() - timedelta(days=n) for n in range(7, -1, -1)]
+    raw = pd.concat([demo_metrics("bigspender", day) for day in days], ignore_index=True)
+    raw[["spend", "conversion_value"]] *= 1000
+    table = finalize(raw, brand="bigspender", ingested_at=datetime(2026, 11, 15, 9, tzinfo=UTC))
+    warehouse.replace_slice(
+        TableRef("main", "unified_performance"), table, brand="bigspender", dates=days
+    )
+    failure = health_row(
+        "bigspender",
+        days[-1],
+        "demo",
+        "failed",
+        checked_at=NOW.floor("h"),
+        reason="The demo source failed: " + "unbrokentoken" * 12,
+    )
+    warehouse.replace_slices(
+        TableRef("channel_health", "demo"), health_frame([failure]), {"bigspender": [days[-1]]}
+    )
+    page = Path(publish(warehouse, tmp_path / "pages", now=NOW).brand_pages["bigspender"])
+    assert re.search(r'class="tile-value">€\d{2,3},\d{3},\d{3}\.\d\d<', page.read_text())
+    for width in (1280, 390):
+        values = _load(browser, page, "bigspender", width).values
+        assert values["overflows"] == [], f"at {width} px"
+        assert values["page_width"] == width
+        assert values["wrapped_values"] == [], f"at {width} px"

@@ -5,10 +5,8 @@ Screenshots are written to test-artifacts/dashboard/ for a human to look at.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.dashboard.browser import Chromium
@@ -28,7 +26,7 @@ PROBES = {
     "chart_rows": "Array.from(document.querySelectorAll('[data-chart-row]'))"
     ".map(r => r.dataset.chartRow)",
     "incident_rows": "document.querySelectorAll('tr[data-incident]').length",
-    "incident_bands": "document.querySelectorAll('svg.chart rect.band').length",
+    "incident_bands": "document.querySelectorAll('svg.chart g.band').length",
     "anomaly_marks": "document.querySelectorAll('svg.chart .mark').length",
     "freshness": "Array.from(document.querySelectorAll('tr[data-freshness]'))"
     ".map(r => r.dataset.freshness)",
@@ -40,20 +38,6 @@ PROBES = {
     ".filter(s => s.getBoundingClientRect().width > 100).length",
     "links": "Array.from(document.querySelectorAll('a')).map(a => a.getAttribute('href'))",
 }
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Chromium]:
-    chromium = Chromium(tmp_path_factory.mktemp("chromium") / "profile")
-    try:
-        yield chromium
-    finally:
-        chromium.close()
-
-
-@pytest.fixture(scope="module")
-def pages(two_brand_warehouse: DuckDBWarehouse, tmp_path_factory) -> Published:
-    return publish(two_brand_warehouse, tmp_path_factory.mktemp("pages"), now=NOW)
 
 
 def test_brand_page_renders_offline_with_tiles_charts_and_incidents(

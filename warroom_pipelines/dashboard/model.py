@@ -14,10 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from warroom_pipelines.channels import registry
 from warroom_pipelines.channels.health import DEMO, FAILED, NO_KEYS, STALE, source_name
+from warroom_pipelines.dashboard.expected import LOOKBACK_HOURS, Expected, same_hour_range
 from warroom_pipelines.dashboard.queries import CommandCenterReader, Periods, Window, periods_at
 from warroom_pipelines.metrics import CATALOGUE, Metric
 from warroom_pipelines.vault.redact import redact
@@ -125,6 +127,7 @@ class Chart:
     values: list[float | None]
     markers: list[Marker] = field(default_factory=list)
     bands: list[Band] = field(default_factory=list)
+    expected: Expected | None = None  # the usual range of each hour, from the week before
 
 
 @dataclass(frozen=True)
@@ -380,11 +383,19 @@ def build_charts(
     window: Window,
     anomalies: pd.DataFrame | None,
     incidents: list[Incident] | None,
+    history: pd.DataFrame | None = None,
 ) -> list[Chart]:
+    """`history`: the same hourly rows for the week before `window`, for the expected range."""
     hours = _hour_index(window, window.end)
     if hourly.empty:
         return []
     hourly = hourly.assign(channel=hourly["channel"].fillna(ALL_CHANNELS))
+    before = Window(window.start - pd.Timedelta(hours=LOOKBACK_HOURS), window.start)
+    history = (
+        pd.DataFrame()
+        if history is None or history.empty
+        else history.assign(channel=history["channel"].fillna(ALL_CHANNELS))
+    )
     markers = _markers(anomalies, window, hours)
     charts = []
     series_keys = sorted(
@@ -393,14 +404,22 @@ def build_charts(
     )
     for channel, currency in series_keys:
         rows = hourly.loc[(hourly["channel"] == channel) & (hourly["currency"] == currency)]
-        index = [_hour_index(window, h) for h in rows["hour_start"]]
+        past = (
+            history.loc[(history["channel"] == channel) & (history["currency"] == currency)]
+            if not history.empty
+            else history
+        )
+        index, past_index = _hour_indexes(rows, window), _hour_indexes(past, before)
         bands = _bands(incidents, channel, window, hours)
         for metric in METRICS:
-            # Hours without rows delivered nothing: zero volumes (spend, conversions), no ratio.
-            values: list[float | None] = [0.0 if metric.kind == "volume" else None] * hours
-            for i, value in zip(index, rows[metric.name], strict=True):
-                if 0 <= i < hours:
-                    values[i] = _number(value)
+            values = _series(index, rows, metric, hours)
+            expected = None
+            if not past.empty:
+                # Hours before the series' first row have no value: a brand that did not
+                # exist yet is not a brand that spent nothing.
+                first = max(0, int(past_index.min()))
+                lookback = _series(past_index, past, metric, LOOKBACK_HOURS, first=first)
+                expected = same_hour_range(lookback + values, hours)
             charts.append(
                 Chart(
                     channel,
@@ -409,9 +428,31 @@ def build_charts(
                     values,
                     markers.get((channel, metric.name), []),
                     bands,
+                    expected,
                 )
             )
     return charts
+
+
+def _hour_indexes(rows: pd.DataFrame, window: Window) -> np.ndarray:
+    if rows.empty:
+        return np.zeros(0, dtype=int)
+    hours = (pd.to_datetime(rows["hour_start"], utc=True) - window.start) // pd.Timedelta(hours=1)
+    return hours.to_numpy(dtype=int)
+
+
+def _series(
+    index: np.ndarray, rows: pd.DataFrame, metric: Metric, hours: int, *, first: int = 0
+) -> list[float | None]:
+    """One value per hour of the window (`index`: each row's hour in it). Hours without rows
+    (from `first` on) delivered nothing: zero volumes (spend, conversions), no ratio."""
+    values: list[float | None] = [None] * hours
+    if metric.kind == "volume":
+        values[first:] = [0.0] * (hours - first)
+    for i, value in zip(index.tolist(), rows[metric.name], strict=True):
+        if 0 <= i < hours:
+            values[i] = _number(value)
+    return values
 
 
 def _bands(
@@ -518,7 +559,11 @@ def brand_view(
         tiles={c: build_tiles(totals, c) for c in currencies},
         channels=build_channels(totals, currencies) if currencies else [],
         charts=build_charts(
-            reader.hourly(brand), periods.week, reader.anomalous_hours(brand), incidents
+            reader.hourly(brand),
+            periods.week,
+            reader.anomalous_hours(brand),
+            incidents,
+            history=reader.at(periods_at(periods.week.start)).hourly(brand),
         ),
         incidents=incidents,
         freshness=build_freshness(fresh, now, errors),

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from functools import partial
 from html import escape
 from urllib.parse import quote
 
 import pandas as pd
 
 from warroom_pipelines.channels import registry
-from warroom_pipelines.dashboard.charts import line_chart, sparkline
+from warroom_pipelines.dashboard.charts import Unit, line_chart, sparkline
 from warroom_pipelines.dashboard.model import (
     ALL_CHANNELS,
     NOT_MONITORED,
@@ -40,7 +39,7 @@ _PERIOD_AGAINST = {"today": "vs same hours yesterday", "week": "vs previous 7 da
 CSS = """
 :root{--bg:#0b1020;--panel:#141b2f;--panel2:#1a2340;--line:#2a365a;--text:#e8edf7;
 --muted:#a3afc9;--good:#3ddc97;--bad:#ff6b6b;--neutral:#8fb3ff;--info:#5cc8ff;
---warning:#ffb020;--critical:#ff4d6d;--series:#8fb3ff}
+--warning:#ffb020;--critical:#ff4d6d;--series:#8fb3ff;--expected:#9aa6bf}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--text);font:16px/1.45 system-ui,-apple-system,
 "Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;font-variant-numeric:tabular-nums}
@@ -52,8 +51,9 @@ text-transform:uppercase;letter-spacing:.08em}
 h3{font-size:1.05rem;margin:0 0 8px}
 a{color:var(--neutral)}
 .meta{color:var(--muted)}
-.pill{display:inline-block;padding:2px 12px;border-radius:999px;font-weight:700;
-font-size:.9rem;text-transform:uppercase;letter-spacing:.06em;border:2px solid currentColor}
+.pill{display:inline-block;max-width:100%;overflow-wrap:anywhere;padding:2px 12px;
+border-radius:1.2em;font-weight:700;font-size:.9rem;text-transform:uppercase;letter-spacing:.06em;
+border:2px solid currentColor}
 .pill.sev-critical{color:var(--critical)}.pill.sev-warning{color:var(--warning)}
 .pill.sev-info{color:var(--info)}.pill.sev-none{color:var(--good)}
 .pill.sev-unmonitored{color:var(--muted)}.pill.sev-nodata{color:var(--bad);border-color:var(--bad)}
@@ -70,9 +70,10 @@ container-type:inline-size}
 .tile.verdict-neutral{border-left-color:var(--neutral)}
 .tile-label{color:var(--muted);font-weight:600;text-transform:uppercase;letter-spacing:.06em;
 font-size:.85rem}
-/* The value scales with its tile (cqi): a tile never lets a long amount out. */
-.tile-value{font-size:clamp(1rem,12cqi,2.3rem);font-weight:700;line-height:1.2;margin:4px 0;
-overflow-wrap:anywhere}
+/* The value scales with its tile (cqi), and a value longer than eleven characters with its
+length (--chars) too, so that it stays on one line; wrapping is the last resort. */
+.tile-value{font-size:clamp(.85rem,min(12cqi,calc(135cqi / var(--chars,11))),2.3rem);
+font-weight:700;line-height:1.2;margin:4px 0;overflow-wrap:anywhere}
 .tile-change{font-size:.95rem;color:var(--muted)}
 .verdict-good .delta{color:var(--good)}.verdict-bad .delta{color:var(--bad)}
 .verdict-neutral .delta{color:var(--neutral)}
@@ -99,22 +100,27 @@ color:var(--muted)}
 .chart-row{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(330px,100%),1fr));
 gap:10px;margin-bottom:14px}
 .chart-row .who{font-weight:700;grid-column:1/-1}
-.chart-cell{background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:4px}
-.chart-cell .name{font-size:.8rem;color:var(--muted);padding:0 4px}
+.chart-cell{background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:4px;
+min-width:0}
+.chart-cell .name{font-size:.85rem;color:var(--muted);padding:0 4px}
 svg.chart{display:block;width:100%;height:auto}
 svg .line{fill:none;stroke:var(--series);stroke-width:1.6;stroke-linejoin:round}
+svg.chart .line,svg .expected-mid{vector-effect:non-scaling-stroke}
 svg .grid{stroke:var(--line);stroke-width:1}
 svg .base{stroke:var(--muted);stroke-width:1}
-svg .axis{fill:var(--muted);font-size:10px}
-svg .band{opacity:.22}
+svg .axis{fill:var(--muted);font-size:12px}
+svg .band rect{opacity:.2}svg .band rect.edge{opacity:.9}
 svg .band.sev-critical,svg .mark.sev-critical{fill:var(--critical)}
 svg .band.sev-warning,svg .mark.sev-warning{fill:var(--warning)}
 svg .band.sev-info,svg .mark.sev-info{fill:var(--info)}
+svg .expected{fill:var(--expected);opacity:.3}
+svg .expected-mid{fill:none;stroke:var(--expected);stroke-width:1;stroke-dasharray:3 3}
 svg .mark{stroke:var(--bg);stroke-width:1}
 svg.spark .line{stroke-width:1.4}
 svg.spark.sev-critical .line{stroke:var(--critical)}
 svg.spark.sev-warning .line{stroke:var(--warning)}
 .legend{color:var(--muted);font-size:.9rem;margin:-4px 0 12px}
+.legend b.x{color:var(--expected)}
 .legend b.c{color:var(--critical)}.legend b.w{color:var(--warning)}.legend b.i{color:var(--info)}
 footer{margin-top:36px;color:var(--muted);font-size:.85rem}
 @media (min-width:1700px){.cols{grid-template-columns:minmax(0,3fr) minmax(0,2fr)}}
@@ -204,12 +210,14 @@ def _tile(tile: Tile) -> str:
             f"{e(_PERIOD_AGAINST[tile.period])} "
             f"({e(fmt(tile.metric, tile.previous, currency=tile.currency))})"
         )
+    value = fmt(tile.metric, tile.value, currency=tile.currency)
     return (
-        f'<div class="tile verdict-{tile.verdict}" data-tile="{e(tile.metric.name)}" '
+        f'<div class="tile verdict-{tile.verdict}" style="--chars:{len(value)}" '
+        f'data-tile="{e(tile.metric.name)}" '
         f'data-period="{e(tile.period)}" data-currency="{e(tile.currency)}" '
         f'data-value="{_raw(tile.value)}" data-previous="{_raw(tile.previous)}">'
         f'<div class="tile-label">{e(tile.metric.label)}</div>'
-        f'<div class="tile-value">{e(fmt(tile.metric, tile.value, currency=tile.currency))}</div>'
+        f'<div class="tile-value">{e(value)}</div>'
         f'<div class="tile-change">{delta}</div></div>'
     )
 
@@ -346,6 +354,17 @@ def _freshness(items: Iterable[Freshness]) -> str:
     return _table("freshness", head, rows)
 
 
+def _axis_unit(metric: Metric, currency: str) -> Unit:
+    """A chart's y-axis writes its metric's unit: "€1.2k", "2.4 %", "3.5" times."""
+    if metric.format == "money":
+        return Unit(prefix=_SYMBOLS.get(currency, ""))
+    if metric.format == "percent":
+        return Unit(suffix=" %", scale=100)
+    if metric.format == "multiple":
+        return Unit(suffix=TIMES)
+    return Unit()
+
+
 def _charts(view: BrandView) -> str:
     if not view.charts:
         return '<div class="empty">No hourly data in the last 7 days.</div>'
@@ -354,9 +373,11 @@ def _charts(view: BrandView) -> str:
         groups.setdefault((chart.channel, chart.currency), []).append(chart)
     several = len(view.currencies) > 1
     out = [
-        '<p class="legend">Shaded: incidents (<b class="c">critical</b>, <b class="w">warning'
-        '</b>, <b class="i">info</b>). Dots: anomalous hours of the series; triangles on the '
-        "axis: anomalous hours of a single campaign. Hover for details.</p>"
+        '<p class="legend"><b class="x">Grey band</b>: the usual range of the hour (the same '
+        "hour on the previous 7 days, 10th to 90th percentile; dashed: their median). Shaded "
+        'columns: incidents (<b class="c">critical</b>, <b class="w">warning</b>, '
+        '<b class="i">info</b>). Dots: anomalous hours of the series; triangles on the axis: '
+        "anomalous hours of a single campaign. Hover for details.</p>"
     ]
     for (channel, currency), charts in groups.items():
         label = channel_name(channel) + (f" ({currency})" if several else "")
@@ -367,14 +388,15 @@ def _charts(view: BrandView) -> str:
                 chart.values,
                 start=view.periods.week.start,
                 title=title,
-                fmt=partial(fmt, chart.metric, currency=currency),
+                unit=_axis_unit(chart.metric, currency),
                 markers=chart.markers,
                 bands=chart.bands,
+                expected=chart.expected,
             )
-            cells.append(
-                f'<div class="chart-cell"><div class="name">{e(chart.metric.label)}'
-                f"</div>{svg}</div>"
-            )
+            name = chart.metric.label
+            if chart.metric.format == "money" and currency not in _SYMBOLS:
+                name += f" ({currency})"  # the axis carries a symbol, not a currency code
+            cells.append(f'<div class="chart-cell"><div class="name">{e(name)}</div>{svg}</div>')
         out.append(
             f'<div class="chart-row" data-chart-row="{e(channel or "all")}">'
             f'<div class="who">{e(label)}</div>{"".join(cells)}</div>'
