@@ -19,6 +19,7 @@ import pandas as pd
 from warroom_pipelines.channels.health import DEMO, FAILED, NO_KEYS, STALE, source_name
 from warroom_pipelines.dashboard.queries import CommandCenterReader, Periods, Window, periods_at
 from warroom_pipelines.schema import CHANNELS
+from warroom_pipelines.sentry.settle import quiet_end, settled_until
 from warroom_pipelines.vault.redact import redact
 
 Verdict = Literal["good", "bad", "neutral", "none"]
@@ -152,6 +153,7 @@ class Incident:
     status: str  # open | resolved
     started_at: pd.Timestamp
     ended_at: pd.Timestamp | None
+    last_anomalous_hour: pd.Timestamp
     money_at_stake: float
     currency: str
     alert: str | None  # the latest delivery, e.g. "delivered (slack)"
@@ -175,8 +177,8 @@ def incident_list(
     out = []
     for row in incidents.to_dict("records"):
         status = _text(row.get("alert_status"))
-        started = _moment(row["started_at"])
-        assert started is not None
+        started, last = _moment(row["started_at"]), _moment(row["last_anomalous_hour"])
+        assert started is not None and last is not None
         out.append(
             Incident(
                 incident_id=_text(row["incident_id"]),
@@ -189,12 +191,57 @@ def incident_list(
                 status=_text(row["status"]),
                 started_at=started,
                 ended_at=_moment(row["ended_at"]),
+                last_anomalous_hour=last,
                 money_at_stake=_number(row["money_at_stake"]) or 0.0,
                 currency=_text(row["currency"]),
                 alert=f"{status} ({_text(row.get('alert_destination'))})" if status else None,
             )
         )
     return out
+
+
+def settle_incidents(
+    incidents: pd.DataFrame | None, fresh: pd.DataFrame, since: pd.Timestamp
+) -> pd.DataFrame | None:
+    """The incidents with the status their series' settled hours give them (`quiet_end`):
+    an incident whose rows still say open but whose series has been quiet is resolved, and
+    dropped when its last anomalous hour is before `since` (the pages list the open ones and
+    those of the last 7 days).
+
+    `fresh`: the newest hour and ingestion per brand x channel (`reader.freshness`). A channel
+    is settled to its connector's watermark; a brand-level incident to the oldest watermark
+    of the channels that reported after it (as the Sentry judges brand hours).
+    """
+    if incidents is None or incidents.empty or fresh.empty:
+        return incidents
+    watermarks = {
+        str(brand): (
+            settled_until(
+                rows.rename(
+                    columns={"last_hour_start": "hour_start", "last_ingested_at": "ingested_at"}
+                )
+            ),
+            dict(zip(rows["channel"].astype(str), rows["last_hour_start"], strict=True)),
+        )
+        for brand, rows in fresh.groupby("brand")
+    }
+    status, ended = list(incidents["status"]), list(incidents["ended_at"])
+    for i, row in enumerate(incidents.to_dict("records")):
+        if row["status"] != "open" or str(row["brand"]) not in watermarks:
+            continue
+        settled, last_hours = watermarks[str(row["brand"])]
+        last = pd.Timestamp(row["last_anomalous_hour"])
+        if row["level"] == "brand":
+            after = [settled[c] for c, h in last_hours.items() if pd.Timestamp(h) >= last]
+            at = min(after) if after else None
+        else:
+            at = settled.get(str(row["channel"]))
+        end = quiet_end(last, at) if at is not None else None
+        if end is not None:
+            status[i], ended[i] = "resolved", end
+    settled_rows = incidents.assign(status=status, ended_at=ended)
+    keep = (settled_rows["status"] == "open") | (settled_rows["last_anomalous_hour"] >= since)
+    return settled_rows.loc[keep].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -521,7 +568,10 @@ def brand_view(
     periods = reader.periods
     totals = reader.period_totals(brand)
     currencies = sorted(set(totals["currency"])) if not totals.empty else []
-    incidents = incident_list(reader.incidents(brand), reader.alert_status(brand))
+    incidents = incident_list(
+        settle_incidents(reader.incidents(brand), fresh, periods.week.start),
+        reader.alert_status(brand),
+    )
     return BrandView(
         brand=brand,
         periods=periods,
@@ -573,7 +623,7 @@ def overview(reader: CommandCenterReader, brands: list[str]) -> list[BrandSummar
     spend = reader.hourly_spend_by_brand()
     fresh = reader.freshness(None)
     health = reader.channel_health(None)
-    incidents = reader.incidents(None)
+    incidents = settle_incidents(reader.incidents(None), fresh, reader.periods.week.start)
     hours = _hour_index(reader.periods.week, reader.periods.week.end)
     out = []
     for brand in brands:
