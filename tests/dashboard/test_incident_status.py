@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from tests.dashboard.conftest import ANOMALIES, UNIFIED, incident_hours, typed_anomalies
+from tests.dashboard.conftest import NOW as FIXTURE_NOW
 from warroom_pipelines import clock
 from warroom_pipelines.channels.demo import demo_metrics
 from warroom_pipelines.dashboard import Published, publish
@@ -24,6 +25,7 @@ from warroom_pipelines.warehouse import DuckDBWarehouse
 
 NOW = "2026-12-02T12:00Z"
 INGESTED = datetime(2026, 12, 2, 11, 20, tzinfo=UTC)  # Meta settled to 08:00, TikTok to 10:00
+HOUR = pd.Timedelta(hours=1)
 DAYS = [date(2026, 11, 24) + timedelta(days=n) for n in range(9)]
 
 
@@ -106,3 +108,57 @@ def test_the_overview_counts_only_the_incident_still_open(pages: Published) -> N
     row = re.search(r'<tr data-brand="acme" data-severity="(\w+)".*?</tr>', overview)
     assert row and row[1] == "critical"
     assert re.findall(r'<td class="num">(\d+)</td>', row[0])[0] == "1"
+
+
+@pytest.fixture(scope="module")
+def busy_week(two_brand_warehouse: DuckDBWarehouse, tmp_path_factory) -> str:
+    """acme's page with 40 more open incidents (one critical) and 260 resolved this week."""
+    tmp = tmp_path_factory.mktemp("busy")
+    copy = DuckDBWarehouse(two_brand_warehouse.files.copy_to(tmp / "copy.ducklake").catalog)
+    today = FIXTURE_NOW.floor("D")
+    rows = []
+    for n in range(300):
+        open_ = n < 40
+        start = today + pd.Timedelta(hours=10) if open_ else today - pd.Timedelta(hours=n % 140)
+        rows += incident_hours(
+            "acme",
+            f"busy-{n:03d}",
+            level="campaign",
+            channel="google_ads",
+            campaign_id=f"busy-{n:03d}",
+            campaign_name=f"Campaign {n}",
+            kind=("cpa", "cpa_spike", "critical" if n == 39 else "warning"),
+            start=start,
+            end=FIXTURE_NOW.floor("h") + pd.Timedelta(hours=5) if open_ else start + HOUR,
+            settled=FIXTURE_NOW.floor("h") if open_ else start + 2 * HOUR,
+            currency="EUR",
+        )
+    frame = pd.concat(
+        [
+            copy.query("SELECT * FROM performance_anomalies WHERE brand = 'acme'"),
+            typed_anomalies(rows),
+        ],
+        ignore_index=True,
+    )
+    copy.replace_slice(ANOMALIES, frame, brand="acme", dates=sorted(set(frame["date"].dt.date)))
+    published = publish(copy, tmp / "pages", now=FIXTURE_NOW, only_brand="acme")
+    return Path(published.brand_pages["acme"]).read_text()
+
+
+def test_open_incidents_come_first_worst_first_and_the_rest_is_folded(busy_week: str) -> None:
+    section = busy_week[busy_week.index("<h2>Incidents") :]
+    visible, _, folded = section.partition("<details")
+    shown = re.findall(r'data-status="(\w+)" data-incident="([^"]+)"', visible)
+    assert len(shown) == 10 and {status for status, _ in shown} == {"open"}
+    assert shown[0][1] == "busy-039"  # the one critical incident leads
+    more_open = re.search(r'<details [^>]*data-folded="open" data-count="(\d+)">', section)
+    resolved = re.search(r'<details [^>]*data-folded="resolved" data-count="(\d+)">', section)
+    assert more_open and resolved
+    total_open = int(re.search(r'data-open="(\d+)"', section)[1])  # type: ignore[index]
+    assert int(more_open[1]) == total_open - 10
+    # Resolved ones: the 150 most recent listed, the rest counted.
+    listed = re.findall(r'data-status="resolved"', folded)
+    assert len(listed) == 150 and int(resolved[1]) > 260
+    assert f"{int(resolved[1]) - 150} more not listed" in folded
+    # Nothing of it open by default: the page stays short.
+    assert "<details open" not in section

@@ -7,17 +7,29 @@ offline. Every text from the data (brand, campaign and channel names, errors) is
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from functools import partial
-from html import escape
 from urllib.parse import quote
 
 import pandas as pd
 
 from warroom_pipelines.dashboard.charts import line_chart, sparkline
+from warroom_pipelines.dashboard.incidents import INCIDENTS_CSS, incidents_section
+from warroom_pipelines.dashboard.markup import (
+    EN_DASH,
+    TIMES,
+    channel_name,
+    e,
+    fmt,
+    money,
+)
+from warroom_pipelines.dashboard.markup import change_text as _change
+from warroom_pipelines.dashboard.markup import hour_text as _hour
+from warroom_pipelines.dashboard.markup import html_table as _table
+from warroom_pipelines.dashboard.markup import is_missing as _missing
+from warroom_pipelines.dashboard.markup import minute_text as _minute
+from warroom_pipelines.dashboard.markup import raw_number as _raw
 from warroom_pipelines.dashboard.model import (
-    ALL_CHANNELS,
     METRIC_BY_KEY,
     NOT_MONITORED,
     SPARK_HOURS,
@@ -26,15 +38,11 @@ from warroom_pipelines.dashboard.model import (
     ChannelRow,
     Chart,
     Freshness,
-    Metric,
     Tile,
 )
-from warroom_pipelines.schema import CHANNEL_LABELS
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 REFRESH_SECONDS = 300
-TIMES, EN_DASH = "\u00d7", "\u2013"
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
 _PERIOD_TITLES = {"today": "Today so far", "week": "Last 7 days"}
 _PERIOD_AGAINST = {"today": "vs same hours yesterday", "week": "vs previous 7 days"}
 
@@ -114,55 +122,8 @@ footer{margin-top:36px;color:var(--muted);font-size:.85rem}
 @media (max-width:1100px){.tiles{grid-template-columns:repeat(2,minmax(0,1fr))}
 .cols{grid-template-columns:1fr}.chart-row{grid-template-columns:1fr}}
 """
-
-
-def e(value: object) -> str:
-    """Escape any value for HTML text or a quoted attribute."""
-    return escape("" if value is None else str(value), quote=True)
-
-
-def _missing(value: float | None) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def money(value: float | None, currency: str) -> str:
-    if _missing(value):
-        return "—"
-    symbol = _SYMBOLS.get(currency)
-    text = f"{value:,.2f}"
-    return f"{symbol}{text}" if symbol else f"{text} {currency}"
-
-
-def fmt(metric: Metric, value: float | None, *, currency: str) -> str:
-    if _missing(value):
-        return "—"
-    assert value is not None
-    if metric.kind == "money":
-        return money(value, currency)
-    if metric.kind == "count":
-        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-    if metric.kind == "percent":
-        return f"{value * 100:.2f}%"
-    return f"{value:.2f}{TIMES}"
-
-
-def _raw(value: float | None) -> str:
-    """The exact number, for machines (tests, scrapers) reading the page."""
-    return "" if _missing(value) else repr(float(value))  # type: ignore[arg-type]
-
-
-def channel_name(channel: str) -> str:
-    if channel == ALL_CHANNELS:
-        return "All channels"
-    return CHANNEL_LABELS.get(channel, channel)
-
-
-def _hour(ts: pd.Timestamp | None) -> str:
-    return "—" if ts is None or pd.isna(ts) else f"{pd.Timestamp(ts):%a %d %b %H:00} UTC"
-
-
-def _minute(ts: pd.Timestamp | None) -> str:
-    return "—" if ts is None or pd.isna(ts) else f"{pd.Timestamp(ts):%a %d %b %H:%M} UTC"
+# The sections' own rules, after the page's (they use its variables).
+SECTIONS_CSS = INCIDENTS_CSS
 
 
 def _document(title: str, body: str) -> str:
@@ -173,15 +134,8 @@ def _document(title: str, body: str) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta http-equiv="refresh" content="{REFRESH_SECONDS}">'
         '<meta name="color-scheme" content="dark">'
-        f"<title>{e(title)}</title><style>{CSS}</style></head>"
+        f"<title>{e(title)}</title><style>{CSS}{SECTIONS_CSS}</style></head>"
         f"<body><main>{body}</main></body></html>\n"
-    )
-
-
-def _table(kind: str, head: str, rows: list[str]) -> str:
-    return (
-        f'<table class="{kind}"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
     )
 
 
@@ -223,13 +177,6 @@ def _tiles(view: BrandView) -> str:
             cells = "".join(_tile(t) for t in tiles if t.period == period)
             out.append(f'<div class="tiles"><div class="tiles-title">{e(title)}</div>{cells}</div>')
     return "".join(out)
-
-
-def _change(now: float | None, before: float | None) -> str:
-    if _missing(now) or _missing(before) or not before:
-        return "—"
-    assert now is not None and before is not None
-    return f"{(now - before) / abs(before) * 100:+.1f}%"
 
 
 def _channels(rows: Iterable[ChannelRow]) -> str:
@@ -281,46 +228,6 @@ def _channels(rows: Iterable[ChannelRow]) -> str:
         )
     )
     return _table("channels", head, body)
-
-
-def _incidents(view: BrandView) -> str:
-    incidents = view.incidents
-    if incidents is None:
-        return (
-            '<div class="empty" data-incidents="none">No anomaly detection yet: incidents '
-            "appear here once the Sentry has scored this brand.</div>"
-        )
-    if not incidents:
-        return (
-            '<div class="empty" data-incidents="0">No open or recent incidents in the last '
-            "7 days.</div>"
-        )
-    rows = []
-    for r in incidents:
-        where = channel_name(r.channel or ALL_CHANNELS)
-        if r.level == "campaign":
-            where += f" · {r.campaign_name or r.campaign_id}"
-        ended = "ongoing" if r.ended_at is None else _hour(r.ended_at)
-        rows.append(
-            f'<tr id="incident-{e(r.incident_id)}" data-incident="{e(r.incident_id)}">'
-            f'<td class="status-{e(r.status)}">{e(r.status)}</td>'
-            f'<td><span class="sev sev-{e(r.severity)}">{e(r.severity)}</span></td>'
-            f"<td>{e(r.anomaly_type.replace('_', ' '))}</td><td>{e(where)}</td>"
-            f"<td>{e(_hour(r.started_at))}</td><td>{e(ended)}</td>"
-            f'<td class="num">{e(money(r.money_at_stake, r.currency))}</td>'
-            f"<td>{e(r.alert or '—')}</td></tr>"
-        )
-    head = (
-        "".join(
-            f"<th>{h}</th>" for h in ["Status", "Severity", "Type", "Where", "Started", "Ended"]
-        )
-        + '<th class="num">Money at stake</th>'
-        "<th>Alert</th>"
-    )
-    return (
-        f'<table class="incidents" data-incidents="{len(incidents)}"><thead><tr>{head}</tr>'
-        f"</thead><tbody>{''.join(rows)}</tbody></table>"
-    )
 
 
 def _freshness(items: Iterable[Freshness]) -> str:
@@ -391,7 +298,7 @@ def brand_page(view: BrandView, *, overview_href: str = "../index.html") -> str:
         "all brands</a></span></header>"
         f'<section aria-label="Headline">{_tiles(view)}</section>'
         '<div class="cols"><section><h2>Incidents (open and last 7 days)</h2>'
-        f"{_incidents(view)}</section>"
+        f"{incidents_section(view)}</section>"
         f"<section><h2>Data freshness</h2>{_freshness(view.freshness)}</section></div>"
         f"<section><h2>Channels</h2>{_channels(view.channels)}</section>"
         f"<section><h2>Hourly trend, last 7 days (UTC)</h2>{_charts(view)}</section>"
