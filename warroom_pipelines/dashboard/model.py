@@ -73,7 +73,7 @@ def _number(value: object) -> float | None:
 @dataclass(frozen=True)
 class Tile:
     metric: Metric
-    period: str  # "today" | "week"
+    period: str  # "today" | "week" | "month"
     currency: str
     value: float | None
     previous: float | None
@@ -281,7 +281,8 @@ class BrandView:
     periods: Periods
     generated_at: pd.Timestamp
     currencies: list[str]
-    tiles: dict[str, list[Tile]]  # currency -> tiles (today first, then week)
+    tiles: dict[str, list[Tile]]  # currency -> tiles (today, then week, then month)
+    blended: dict[str, list[Blended]]  # currency -> each period's totals over its channels
     channels: list[ChannelRow]
     charts: list[Chart]
     incidents: list[Incident] | None  # None: no anomaly detection yet
@@ -379,9 +380,13 @@ def _totals(frame: pd.DataFrame, period: str, channel: str | None, currency: str
     }
 
 
+# Each headline period and the period it is compared with.
+PERIOD_PAIRS = (("today", "yesterday"), ("week", "prior_week"), ("month", "prior_month"))
+
+
 def build_tiles(totals: pd.DataFrame, currency: str) -> list[Tile]:
     tiles = []
-    for period, previous in (("today", "yesterday"), ("week", "prior_week")):
+    for period, previous in PERIOD_PAIRS:
         now, before = (
             _totals(totals, period, None, currency),
             _totals(totals, previous, None, currency),
@@ -392,6 +397,46 @@ def build_tiles(totals: pd.DataFrame, currency: str) -> list[Tile]:
                 Tile(metric, period, currency, now.get(metric.key), before.get(metric.key), fair)
             )
     return tiles
+
+
+@dataclass(frozen=True)
+class Blended:
+    """A period's totals over every channel of one currency: blended ROAS (MER) is the total
+    conversion value over the total spend, so a channel weighs by its spend."""
+
+    period: str
+    currency: str
+    channels: list[str]
+    spend: float | None
+    conversion_value: float | None
+
+    @property
+    def roas(self) -> float | None:
+        if self.spend is None or self.conversion_value is None or self.spend == 0:
+            return None
+        return self.conversion_value / self.spend
+
+
+def build_blended(totals: pd.DataFrame, currency: str) -> list[Blended]:
+    out = []
+    for period, _ in PERIOD_PAIRS:
+        rows = totals.loc[
+            (totals["period"] == period)
+            & (totals["currency"] == currency)
+            & totals["channel"].notna()
+            & (totals["spend"] > 0)
+        ]
+        numbers = _totals(totals, period, None, currency)
+        out.append(
+            Blended(
+                period,
+                currency,
+                sorted(map(str, rows["channel"]), key=_channel_order),
+                numbers.get("spend"),
+                numbers.get("conversion_value"),
+            )
+        )
+    return out
 
 
 def comparable(now: dict[str, float | None], before: dict[str, float | None]) -> bool:
@@ -578,6 +623,7 @@ def brand_view(
         generated_at=generated_at,
         currencies=currencies,
         tiles={c: build_tiles(totals, c) for c in currencies},
+        blended={c: build_blended(totals, c) for c in currencies},
         channels=build_channels(totals, currencies) if currencies else [],
         charts=build_charts(
             reader.hourly(brand), periods.week, reader.anomalous_hours(brand), incidents
@@ -619,7 +665,7 @@ class BrandSummary:
 
 def overview(reader: CommandCenterReader, brands: list[str]) -> list[BrandSummary]:
     """Every brand, worst current severity first, then the most money at stake."""
-    totals = reader.period_totals(None)
+    totals = reader.period_totals(None, ("today", "yesterday", "week"))
     spend = reader.hourly_spend_by_brand()
     fresh = reader.freshness(None)
     health = reader.channel_health(None)

@@ -16,7 +16,6 @@ import pandas as pd
 from warroom_pipelines.dashboard.charts import line_chart, sparkline
 from warroom_pipelines.dashboard.incidents import INCIDENTS_CSS, incidents_section
 from warroom_pipelines.dashboard.markup import (
-    EN_DASH,
     TIMES,
     channel_name,
     e,
@@ -38,13 +37,11 @@ from warroom_pipelines.dashboard.model import (
     ChannelRow,
     Chart,
     Freshness,
-    Tile,
 )
+from warroom_pipelines.dashboard.periods import PERIODS_CSS, headline_section
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 REFRESH_SECONDS = 300
-_PERIOD_TITLES = {"today": "Today so far", "week": "Last 7 days"}
-_PERIOD_AGAINST = {"today": "vs same hours yesterday", "week": "vs previous 7 days"}
 
 CSS = """
 :root{--bg:#0b1020;--panel:#141b2f;--panel2:#1a2340;--line:#2a365a;--text:#e8edf7;
@@ -123,7 +120,7 @@ footer{margin-top:36px;color:var(--muted);font-size:.85rem}
 .cols{grid-template-columns:1fr}.chart-row{grid-template-columns:1fr}}
 """
 # The sections' own rules, after the page's (they use its variables).
-SECTIONS_CSS = INCIDENTS_CSS
+SECTIONS_CSS = PERIODS_CSS + INCIDENTS_CSS
 
 
 def _document(title: str, body: str) -> str:
@@ -137,46 +134,6 @@ def _document(title: str, body: str) -> str:
         f"<title>{e(title)}</title><style>{CSS}{SECTIONS_CSS}</style></head>"
         f"<body><main>{body}</main></body></html>\n"
     )
-
-
-def _tile(tile: Tile) -> str:
-    change = tile.change
-    if not tile.comparable:
-        delta = '<span class="delta">no comparison</span>: previous period only partly ingested'
-    elif change is None:
-        delta = f'<span class="delta">no comparison</span> {e(_PERIOD_AGAINST[tile.period])}'
-    else:
-        arrow = "▲" if change > 0 else ("▼" if change < 0 else "■")
-        word = {"good": "better", "bad": "worse", "neutral": ""}[tile.verdict]
-        delta = (
-            f'<span class="delta">{arrow} {abs(change) * 100:.1f}% {word}</span> '
-            f"{e(_PERIOD_AGAINST[tile.period])} "
-            f"({e(fmt(tile.metric, tile.previous, currency=tile.currency))})"
-        )
-    return (
-        f'<div class="tile verdict-{tile.verdict}" data-tile="{e(tile.metric.key)}" '
-        f'data-period="{e(tile.period)}" data-currency="{e(tile.currency)}" '
-        f'data-value="{_raw(tile.value)}" data-previous="{_raw(tile.previous)}">'
-        f'<div class="tile-label">{e(tile.metric.label)}</div>'
-        f'<div class="tile-value">{e(fmt(tile.metric, tile.value, currency=tile.currency))}</div>'
-        f'<div class="tile-change">{delta}</div></div>'
-    )
-
-
-def _tiles(view: BrandView) -> str:
-    if not view.currencies:
-        return '<div class="empty">No performance data for this brand in the last 14 days.</div>'
-    out = []
-    for currency, tiles in view.tiles.items():
-        for period in ("today", "week"):
-            window = view.periods.today if period == "today" else view.periods.week
-            title = (
-                f"{_PERIOD_TITLES[period]} · {_hour(window.start)} {EN_DASH} {_hour(window.end)}"
-                f" · {currency}"
-            )
-            cells = "".join(_tile(t) for t in tiles if t.period == period)
-            out.append(f'<div class="tiles"><div class="tiles-title">{e(title)}</div>{cells}</div>')
-    return "".join(out)
 
 
 def _channels(rows: Iterable[ChannelRow]) -> str:
@@ -296,7 +253,7 @@ def brand_page(view: BrandView, *, overview_href: str = "../index.html") -> str:
         f'<span class="meta">Currency: {e(currencies)} · data to {e(_hour(view.periods.end))} · '
         f'built {view.generated_at:%Y-%m-%d %H:%M} UTC · <a href="{e(overview_href)}">'
         "all brands</a></span></header>"
-        f'<section aria-label="Headline">{_tiles(view)}</section>'
+        f'<section aria-label="Headline">{headline_section(view)}</section>'
         '<div class="cols"><section><h2>Incidents (open and last 7 days)</h2>'
         f"{incidents_section(view)}</section>"
         f"<section><h2>Data freshness</h2>{_freshness(view.freshness)}</section></div>"

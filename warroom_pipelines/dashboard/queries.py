@@ -8,7 +8,7 @@ DuckDB and on BigQuery (see `views.CommandCenterSql`).
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -39,7 +39,8 @@ class Periods:
     """The periods the headline compares, ending at the last complete hour before `now`.
 
     Today so far is compared with the same hours of yesterday, the last 7 days (168 hours)
-    with the 168 hours before them, so that a half-finished day never looks like a collapse.
+    with the 168 hours before them and the last 30 days with the 30 before them, so that a
+    half-finished day never looks like a collapse.
     """
 
     end: pd.Timestamp
@@ -47,6 +48,8 @@ class Periods:
     yesterday: Window
     week: Window
     prior_week: Window
+    month: Window
+    prior_month: Window
 
     def named(self) -> dict[str, Window]:
         return {
@@ -54,6 +57,8 @@ class Periods:
             "yesterday": self.yesterday,
             "week": self.week,
             "prior_week": self.prior_week,
+            "month": self.month,
+            "prior_month": self.prior_month,
         }
 
 
@@ -62,13 +67,15 @@ def periods_at(now: pd.Timestamp) -> Periods:
     yesterday, not an empty period."""
     end = pd.Timestamp(now).tz_convert("UTC").floor("h")
     midnight = (end - pd.Timedelta(hours=1)).floor("D")
-    day, week = pd.Timedelta(days=1), pd.Timedelta(days=7)
+    day, week, month = pd.Timedelta(days=1), pd.Timedelta(days=7), pd.Timedelta(days=30)
     return Periods(
         end=end,
         today=Window(midnight, end),
         yesterday=Window(midnight - day, end - day),
         week=Window(end - week, end),
         prior_week=Window(end - 2 * week, end - week),
+        month=Window(end - month, end),
+        prior_month=Window(end - 2 * month, end - month),
     )
 
 
@@ -115,22 +122,25 @@ class CommandCenterReader:
             finally:
                 self._query = self.warehouse.query
 
-    def _windows_cte(self) -> tuple[str, list[object]]:
+    def _windows_cte(self, windows: dict[str, Window]) -> tuple[str, list[object]]:
         """The periods as a CTE of SELECTs (BigQuery has no VALUES lists)."""
         ts = self.sql.types.timestamp
         rows, params = [], []
-        for name, window in self.periods.named().items():
+        for name, window in windows.items():
             rows.append(
                 f"SELECT ? AS period, CAST(? AS {ts}) AS start_at, CAST(? AS {ts}) AS end_at"
             )
             params += [name, window.start.to_pydatetime(), window.end.to_pydatetime()]
         return f"periods AS ({' UNION ALL '.join(rows)})", params
 
-    def period_totals(self, brand: str | None) -> pd.DataFrame:
-        """Totals per period x brand x currency (channel null) and per channel as well."""
+    def period_totals(self, brand: str | None, periods: Iterable[str] = ()) -> pd.DataFrame:
+        """Totals per period x brand x currency (channel null) and per channel as well, of the
+        named `periods` (all of them by default)."""
         if not self.has_unified:
             return pd.DataFrame()
-        cte, params = self._windows_cte()
+        named = self.periods.named()
+        windows = {name: named[name] for name in periods} or named
+        cte, params = self._windows_cte(windows)
         brand_filter = "AND u.brand = ?" if brand is not None else ""
         sql = f"""
             WITH {cte}
@@ -142,7 +152,7 @@ class CommandCenterReader:
             GROUP BY GROUPING SETS ((p.period, u.brand, u.currency),
                                     (p.period, u.brand, u.channel, u.currency))
         """
-        params += _days(self.periods.prior_week.start, self.periods.end)
+        params += _days(min(w.start for w in windows.values()), self.periods.end)
         if brand is not None:
             params.append(brand)
         return self._query(sql, params)
