@@ -63,7 +63,7 @@ PANEL_OF_METRIC = {
 }
 
 
-def _number(value: object) -> float | None:
+def as_number(value: object) -> float | None:
     if value is None or value is pd.NA:
         return None
     number = float(value)  # type: ignore[arg-type]
@@ -192,7 +192,7 @@ def incident_list(
                 started_at=started,
                 ended_at=_moment(row["ended_at"]),
                 last_anomalous_hour=last,
-                money_at_stake=_number(row["money_at_stake"]) or 0.0,
+                money_at_stake=as_number(row["money_at_stake"]) or 0.0,
                 currency=_text(row["currency"]),
                 alert=f"{status} ({_text(row.get('alert_destination'))})" if status else None,
             )
@@ -374,7 +374,7 @@ def _totals(frame: pd.DataFrame, period: str, channel: str | None, currency: str
     if rows.empty:
         return {}
     return {
-        k: _number(v)
+        k: as_number(v)
         for k, v in rows.iloc[0].items()
         if k not in ("period", "brand", "channel", "currency")
     }
@@ -431,7 +431,7 @@ def build_blended(totals: pd.DataFrame, currency: str) -> list[Blended]:
             Blended(
                 period,
                 currency,
-                sorted(map(str, rows["channel"]), key=_channel_order),
+                sorted(map(str, rows["channel"]), key=channel_order),
                 numbers.get("spend"),
                 numbers.get("conversion_value"),
             )
@@ -451,7 +451,7 @@ def build_channels(totals: pd.DataFrame, currencies: list[str]) -> list[ChannelR
     for currency in currencies:
         week_total = _totals(totals, "week", None, currency).get("spend")
         per_channel = totals.loc[totals["channel"].notna() & (totals["currency"] == currency)]
-        for channel in sorted(set(per_channel["channel"]), key=_channel_order):
+        for channel in sorted(set(per_channel["channel"]), key=channel_order):
             week = _totals(totals, "week", channel, currency)
             spend = week.get("spend")
             rows.append(
@@ -467,7 +467,7 @@ def build_channels(totals: pd.DataFrame, currencies: list[str]) -> list[ChannelR
     return rows
 
 
-def _channel_order(channel: str) -> tuple[int, str]:
+def channel_order(channel: str) -> tuple[int, str]:
     return (CHANNELS.index(channel) if channel in CHANNELS else len(CHANNELS), channel)
 
 
@@ -489,7 +489,7 @@ def build_charts(
     charts = []
     series_keys = sorted(
         {(str(c), str(cur)) for c, cur in zip(hourly["channel"], hourly["currency"], strict=True)},
-        key=lambda k: (k[0] != ALL_CHANNELS, _channel_order(k[0]), k[1]),
+        key=lambda k: (k[0] != ALL_CHANNELS, channel_order(k[0]), k[1]),
     )
     for channel, currency in series_keys:
         rows = hourly.loc[(hourly["channel"] == channel) & (hourly["currency"] == currency)]
@@ -504,7 +504,7 @@ def build_charts(
             ] * hours
             for i, value in zip(index, rows[metric.key], strict=True):
                 if 0 <= i < hours:
-                    values[i] = _number(value)
+                    values[i] = as_number(value)
             charts.append(
                 Chart(
                     channel,
@@ -575,7 +575,7 @@ def build_freshness(
 ) -> list[Freshness]:
     known = {str(r["channel"]): r for r in frame.to_dict("records")} if not frame.empty else {}
     out = []
-    for channel in sorted(set(CHANNELS) | set(known) | set(errors), key=_channel_order):
+    for channel in sorted(set(CHANNELS) | set(known) | set(errors), key=channel_order):
         row = known.get(channel)
         error = error_text(errors[channel]) if errors.get(channel) else None
         if row is None:

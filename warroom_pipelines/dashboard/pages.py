@@ -13,6 +13,8 @@ from urllib.parse import quote
 
 import pandas as pd
 
+from warroom_pipelines.dashboard.campaign_rows import CampaignTable
+from warroom_pipelines.dashboard.campaigns import CAMPAIGNS_CSS, campaigns_section
 from warroom_pipelines.dashboard.charts import line_chart, sparkline
 from warroom_pipelines.dashboard.incidents import INCIDENTS_CSS, incidents_section
 from warroom_pipelines.dashboard.markup import (
@@ -120,7 +122,7 @@ footer{margin-top:36px;color:var(--muted);font-size:.85rem}
 .cols{grid-template-columns:1fr}.chart-row{grid-template-columns:1fr}}
 """
 # The sections' own rules, after the page's (they use its variables).
-SECTIONS_CSS = PERIODS_CSS + INCIDENTS_CSS
+SECTIONS_CSS = PERIODS_CSS + INCIDENTS_CSS + CAMPAIGNS_CSS
 
 
 def _document(title: str, body: str) -> str:
@@ -241,7 +243,9 @@ def _charts(view: BrandView) -> str:
     return "".join(out)
 
 
-def brand_page(view: BrandView, *, overview_href: str = "../index.html") -> str:
+def brand_page(
+    view: BrandView, campaigns: list[CampaignTable], *, overview_href: str = "../index.html"
+) -> str:
     """One brand's page; it is built from that brand's data only."""
     status = view.status
     currencies = ", ".join(view.currencies) or "no data"
@@ -258,6 +262,7 @@ def brand_page(view: BrandView, *, overview_href: str = "../index.html") -> str:
         f"{incidents_section(view)}</section>"
         f"<section><h2>Data freshness</h2>{_freshness(view.freshness)}</section></div>"
         f"<section><h2>Channels</h2>{_channels(view.channels)}</section>"
+        f"<section><h2>Campaigns</h2>{campaigns_section(campaigns)}</section>"
         f"<section><h2>Hourly trend, last 7 days (UTC)</h2>{_charts(view)}</section>"
         "<footer>War Room · Command Center. Ratios are computed from the period's totals. "
         "Spend is shown without a good/bad colour: its level is a budget decision.</footer>"

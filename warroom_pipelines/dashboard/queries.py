@@ -157,6 +157,42 @@ class CommandCenterReader:
             params.append(brand)
         return self._query(sql, params)
 
+    def campaign_totals(self, brand: str) -> pd.DataFrame:
+        """Totals per campaign of the last 7 days and of the 7 before them (`period`), with
+        the campaign's latest name and the source of its rows."""
+        if not self.has_unified:
+            return pd.DataFrame()
+        named = self.periods.named()
+        cte, params = self._windows_cte({p: named[p] for p in ("week", "prior_week")})
+        sql = f"""
+            WITH {cte}
+            SELECT p.period, u.channel, u.campaign_id, u.currency,
+                   max_by(u.campaign_name, u.hour_start) AS campaign_name,
+                   max_by(u.source, u.hour_start) AS source, {self.sql.totals()}
+            FROM {self.sql.unified} u
+            JOIN periods p ON u.hour_start >= p.start_at AND u.hour_start < p.end_at
+            WHERE u.date BETWEEN ? AND ? AND u.brand = ?
+            GROUP BY p.period, u.channel, u.campaign_id, u.currency
+        """
+        params += [*_days(self.periods.prior_week.start, self.periods.end), brand]
+        return self._query(sql, params)
+
+    def campaign_spend_by_hour(self, brand: str, since: pd.Timestamp) -> pd.DataFrame:
+        """Spend per campaign-hour from `since` to the page's end, with the ad account's time
+        zone and the rows' source: a daily budget is spent over the account's own day."""
+        if not self.has_unified:
+            return pd.DataFrame()
+        end = self.periods.end
+        sql = f"""
+            SELECT channel, campaign_id, account_timezone, currency, source, hour_start,
+                   sum(spend) AS spend
+            FROM {self.sql.unified}
+            WHERE brand = ? AND date BETWEEN ? AND ? AND hour_start >= ? AND hour_start < ?
+            GROUP BY channel, campaign_id, account_timezone, currency, source, hour_start
+        """
+        params = [brand, *_days(since, end), since.to_pydatetime(), end.to_pydatetime()]
+        return self._query(sql, params)
+
     def hourly(self, brand: str) -> pd.DataFrame:
         """The brand's last 7 days per hour, per channel and (channel null) over all channels."""
         if not self.has_unified:
