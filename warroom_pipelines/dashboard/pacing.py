@@ -25,8 +25,9 @@ from warroom_pipelines.sentry.pacing import (
 )
 
 HOUR = pd.Timedelta(hours=1)
-# Time zones are UTC-12 to UTC+14: every account's local day started less than 38 hours ago.
-LOOKBACK = pd.Timedelta(hours=38)
+# The local day that holds the last complete hour is at most 25 hours long (a DST change):
+# in every time zone it started at most 26 hours before the page's end.
+LOOKBACK = pd.Timedelta(hours=26)
 PaceState = Literal["over", "reached", "pacing", "no budget"]
 
 
@@ -100,25 +101,33 @@ def campaign_pacing(
         )
         for r in budgets.to_dict("records")
     }
-    out = []
     keys = ["channel", "campaign_id", "account_timezone", "currency"]
-    for (channel, campaign, zone, currency), rows in spend.groupby(keys, sort=True):
-        day = (end - HOUR).tz_convert(str(zone)).date()
-        start = pd.Timestamp(day, tz=str(zone)).tz_convert("UTC")
-        length = pd.Timestamp(day + timedelta(days=1), tz=str(zone)).tz_convert("UTC") - start
-        today = rows.loc[pd.to_datetime(rows["hour_start"], utc=True) >= start, "spend"]
+    days, starts, lengths = {}, {}, {}
+    for zone in map(str, spend["account_timezone"].unique()):
+        day = (end - HOUR).tz_convert(zone).date()
+        days[zone], starts[zone] = day, pd.Timestamp(day, tz=zone).tz_convert("UTC")
+        # A local day is 23 to 25 hours long.
+        lengths[zone] = (
+            pd.Timestamp(day + timedelta(days=1), tz=zone).tz_convert("UTC") - starts[zone]
+        )
+    zones = spend["account_timezone"].astype(str)
+    today = spend.loc[pd.to_datetime(spend["hour_start"], utc=True) >= zones.map(starts)]
+    spent = today.groupby(keys)["spend"].sum()
+    out = []
+    for channel, campaign, zone, currency in spend[keys].drop_duplicates().itertuples(index=False):
+        day = days[str(zone)]
         out.append(
             CampaignPacing(
                 channel=str(channel),
                 campaign_id=str(campaign),
                 currency=str(currency),
                 local_day=day,
-                spend_today=float(today.sum()),
+                spend_today=float(spent.get((channel, campaign, zone, currency), 0.0)),
                 daily_budget=known.get((str(channel), str(campaign), day, currency)),
-                day_elapsed=min(1.0, (end - start) / length),  # a day is 23 to 25 hours
+                day_elapsed=min(1.0, (end - starts[str(zone)]) / lengths[str(zone)]),
             )
         )
-    return out
+    return sorted(out, key=lambda c: (c.channel, c.campaign_id))
 
 
 def channel_pacing(campaigns: Iterable[CampaignPacing]) -> list[ChannelPacing]:
