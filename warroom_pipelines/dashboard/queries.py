@@ -18,6 +18,7 @@ import pandas as pd
 from warroom_pipelines.dashboard.views import (
     ALERTS,
     ANOMALIES,
+    TOTALS,
     UNIFIED,
     CommandCenterSql,
     channel_health_sql,
@@ -141,14 +142,21 @@ class CommandCenterReader:
         named = self.periods.named()
         windows = {name: named[name] for name in periods} or named
         cte, params = self._windows_cte(windows)
-        brand_filter = "AND u.brand = ?" if brand is not None else ""
+        brand_filter = "AND brand = ?" if brand is not None else ""
+        # Summed per channel-hour first: the join with the (overlapping) periods then meets
+        # one row per hour instead of one per campaign-hour.
+        sums = ", ".join(f"sum({c}) AS {c}" for c in TOTALS)
         sql = f"""
-            WITH {cte}
+            WITH {cte}, hours AS (
+                SELECT brand, channel, currency, hour_start, {sums}
+                FROM {self.sql.unified}
+                WHERE date BETWEEN ? AND ? {brand_filter}
+                GROUP BY brand, channel, currency, hour_start
+            )
             SELECT p.period, u.brand, u.channel, u.currency, {self.sql.totals()},
                    count(DISTINCT u.hour_start) AS hours
-            FROM {self.sql.unified} u
+            FROM hours u
             JOIN periods p ON u.hour_start >= p.start_at AND u.hour_start < p.end_at
-            WHERE u.date BETWEEN ? AND ? {brand_filter}
             GROUP BY GROUPING SETS ((p.period, u.brand, u.currency),
                                     (p.period, u.brand, u.channel, u.currency))
         """
@@ -162,19 +170,23 @@ class CommandCenterReader:
         the campaign's latest name and the source of its rows."""
         if not self.has_unified:
             return pd.DataFrame()
-        named = self.periods.named()
-        cte, params = self._windows_cte({p: named[p] for p in ("week", "prior_week")})
+        week, prior = self.periods.week, self.periods.prior_week
         sql = f"""
-            WITH {cte}
-            SELECT p.period, u.channel, u.campaign_id, u.currency,
-                   max_by(u.campaign_name, u.hour_start) AS campaign_name,
-                   max_by(u.source, u.hour_start) AS source, {self.sql.totals()}
-            FROM {self.sql.unified} u
-            JOIN periods p ON u.hour_start >= p.start_at AND u.hour_start < p.end_at
-            WHERE u.date BETWEEN ? AND ? AND u.brand = ?
-            GROUP BY p.period, u.channel, u.campaign_id, u.currency
+            SELECT CASE WHEN hour_start >= ? THEN 'week' ELSE 'prior_week' END AS period,
+                   channel, campaign_id, currency,
+                   max_by(campaign_name, hour_start) AS campaign_name,
+                   max_by(source, hour_start) AS source, {self.sql.totals()}
+            FROM {self.sql.unified}
+            WHERE brand = ? AND date BETWEEN ? AND ? AND hour_start >= ? AND hour_start < ?
+            GROUP BY period, channel, campaign_id, currency
         """
-        params += [*_days(self.periods.prior_week.start, self.periods.end), brand]
+        params = [
+            week.start.to_pydatetime(),
+            brand,
+            *_days(prior.start, week.end),
+            prior.start.to_pydatetime(),
+            week.end.to_pydatetime(),
+        ]
         return self._query(sql, params)
 
     def campaign_spend_by_hour(self, brand: str, since: pd.Timestamp) -> pd.DataFrame:
