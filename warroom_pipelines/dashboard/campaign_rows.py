@@ -31,7 +31,7 @@ from warroom_pipelines.dashboard.pacing import (
     daily_budgets,
 )
 from warroom_pipelines.dashboard.queries import CommandCenterReader
-from warroom_pipelines.dashboard.views import TOTALS
+from warroom_pipelines.metrics import VOLUMES
 from warroom_pipelines.schema import add_derived_metrics
 
 CAMPAIGNS_SHOWN = 20
@@ -64,14 +64,14 @@ class CampaignTable:
 
 def _cells(now: dict, before: dict, currency: str, fair: bool) -> list[Tile]:
     return [
-        Tile(m, "week", currency, as_number(now.get(m.key)), as_number(before.get(m.key)), fair)
+        Tile(m, "week", currency, as_number(now.get(m.name)), as_number(before.get(m.name)), fair)
         for m in METRICS
     ]
 
 
 def _summed(frame: pd.DataFrame) -> dict:
     """The totals of several campaigns, ratios from the summed totals."""
-    sums = pd.DataFrame([{c: frame[c].sum() for c in TOTALS}])
+    sums = pd.DataFrame([{c: frame[c].sum() for c in VOLUMES}])
     return add_derived_metrics(sums).iloc[0].to_dict() if len(frame) else {}
 
 

@@ -39,7 +39,7 @@ def _metric_cells(row: CampaignRow) -> str:
         if change is not None:
             delta = f"{change * 100:+.1f}%"
         out.append(
-            f'<td class="num verdict-{tile.verdict}" data-metric="{tile.metric.key}" '
+            f'<td class="num verdict-{tile.verdict}" data-metric="{tile.metric.name}" '
             f'data-value="{raw_number(tile.value)}">'
             f"{e(fmt(tile.metric, tile.value, currency=tile.currency))}"
             f'<span class="delta">{e(delta)}</span></td>'

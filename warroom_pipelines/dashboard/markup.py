@@ -11,8 +11,9 @@ from html import escape
 
 import pandas as pd
 
-from warroom_pipelines.dashboard.model import ALL_CHANNELS, Metric
-from warroom_pipelines.schema import CHANNEL_LABELS
+from warroom_pipelines.channels import registry
+from warroom_pipelines.dashboard.model import ALL_CHANNELS
+from warroom_pipelines.metrics import Metric
 
 TIMES, EN_DASH = "\u00d7", "\u2013"
 _SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
@@ -39,11 +40,11 @@ def fmt(metric: Metric, value: float | None, *, currency: str) -> str:
     if is_missing(value):
         return "—"
     assert value is not None
-    if metric.kind == "money":
+    if metric.format == "money":
         return money(value, currency)
-    if metric.kind == "count":
+    if metric.format == "count":
         return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-    if metric.kind == "percent":
+    if metric.format == "percent":
         return f"{value * 100:.2f}%"
     return f"{value:.2f}{TIMES}"
 
@@ -56,7 +57,7 @@ def raw_number(value: float | None) -> str:
 def channel_name(channel: str) -> str:
     if channel == ALL_CHANNELS:
         return "All channels"
-    return CHANNEL_LABELS.get(channel, channel)
+    return registry.label(channel)
 
 
 def hour_text(ts: pd.Timestamp | None) -> str:
@@ -68,9 +69,10 @@ def minute_text(ts: pd.Timestamp | None) -> str:
 
 
 def html_table(kind: str, head: str, rows: list[str]) -> str:
+    """A table in its own scrolling box: a wide table never widens the page."""
     return (
-        f'<table class="{kind}"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f'<div class="table-wrap"><table class="{kind}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 

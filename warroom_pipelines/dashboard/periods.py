@@ -61,7 +61,7 @@ def _tile(tile: Tile) -> str:
             f"{e(against)} ({e(fmt(tile.metric, tile.previous, currency=tile.currency))})"
         )
     return (
-        f'<div class="tile verdict-{tile.verdict}" data-tile="{e(tile.metric.key)}" '
+        f'<div class="tile verdict-{tile.verdict}" data-tile="{e(tile.metric.name)}" '
         f'data-period="{e(tile.period)}" data-currency="{e(tile.currency)}" '
         f'data-value="{raw_number(tile.value)}" data-previous="{raw_number(tile.previous)}">'
         f'<div class="tile-label">{e(tile.metric.label)}</div>'

@@ -18,12 +18,12 @@ import pandas as pd
 from warroom_pipelines.dashboard.views import (
     ALERTS,
     ANOMALIES,
-    TOTALS,
     UNIFIED,
     CommandCenterSql,
     channel_health_sql,
     health_tables,
 )
+from warroom_pipelines.metrics import VOLUMES
 from warroom_pipelines.warehouse import DuckDBWarehouse, Warehouse
 
 
@@ -145,7 +145,7 @@ class CommandCenterReader:
         brand_filter = "AND brand = ?" if brand is not None else ""
         # Summed per channel-hour first: the join with the (overlapping) periods then meets
         # one row per hour instead of one per campaign-hour.
-        sums = ", ".join(f"sum({c}) AS {c}" for c in TOTALS)
+        sums = ", ".join(f"sum({c}) AS {c}" for c in VOLUMES)
         sql = f"""
             WITH {cte}, hours AS (
                 SELECT brand, channel, currency, hour_start, {sums}
