@@ -73,35 +73,72 @@ def anomaly_rows(unified: pd.DataFrame, brand: str) -> pd.DataFrame:
         campaign = inc["campaign_id"]
         level = "channel" if campaign is None or pd.isna(campaign) else "campaign"
         start, end = pd.Timestamp(inc["start"]), pd.Timestamp(inc["end"])
-        ended = end if end <= NOW.floor("h") else pd.NaT
-        for hour in pd.date_range(start, min(end, NOW.floor("h")), freq="h", inclusive="left"):
-            rows.append(
-                {
-                    "brand": brand,
-                    "date": hour.tz_convert(None).normalize(),
-                    "level": level,
-                    "channel": inc["channel"],
-                    "campaign_id": "" if level == "channel" else str(campaign),
-                    "campaign_name": HOSTILE_CAMPAIGN if campaign == "hostile-1" else "",
-                    "hour_start": hour,
-                    "metric": metric,
-                    "anomaly_type": anomaly_type,
-                    "observed": 1.0,
-                    "expected": 2.0,
-                    "expected_low": 1.5,
-                    "expected_high": 2.5,
-                    "deviation": -4.0,
-                    "score": 0.9,
-                    "severity": severity,
-                    "money_at_stake": 12.5,
-                    "currency": currency,
-                    "incident_id": inc["incident_id"],
-                    "incident_start": start,
-                    "incident_end": ended,
-                    "detector": "test",
-                    "detected_at": hour + pd.Timedelta(minutes=65),
-                }
-            )
+        rows += incident_hours(
+            brand,
+            str(inc["incident_id"]),
+            level=level,
+            channel=str(inc["channel"]),
+            campaign_id="" if level == "channel" else str(campaign),
+            campaign_name=HOSTILE_CAMPAIGN if campaign == "hostile-1" else "",
+            kind=(metric, anomaly_type, severity),
+            start=start,
+            end=end,
+            settled=NOW.floor("h"),
+            currency=currency,
+        )
+    return typed_anomalies(rows)
+
+
+def incident_hours(
+    brand: str,
+    incident_id: str,
+    *,
+    level: str,
+    channel: str,
+    campaign_id: str,
+    campaign_name: str,
+    kind: tuple[str, str, str],
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    settled: pd.Timestamp,
+    currency: str,
+) -> list[dict]:
+    """The Sentry's rows of one incident's anomalous hours [start, end), up to `settled`: its
+    end is written only where the Sentry saw its first normal hour (before `settled`)."""
+    metric, anomaly_type, severity = kind
+    ended = end if end <= settled else pd.NaT
+    return [
+        {
+            "brand": brand,
+            "date": hour.tz_convert(None).normalize(),
+            "level": level,
+            "channel": channel,
+            "campaign_id": campaign_id,
+            "campaign_name": campaign_name,
+            "hour_start": hour,
+            "metric": metric,
+            "anomaly_type": anomaly_type,
+            "observed": 1.0,
+            "expected": 2.0,
+            "expected_low": 1.5,
+            "expected_high": 2.5,
+            "deviation": -4.0,
+            "score": 0.9,
+            "severity": severity,
+            "money_at_stake": 12.5,
+            "currency": currency,
+            "incident_id": incident_id,
+            "incident_start": start,
+            "incident_end": ended,
+            "detector": "test",
+            "detected_at": hour + pd.Timedelta(minutes=65),
+        }
+        for hour in pd.date_range(start, min(end, settled), freq="h", inclusive="left")
+    ]
+
+
+def typed_anomalies(rows: list[dict]) -> pd.DataFrame:
+    """Rows in the `performance_anomalies` table's types."""
     frame = pd.DataFrame(rows)
     for column in ("hour_start", "incident_start", "incident_end", "detected_at"):
         frame[column] = pd.to_datetime(frame[column], utc=True).astype("datetime64[us, UTC]")

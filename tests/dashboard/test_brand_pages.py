@@ -48,7 +48,7 @@ def _period_numbers(
 
 def _tiles(page: Path) -> dict[tuple[str, str], dict[str, str]]:
     found = {(m["metric"], m["period"]): m.groupdict() for m in _TILE.finditer(page.read_text())}
-    assert len(found) == 10, "expected 5 metrics x 2 periods of tiles"
+    assert len(found) == 15, "expected 5 metrics x 3 periods of tiles"
     return found
 
 

@@ -37,6 +37,8 @@ PROBES = {
     "sparklines": "Array.from(document.querySelectorAll('svg.spark'))"
     ".filter(s => s.getBoundingClientRect().width > 100).length",
     "links": "Array.from(document.querySelectorAll('a')).map(a => a.getAttribute('href'))",
+    # Last: the 7-day tab chosen (CSS only), what the page then reads.
+    "text_7_days": "(document.getElementById('period-week')?.click(), document.body.innerText)",
 }
 
 
@@ -49,7 +51,7 @@ def test_brand_page_renders_offline_with_tiles_charts_and_incidents(
     assert report.errors == []
     values = report.values
     assert values["scripts"] == 0
-    assert values["tiles"] == 10  # spend, conversions, CPA, ROAS, CTR x today, 7 days
+    assert values["tiles"] == 15  # spend, conversions, CPA, ROAS, CTR x today, 7 and 30 days
     assert values["chart_rows"] == ["all", "meta_ads", "google_ads", "tiktok_ads"]
     assert values["charts"] == values["drawn_charts"] == 4 * 5
     assert values["incident_rows"] >= 2  # the open one and the demo's injected ones
@@ -87,8 +89,9 @@ def test_a_brand_without_anomaly_detection_renders_gracefully(
     assert "No anomaly detection yet" in report.values["text"]
     assert "NO ANOMALY DETECTION YET" in report.values["text"]  # the status pill, not "clear"
     # Only 8 days of data: the last 7 days have no fair previous period to compare with.
-    assert report.values["text"].count("previous period only partly ingested") == 5
-    assert report.values["tiles"] == 10 and report.values["anomaly_marks"] == 0
+    assert report.values["text"].count("previous period only partly ingested") == 0  # today
+    assert report.values["text_7_days"].count("previous period only partly ingested") == 5
+    assert report.values["tiles"] == 15 and report.values["anomaly_marks"] == 0
 
 
 def test_pages_are_small(pages: Published) -> None:

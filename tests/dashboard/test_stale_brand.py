@@ -53,7 +53,7 @@ def test_the_brand_page_shows_its_last_data_and_a_red_no_data_status(
     assert "all clear" not in html.lower()
     # Not an empty page: the tiles are the numbers of the window that ends at its last data.
     tiles = _tiles(html)
-    assert len(tiles) == 10 and all(v not in ("", "nan") for v in tiles.values())
+    assert len(tiles) == 15 and all(v not in ("", "nan") for v in tiles.values())
     # Equal up to the order of a float sum (Parquet files are scanned in parallel).
     last = _tiles(Path(last_data_pages.brand_pages["acme"]).read_text())
     assert tiles.keys() == last.keys()

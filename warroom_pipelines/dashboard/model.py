@@ -22,6 +22,7 @@ from warroom_pipelines.channels.health import DEMO, FAILED, NO_KEYS, STALE, sour
 from warroom_pipelines.dashboard.expected import LOOKBACK_HOURS, Expected, same_hour_range
 from warroom_pipelines.dashboard.queries import CommandCenterReader, Periods, Window, periods_at
 from warroom_pipelines.metrics import CATALOGUE, Metric
+from warroom_pipelines.sentry.settle import quiet_end, settled_until
 from warroom_pipelines.vault.redact import redact
 
 Verdict = Literal["good", "bad", "neutral", "none"]
@@ -53,7 +54,7 @@ PANEL_OF_METRIC = {
 }
 
 
-def _number(value: object) -> float | None:
+def as_number(value: object) -> float | None:
     if value is None or value is pd.NA:
         return None
     number = float(value)  # type: ignore[arg-type]
@@ -63,7 +64,7 @@ def _number(value: object) -> float | None:
 @dataclass(frozen=True)
 class Tile:
     metric: Metric
-    period: str  # "today" | "week"
+    period: str  # "today" | "week" | "month"
     currency: str
     value: float | None
     previous: float | None
@@ -144,6 +145,7 @@ class Incident:
     status: str  # open | resolved
     started_at: pd.Timestamp
     ended_at: pd.Timestamp | None
+    last_anomalous_hour: pd.Timestamp
     money_at_stake: float
     currency: str
     alert: str | None  # the latest delivery, e.g. "delivered (slack)"
@@ -167,8 +169,8 @@ def incident_list(
     out = []
     for row in incidents.to_dict("records"):
         status = _text(row.get("alert_status"))
-        started = _moment(row["started_at"])
-        assert started is not None
+        started, last = _moment(row["started_at"]), _moment(row["last_anomalous_hour"])
+        assert started is not None and last is not None
         out.append(
             Incident(
                 incident_id=_text(row["incident_id"]),
@@ -181,12 +183,57 @@ def incident_list(
                 status=_text(row["status"]),
                 started_at=started,
                 ended_at=_moment(row["ended_at"]),
-                money_at_stake=_number(row["money_at_stake"]) or 0.0,
+                last_anomalous_hour=last,
+                money_at_stake=as_number(row["money_at_stake"]) or 0.0,
                 currency=_text(row["currency"]),
                 alert=f"{status} ({_text(row.get('alert_destination'))})" if status else None,
             )
         )
     return out
+
+
+def settle_incidents(
+    incidents: pd.DataFrame | None, fresh: pd.DataFrame, since: pd.Timestamp
+) -> pd.DataFrame | None:
+    """The incidents with the status their series' settled hours give them (`quiet_end`):
+    an incident whose rows still say open but whose series has been quiet is resolved, and
+    dropped when its last anomalous hour is before `since` (the pages list the open ones and
+    those of the last 7 days).
+
+    `fresh`: the newest hour and ingestion per brand x channel (`reader.freshness`). A channel
+    is settled to its connector's watermark; a brand-level incident to the oldest watermark
+    of the channels that reported after it (as the Sentry judges brand hours).
+    """
+    if incidents is None or incidents.empty or fresh.empty:
+        return incidents
+    watermarks = {
+        str(brand): (
+            settled_until(
+                rows.rename(
+                    columns={"last_hour_start": "hour_start", "last_ingested_at": "ingested_at"}
+                )
+            ),
+            dict(zip(rows["channel"].astype(str), rows["last_hour_start"], strict=True)),
+        )
+        for brand, rows in fresh.groupby("brand")
+    }
+    status, ended = list(incidents["status"]), list(incidents["ended_at"])
+    for i, row in enumerate(incidents.to_dict("records")):
+        if row["status"] != "open" or str(row["brand"]) not in watermarks:
+            continue
+        settled, last_hours = watermarks[str(row["brand"])]
+        last = pd.Timestamp(row["last_anomalous_hour"])
+        if row["level"] == "brand":
+            after = [settled[c] for c, h in last_hours.items() if pd.Timestamp(h) >= last]
+            at = min(after) if after else None
+        else:
+            at = settled.get(str(row["channel"]))
+        end = quiet_end(last, at) if at is not None else None
+        if end is not None:
+            status[i], ended[i] = "resolved", end
+    settled_rows = incidents.assign(status=status, ended_at=ended)
+    keep = (settled_rows["status"] == "open") | (settled_rows["last_anomalous_hour"] >= since)
+    return settled_rows.loc[keep].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -226,7 +273,8 @@ class BrandView:
     periods: Periods
     generated_at: pd.Timestamp
     currencies: list[str]
-    tiles: dict[str, list[Tile]]  # currency -> tiles (today first, then week)
+    tiles: dict[str, list[Tile]]  # currency -> tiles (today, then week, then month)
+    blended: dict[str, list[Blended]]  # currency -> each period's totals over its channels
     channels: list[ChannelRow]
     charts: list[Chart]
     incidents: list[Incident] | None  # None: no anomaly detection yet
@@ -320,15 +368,19 @@ def _totals(
     if rows.empty:
         return {}
     return {
-        str(k): _number(v)
+        str(k): as_number(v)
         for k, v in rows.iloc[0].items()
         if k not in ("period", "brand", "channel", "currency")
     }
 
 
+# Each headline period and the period it is compared with.
+PERIOD_PAIRS = (("today", "yesterday"), ("week", "prior_week"), ("month", "prior_month"))
+
+
 def build_tiles(totals: pd.DataFrame, currency: str) -> list[Tile]:
     tiles = []
-    for period, previous in (("today", "yesterday"), ("week", "prior_week")):
+    for period, previous in PERIOD_PAIRS:
         now, before = (
             _totals(totals, period, None, currency),
             _totals(totals, previous, None, currency),
@@ -339,6 +391,46 @@ def build_tiles(totals: pd.DataFrame, currency: str) -> list[Tile]:
                 Tile(metric, period, currency, now.get(metric.name), before.get(metric.name), fair)
             )
     return tiles
+
+
+@dataclass(frozen=True)
+class Blended:
+    """A period's totals over every channel of one currency: blended ROAS (MER) is the total
+    conversion value over the total spend, so a channel weighs by its spend."""
+
+    period: str
+    currency: str
+    channels: list[str]
+    spend: float | None
+    conversion_value: float | None
+
+    @property
+    def roas(self) -> float | None:
+        if self.spend is None or self.conversion_value is None or self.spend == 0:
+            return None
+        return self.conversion_value / self.spend
+
+
+def build_blended(totals: pd.DataFrame, currency: str) -> list[Blended]:
+    out = []
+    for period, _ in PERIOD_PAIRS:
+        rows = totals.loc[
+            (totals["period"] == period)
+            & (totals["currency"] == currency)
+            & totals["channel"].notna()
+            & (totals["spend"] > 0)
+        ]
+        numbers = _totals(totals, period, None, currency)
+        out.append(
+            Blended(
+                period,
+                currency,
+                sorted(map(str, rows["channel"]), key=channel_order),
+                numbers.get("spend"),
+                numbers.get("conversion_value"),
+            )
+        )
+    return out
 
 
 def comparable(now: dict[str, float | None], before: dict[str, float | None]) -> bool:
@@ -353,7 +445,7 @@ def build_channels(totals: pd.DataFrame, currencies: list[str]) -> list[ChannelR
     for currency in currencies:
         week_total = _totals(totals, "week", None, currency).get("spend")
         per_channel = totals.loc[totals["channel"].notna() & (totals["currency"] == currency)]
-        for channel in sorted(set(per_channel["channel"]), key=_channel_order):
+        for channel in sorted(set(per_channel["channel"]), key=channel_order):
             week = _totals(totals, "week", channel, currency)
             spend = week.get("spend")
             rows.append(
@@ -369,7 +461,7 @@ def build_channels(totals: pd.DataFrame, currencies: list[str]) -> list[ChannelR
     return rows
 
 
-def _channel_order(channel: str) -> tuple[int, str]:
+def channel_order(channel: str) -> tuple[int, str]:
     known = registry.names()
     return (known.index(channel) if channel in known else len(known), channel)
 
@@ -400,7 +492,7 @@ def build_charts(
     charts = []
     series_keys = sorted(
         {(str(c), str(cur)) for c, cur in zip(hourly["channel"], hourly["currency"], strict=True)},
-        key=lambda k: (k[0] != ALL_CHANNELS, _channel_order(k[0]), k[1]),
+        key=lambda k: (k[0] != ALL_CHANNELS, channel_order(k[0]), k[1]),
     )
     for channel, currency in series_keys:
         rows = hourly.loc[(hourly["channel"] == channel) & (hourly["currency"] == currency)]
@@ -451,7 +543,7 @@ def _series(
         values[first:] = [0.0] * (hours - first)
     for i, value in zip(index.tolist(), rows[metric.name], strict=True):
         if 0 <= i < hours:
-            values[i] = _number(value)
+            values[i] = as_number(value)
     return values
 
 
@@ -512,7 +604,7 @@ def build_freshness(
 ) -> list[Freshness]:
     known = {str(r["channel"]): r for r in frame.to_dict("records")} if not frame.empty else {}
     out = []
-    for channel in sorted(set(registry.names()) | set(known) | set(errors), key=_channel_order):
+    for channel in sorted(set(registry.names()) | set(known) | set(errors), key=channel_order):
         row = known.get(channel)
         error = error_text(errors[channel]) if errors.get(channel) else None
         if row is None:
@@ -550,13 +642,17 @@ def brand_view(
     periods = reader.periods
     totals = reader.period_totals(brand)
     currencies = sorted(set(totals["currency"])) if not totals.empty else []
-    incidents = incident_list(reader.incidents(brand), reader.alert_status(brand))
+    incidents = incident_list(
+        settle_incidents(reader.incidents(brand), fresh, periods.week.start),
+        reader.alert_status(brand),
+    )
     return BrandView(
         brand=brand,
         periods=periods,
         generated_at=generated_at,
         currencies=currencies,
         tiles={c: build_tiles(totals, c) for c in currencies},
+        blended={c: build_blended(totals, c) for c in currencies},
         channels=build_channels(totals, currencies) if currencies else [],
         charts=build_charts(
             reader.hourly(brand),
@@ -602,11 +698,11 @@ class BrandSummary:
 
 def overview(reader: CommandCenterReader, brands: list[str]) -> list[BrandSummary]:
     """Every brand, worst current severity first, then the most money at stake."""
-    totals = reader.period_totals(None)
+    totals = reader.period_totals(None, ("today", "yesterday", "week"))
     spend = reader.hourly_spend_by_brand()
     fresh = reader.freshness(None)
     health = reader.channel_health(None)
-    incidents = reader.incidents(None)
+    incidents = settle_incidents(reader.incidents(None), fresh, reader.periods.week.start)
     hours = _hour_index(reader.periods.week, reader.periods.week.end)
     out = []
     for brand in brands:

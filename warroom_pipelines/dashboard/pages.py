@@ -7,17 +7,30 @@ offline. Every text from the data (brand, campaign and channel names, errors) is
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
-from html import escape
 from urllib.parse import quote
 
 import pandas as pd
 
-from warroom_pipelines.channels import registry
+from warroom_pipelines.dashboard.campaign_rows import CampaignTable
+from warroom_pipelines.dashboard.campaigns import CAMPAIGNS_CSS, campaigns_section
 from warroom_pipelines.dashboard.charts import Unit, line_chart, sparkline
+from warroom_pipelines.dashboard.incidents import INCIDENTS_CSS, incidents_section
+from warroom_pipelines.dashboard.markup import (
+    SYMBOLS,
+    TIMES,
+    change_text,
+    channel_name,
+    e,
+    fmt,
+    hour_text,
+    html_table,
+    is_missing,
+    minute_text,
+    money,
+    raw_number,
+)
 from warroom_pipelines.dashboard.model import (
-    ALL_CHANNELS,
     NOT_MONITORED,
     SPARK_HOURS,
     BrandSummary,
@@ -25,16 +38,12 @@ from warroom_pipelines.dashboard.model import (
     ChannelRow,
     Chart,
     Freshness,
-    Tile,
 )
+from warroom_pipelines.dashboard.periods import PERIODS_CSS, headline_section
 from warroom_pipelines.metrics import CATALOGUE, Metric
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 REFRESH_SECONDS = 300
-TIMES, EN_DASH = "\u00d7", "\u2013"
-_SYMBOLS = {"USD": "$", "EUR": "€", "GBP": "£"}
-_PERIOD_TITLES = {"today": "Today so far", "week": "Last 7 days"}
-_PERIOD_AGAINST = {"today": "vs same hours yesterday", "week": "vs previous 7 days"}
 
 CSS = """
 :root{--bg:#0b1020;--panel:#141b2f;--panel2:#1a2340;--line:#2a365a;--text:#e8edf7;
@@ -125,55 +134,8 @@ svg.spark.sev-warning .line{stroke:var(--warning)}
 footer{margin-top:36px;color:var(--muted);font-size:.85rem}
 @media (min-width:1700px){.cols{grid-template-columns:minmax(0,3fr) minmax(0,2fr)}}
 """
-
-
-def e(value: object) -> str:
-    """Escape any value for HTML text or a quoted attribute."""
-    return escape("" if value is None else str(value), quote=True)
-
-
-def _missing(value: float | None) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
-def money(value: float | None, currency: str) -> str:
-    if _missing(value):
-        return "—"
-    symbol = _SYMBOLS.get(currency)
-    text = f"{value:,.2f}"
-    return f"{symbol}{text}" if symbol else f"{text} {currency}"
-
-
-def fmt(metric: Metric, value: float | None, *, currency: str) -> str:
-    if _missing(value):
-        return "—"
-    assert value is not None
-    if metric.format == "money":
-        return money(value, currency)
-    if metric.format == "count":
-        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-    if metric.format == "percent":
-        return f"{value * 100:.2f}%"
-    return f"{value:.2f}{TIMES}"
-
-
-def _raw(value: float | None) -> str:
-    """The exact number, for machines (tests, scrapers) reading the page."""
-    return "" if _missing(value) else repr(float(value))  # type: ignore[arg-type]
-
-
-def channel_name(channel: str) -> str:
-    if channel == ALL_CHANNELS:
-        return "All channels"
-    return registry.label(channel)
-
-
-def _hour(ts: pd.Timestamp | None) -> str:
-    return "—" if ts is None or pd.isna(ts) else f"{pd.Timestamp(ts):%a %d %b %H:00} UTC"
-
-
-def _minute(ts: pd.Timestamp | None) -> str:
-    return "—" if ts is None or pd.isna(ts) else f"{pd.Timestamp(ts):%a %d %b %H:%M} UTC"
+# The sections' own rules, after the page's (they use its variables).
+SECTIONS_CSS = PERIODS_CSS + INCIDENTS_CSS + CAMPAIGNS_CSS
 
 
 def _document(title: str, body: str) -> str:
@@ -184,65 +146,9 @@ def _document(title: str, body: str) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'<meta http-equiv="refresh" content="{REFRESH_SECONDS}">'
         '<meta name="color-scheme" content="dark">'
-        f"<title>{e(title)}</title><style>{CSS}</style></head>"
+        f"<title>{e(title)}</title><style>{CSS}{SECTIONS_CSS}</style></head>"
         f"<body><main>{body}</main></body></html>\n"
     )
-
-
-def _table(kind: str, head: str, rows: list[str]) -> str:
-    return (
-        f'<div class="table-wrap"><table class="{kind}"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table></div>"
-    )
-
-
-def _tile(tile: Tile) -> str:
-    change = tile.change
-    if not tile.comparable:
-        delta = '<span class="delta">no comparison</span>: previous period only partly ingested'
-    elif change is None:
-        delta = f'<span class="delta">no comparison</span> {e(_PERIOD_AGAINST[tile.period])}'
-    else:
-        arrow = "▲" if change > 0 else ("▼" if change < 0 else "■")
-        word = {"good": "better", "bad": "worse", "neutral": ""}[tile.verdict]
-        delta = (
-            f'<span class="delta">{arrow} {abs(change) * 100:.1f}% {word}</span> '
-            f"{e(_PERIOD_AGAINST[tile.period])} "
-            f"({e(fmt(tile.metric, tile.previous, currency=tile.currency))})"
-        )
-    value = fmt(tile.metric, tile.value, currency=tile.currency)
-    return (
-        f'<div class="tile verdict-{tile.verdict}" style="--chars:{len(value)}" '
-        f'data-tile="{e(tile.metric.name)}" '
-        f'data-period="{e(tile.period)}" data-currency="{e(tile.currency)}" '
-        f'data-value="{_raw(tile.value)}" data-previous="{_raw(tile.previous)}">'
-        f'<div class="tile-label">{e(tile.metric.label)}</div>'
-        f'<div class="tile-value">{e(value)}</div>'
-        f'<div class="tile-change">{delta}</div></div>'
-    )
-
-
-def _tiles(view: BrandView) -> str:
-    if not view.currencies:
-        return '<div class="empty">No performance data for this brand in the last 14 days.</div>'
-    out = []
-    for currency, tiles in view.tiles.items():
-        for period in ("today", "week"):
-            window = view.periods.today if period == "today" else view.periods.week
-            title = (
-                f"{_PERIOD_TITLES[period]} · {_hour(window.start)} {EN_DASH} {_hour(window.end)}"
-                f" · {currency}"
-            )
-            cells = "".join(_tile(t) for t in tiles if t.period == period)
-            out.append(f'<div class="tiles"><div class="tiles-title">{e(title)}</div>{cells}</div>')
-    return "".join(out)
-
-
-def _change(now: float | None, before: float | None) -> str:
-    if _missing(now) or _missing(before) or not before:
-        return "—"
-    assert now is not None and before is not None
-    return f"{(now - before) / abs(before) * 100:+.1f}%"
 
 
 def _channels(rows: Iterable[ChannelRow]) -> str:
@@ -254,14 +160,16 @@ def _channels(rows: Iterable[ChannelRow]) -> str:
             return f'<td class="num">{e(fmt(CATALOGUE[key], w.get(key), currency=c))}</td>'
 
         def change(key: str, row: ChannelRow = row) -> str:
-            return _change(row.week.get(key), row.prior_week.get(key)) if row.comparable else "—"
+            return (
+                change_text(row.week.get(key), row.prior_week.get(key)) if row.comparable else "—"
+            )
 
         share = "—" if row.share_of_spend is None else f"{row.share_of_spend * 100:.0f}%"
         body.append(
             f'<tr data-channel="{e(row.channel)}"><td>{e(channel_name(row.channel))}</td>'
             f"<td>{e(c)}</td>"
             f'<td class="num">{e(money(row.today.get("spend"), c))}</td>'
-            f'<td class="num" data-value="{_raw(w.get("spend"))}">'
+            f'<td class="num" data-value="{raw_number(w.get("spend"))}">'
             f"{e(money(w.get('spend'), c))}</td>"
             f'<td class="num">{share}</td>'
             f'<td class="num">{change("spend")}</td>'
@@ -293,47 +201,7 @@ def _channels(rows: Iterable[ChannelRow]) -> str:
             ]
         )
     )
-    return _table("channels", head, body)
-
-
-def _incidents(view: BrandView) -> str:
-    incidents = view.incidents
-    if incidents is None:
-        return (
-            '<div class="empty" data-incidents="none">No anomaly detection yet: incidents '
-            "appear here once the Sentry has scored this brand.</div>"
-        )
-    if not incidents:
-        return (
-            '<div class="empty" data-incidents="0">No open or recent incidents in the last '
-            "7 days.</div>"
-        )
-    rows = []
-    for r in incidents:
-        where = channel_name(r.channel or ALL_CHANNELS)
-        if r.level == "campaign":
-            where += f" · {r.campaign_name or r.campaign_id}"
-        ended = "ongoing" if r.ended_at is None else _hour(r.ended_at)
-        rows.append(
-            f'<tr id="incident-{e(r.incident_id)}" data-incident="{e(r.incident_id)}">'
-            f'<td class="status-{e(r.status)}">{e(r.status)}</td>'
-            f'<td><span class="sev sev-{e(r.severity)}">{e(r.severity)}</span></td>'
-            f"<td>{e(r.anomaly_type.replace('_', ' '))}</td><td>{e(where)}</td>"
-            f"<td>{e(_hour(r.started_at))}</td><td>{e(ended)}</td>"
-            f'<td class="num">{e(money(r.money_at_stake, r.currency))}</td>'
-            f"<td>{e(r.alert or '—')}</td></tr>"
-        )
-    head = (
-        "".join(
-            f"<th>{h}</th>" for h in ["Status", "Severity", "Type", "Where", "Started", "Ended"]
-        )
-        + '<th class="num">Money at stake</th>'
-        "<th>Alert</th>"
-    )
-    return (
-        f'<div class="table-wrap"><table class="incidents" data-incidents="{len(incidents)}">'
-        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
-    )
+    return html_table("channels", head, body)
 
 
 def _freshness(items: Iterable[Freshness]) -> str:
@@ -343,21 +211,21 @@ def _freshness(items: Iterable[Freshness]) -> str:
         rows.append(
             f'<tr data-freshness="{e(f.channel)}"><td>{e(channel_name(f.channel))}</td>'
             f'<td class="fresh-{e(status)}">{e(f.status)}</td>'
-            f"<td>{e(_hour(f.last_hour_start))}</td>"
-            f"<td>{e(_minute(f.last_ingested_at))}</td>"
+            f"<td>{e(hour_text(f.last_hour_start))}</td>"
+            f"<td>{e(minute_text(f.last_ingested_at))}</td>"
             f'<td class="error">{e(f.error or "—")}</td></tr>'
         )
     head = "".join(
         f"<th>{h}</th>"
         for h in ["Channel", "Status", "Last hour ingested", "Ingested at", "Last ingestion error"]
     )
-    return _table("freshness", head, rows)
+    return html_table("freshness", head, rows)
 
 
 def _axis_unit(metric: Metric, currency: str) -> Unit:
     """A chart's y-axis writes its metric's unit: "€1.2k", "2.4 %", "3.5" times."""
     if metric.format == "money":
-        return Unit(prefix=_SYMBOLS.get(currency, ""))
+        return Unit(prefix=SYMBOLS.get(currency, ""))
     if metric.format == "percent":
         return Unit(suffix=" %", scale=100)
     if metric.format == "multiple":
@@ -394,7 +262,7 @@ def _charts(view: BrandView) -> str:
                 expected=chart.expected,
             )
             name = chart.metric.label
-            if chart.metric.format == "money" and currency not in _SYMBOLS:
+            if chart.metric.format == "money" and currency not in SYMBOLS:
                 name += f" ({currency})"  # the axis carries a symbol, not a currency code
             cells.append(f'<div class="chart-cell"><div class="name">{e(name)}</div>{svg}</div>')
         out.append(
@@ -404,7 +272,9 @@ def _charts(view: BrandView) -> str:
     return "".join(out)
 
 
-def brand_page(view: BrandView, *, overview_href: str = "../index.html") -> str:
+def brand_page(
+    view: BrandView, campaigns: list[CampaignTable], *, overview_href: str = "../index.html"
+) -> str:
     """One brand's page; it is built from that brand's data only."""
     status = view.status
     currencies = ", ".join(view.currencies) or "no data"
@@ -413,14 +283,16 @@ def brand_page(view: BrandView, *, overview_href: str = "../index.html") -> str:
         f'<span class="pill sev-{e(status.key)}" '
         f'data-severity="{e(view.worst_severity)}" data-status="{e(status.key)}">'
         f"{e(status.label)}</span>"
-        f'<span class="meta">Currency: {e(currencies)} · data to {e(_hour(view.periods.end))} · '
+        f'<span class="meta">Currency: {e(currencies)} · '
+        f"data to {e(hour_text(view.periods.end))} · "
         f'built {view.generated_at:%Y-%m-%d %H:%M} UTC · <a href="{e(overview_href)}">'
         "all brands</a></span></header>"
-        f'<section aria-label="Headline">{_tiles(view)}</section>'
+        f'<section aria-label="Headline">{headline_section(view)}</section>'
         '<div class="cols"><section><h2>Incidents (open and last 7 days)</h2>'
-        f"{_incidents(view)}</section>"
+        f"{incidents_section(view)}</section>"
         f"<section><h2>Data freshness</h2>{_freshness(view.freshness)}</section></div>"
         f"<section><h2>Channels</h2>{_channels(view.channels)}</section>"
+        f"<section><h2>Campaigns</h2>{campaigns_section(campaigns)}</section>"
         f"<section><h2>Hourly trend, last 7 days (UTC)</h2>{_charts(view)}</section>"
         "<footer>War Room · Command Center. Ratios are computed from the period's totals. "
         "Spend is shown without a good/bad colour: its level is a budget decision.</footer>"
@@ -468,13 +340,14 @@ def overview_page(
             f'<td><a href="{e(href)}">{e(s.brand)}</a>{_demo_badge(s.demo)}</td>'
             f'<td class="num">{s.open_incidents}</td><td class="num">{e(money_text)}</td>'
             f'<td class="num">{e(money(s.spend_today, s.currency))}</td>'
-            f'<td class="num">{_change(s.spend_today, s.spend_yesterday)}</td>'
-            f'<td class="num" data-value="{_raw(s.spend_week)}">'
+            f'<td class="num">{change_text(s.spend_today, s.spend_yesterday)}</td>'
+            f'<td class="num" data-value="{raw_number(s.spend_week)}">'
             f"{e(money(s.spend_week, s.currency))}</td>"
             f'<td class="num">{e(money(s.cpa_week, s.currency))}</td>'
-            f'<td class="num">{"—" if _missing(s.roas_week) else f"{s.roas_week:.2f}{TIMES}"}</td>'
+            f'<td class="num">{"—" if is_missing(s.roas_week) else f"{s.roas_week:.2f}{TIMES}"}'
+            "</td>"
             f"<td>{spark}</td>"
-            f"<td>{e(_hour(s.last_hour_start))}</td></tr>"
+            f"<td>{e(hour_text(s.last_hour_start))}</td></tr>"
         )
     head = (
         '<th>Status</th><th>Brand</th><th class="num">Open incidents</th>'
@@ -485,12 +358,12 @@ def overview_page(
         "<th>Last hour ingested</th>"
     )
     table = (
-        _table("overview", head, rows)
+        html_table("overview", head, rows)
         if rows
         else '<div class="empty">No brands yet: run <code>warroom demo</code>.</div>'
     )
     body = (
-        f'<header><h1>War Room · all brands</h1><span class="meta">data to {e(_hour(end))} · '
+        f'<header><h1>War Room · all brands</h1><span class="meta">data to {e(hour_text(end))} · '
         f"built {generated_at:%Y-%m-%d %H:%M} UTC · sorted by worst open incident</span></header>"
         f"{table}<footer>War Room · Command Center. Each brand's amounts are in its own "
         "currency.</footer>"

@@ -16,6 +16,7 @@ from typing import Protocol
 import pandas as pd
 
 from warroom_pipelines import clock
+from warroom_pipelines.dashboard.campaign_rows import campaign_tables
 from warroom_pipelines.dashboard.model import BrandSummary, brand_view, overview
 from warroom_pipelines.dashboard.pages import brand_file, brand_page, overview_page
 from warroom_pipelines.dashboard.queries import CommandCenterReader, periods_at
@@ -92,7 +93,9 @@ def publish(
     for brand in everyone if only_brand is None else [only_brand]:
         with reader.session():
             view = brand_view(reader, brand, generated_at=generated_at)
-        written[brand] = sink.write(f"{BRANDS_DIR}/{brand_file(brand)}", brand_page(view))
+            campaigns = campaign_tables(reader, view)
+        page = brand_page(view, campaigns)
+        written[brand] = sink.write(f"{BRANDS_DIR}/{brand_file(brand)}", page)
     with reader.session():
         summaries = overview(reader, everyone)
     index = sink.write(

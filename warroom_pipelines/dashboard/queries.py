@@ -8,7 +8,7 @@ DuckDB and on BigQuery (see `views.CommandCenterSql`).
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
@@ -23,6 +23,7 @@ from warroom_pipelines.dashboard.views import (
     channel_health_sql,
     health_tables,
 )
+from warroom_pipelines.metrics import VOLUMES
 from warroom_pipelines.warehouse import DuckDBWarehouse, Warehouse
 
 
@@ -39,7 +40,8 @@ class Periods:
     """The periods the headline compares, ending at the last complete hour before `now`.
 
     Today so far is compared with the same hours of yesterday, the last 7 days (168 hours)
-    with the 168 hours before them, so that a half-finished day never looks like a collapse.
+    with the 168 hours before them and the last 30 days with the 30 before them, so that a
+    half-finished day never looks like a collapse.
     """
 
     end: pd.Timestamp
@@ -47,6 +49,8 @@ class Periods:
     yesterday: Window
     week: Window
     prior_week: Window
+    month: Window
+    prior_month: Window
 
     def named(self) -> dict[str, Window]:
         return {
@@ -54,6 +58,8 @@ class Periods:
             "yesterday": self.yesterday,
             "week": self.week,
             "prior_week": self.prior_week,
+            "month": self.month,
+            "prior_month": self.prior_month,
         }
 
 
@@ -62,13 +68,15 @@ def periods_at(now: pd.Timestamp) -> Periods:
     yesterday, not an empty period."""
     end = pd.Timestamp(now).tz_convert("UTC").floor("h")
     midnight = (end - pd.Timedelta(hours=1)).floor("D")
-    day, week = pd.Timedelta(days=1), pd.Timedelta(days=7)
+    day, week, month = pd.Timedelta(days=1), pd.Timedelta(days=7), pd.Timedelta(days=30)
     return Periods(
         end=end,
         today=Window(midnight, end),
         yesterday=Window(midnight - day, end - day),
         week=Window(end - week, end),
         prior_week=Window(end - 2 * week, end - week),
+        month=Window(end - month, end),
+        prior_month=Window(end - 2 * month, end - month),
     )
 
 
@@ -115,36 +123,86 @@ class CommandCenterReader:
             finally:
                 self._query = self.warehouse.query
 
-    def _windows_cte(self) -> tuple[str, list[object]]:
+    def _windows_cte(self, windows: dict[str, Window]) -> tuple[str, list[object]]:
         """The periods as a CTE of SELECTs (BigQuery has no VALUES lists)."""
         ts = self.sql.types.timestamp
         rows, params = [], []
-        for name, window in self.periods.named().items():
+        for name, window in windows.items():
             rows.append(
                 f"SELECT ? AS period, CAST(? AS {ts}) AS start_at, CAST(? AS {ts}) AS end_at"
             )
             params += [name, window.start.to_pydatetime(), window.end.to_pydatetime()]
         return f"periods AS ({' UNION ALL '.join(rows)})", params
 
-    def period_totals(self, brand: str | None) -> pd.DataFrame:
-        """Totals per period x brand x currency (channel null) and per channel as well."""
+    def period_totals(self, brand: str | None, periods: Iterable[str] = ()) -> pd.DataFrame:
+        """Totals per period x brand x currency (channel null) and per channel as well, of the
+        named `periods` (all of them by default)."""
         if not self.has_unified:
             return pd.DataFrame()
-        cte, params = self._windows_cte()
-        brand_filter = "AND u.brand = ?" if brand is not None else ""
+        named = self.periods.named()
+        windows = {name: named[name] for name in periods} or named
+        cte, params = self._windows_cte(windows)
+        brand_filter = "AND brand = ?" if brand is not None else ""
+        # Summed per channel-hour first: the join with the (overlapping) periods then meets
+        # one row per hour instead of one per campaign-hour.
+        sums = ", ".join(f"sum({c}) AS {c}" for c in VOLUMES)
         sql = f"""
-            WITH {cte}
+            WITH {cte}, hours AS (
+                SELECT brand, channel, currency, hour_start, {sums}
+                FROM {self.sql.unified}
+                WHERE date BETWEEN ? AND ? {brand_filter}
+                GROUP BY brand, channel, currency, hour_start
+            )
             SELECT p.period, u.brand, u.channel, u.currency, {self.sql.totals()},
                    count(DISTINCT u.hour_start) AS hours
-            FROM {self.sql.unified} u
+            FROM hours u
             JOIN periods p ON u.hour_start >= p.start_at AND u.hour_start < p.end_at
-            WHERE u.date BETWEEN ? AND ? {brand_filter}
             GROUP BY GROUPING SETS ((p.period, u.brand, u.currency),
                                     (p.period, u.brand, u.channel, u.currency))
         """
-        params += _days(self.periods.prior_week.start, self.periods.end)
+        params += _days(min(w.start for w in windows.values()), self.periods.end)
         if brand is not None:
             params.append(brand)
+        return self._query(sql, params)
+
+    def campaign_totals(self, brand: str) -> pd.DataFrame:
+        """Totals per campaign of the last 7 days and of the 7 before them (`period`), with
+        the campaign's latest name and the source of its rows."""
+        if not self.has_unified:
+            return pd.DataFrame()
+        week, prior = self.periods.week, self.periods.prior_week
+        sql = f"""
+            SELECT CASE WHEN hour_start >= ? THEN 'week' ELSE 'prior_week' END AS period,
+                   channel, campaign_id, currency,
+                   max_by(campaign_name, hour_start) AS campaign_name,
+                   max_by(source, hour_start) AS source, {self.sql.totals()}
+            FROM {self.sql.unified}
+            WHERE brand = ? AND date BETWEEN ? AND ? AND hour_start >= ? AND hour_start < ?
+            GROUP BY period, channel, campaign_id, currency
+        """
+        params = [
+            week.start.to_pydatetime(),
+            brand,
+            *_days(prior.start, week.end),
+            prior.start.to_pydatetime(),
+            week.end.to_pydatetime(),
+        ]
+        return self._query(sql, params)
+
+    def campaign_spend_by_hour(self, brand: str, since: pd.Timestamp) -> pd.DataFrame:
+        """Spend per campaign-hour from `since` to the page's end, with the ad account's time
+        zone and the rows' source: a daily budget is spent over the account's own day."""
+        if not self.has_unified:
+            return pd.DataFrame()
+        end = self.periods.end
+        sql = f"""
+            SELECT channel, campaign_id, account_timezone, currency, source, hour_start,
+                   sum(spend) AS spend
+            FROM {self.sql.unified}
+            WHERE brand = ? AND date BETWEEN ? AND ? AND hour_start >= ? AND hour_start < ?
+            GROUP BY channel, campaign_id, account_timezone, currency, source, hour_start
+        """
+        params = [brand, *_days(since, end), since.to_pydatetime(), end.to_pydatetime()]
         return self._query(sql, params)
 
     def hourly(self, brand: str) -> pd.DataFrame:

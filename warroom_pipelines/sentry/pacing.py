@@ -75,7 +75,7 @@ def pacing(
     # An inferred cap says when pacing stops delivery; only a known budget says what is too
     # much (a sale day's raised budget is not in the history).
     cap = np.where(np.isnan(known), _inferred(spend, new_day, train_end), known)
-    tolerance = np.array([_overdelivery(c) for c in panel.keys["channel"]])[:, None]
+    tolerance = np.array([overdelivery(c) for c in panel.keys["channel"]])[:, None]
     with np.errstate(invalid="ignore"):
         capped = spent_before >= REACHED * cap
         allowed = tolerance * known
@@ -146,6 +146,6 @@ def _inferred(spend: np.ndarray, new_day: np.ndarray, train_end: int) -> np.ndar
     return out
 
 
-def _overdelivery(channel: str) -> float:
+def overdelivery(channel: str) -> float:
     known = registry.find(channel)
     return DEFAULT_OVERDELIVERY if known is None else known.overdelivery

@@ -46,3 +46,20 @@ def settled_until(history: pd.DataFrame) -> dict[str, pd.Timestamp]:
             (seen - settle_lag(channel)).floor("h") if pd.notna(seen) else last[channel] + HOUR
         )
     return out
+
+
+# Settled hours without an anomaly after which an incident the Sentry left open is over.
+QUIET_HOURS = 3
+
+
+def quiet_end(last_anomalous_hour: pd.Timestamp, settled: pd.Timestamp) -> pd.Timestamp | None:
+    """The end of an incident whose rows still say open (the hour after its last anomalous
+    hour), once its series has been settled for QUIET_HOURS hours past it with no anomaly;
+    None while it may still be going on.
+
+    The Sentry writes an incident's end only into the partition that holds its first normal
+    hour: an incident that stopped at midnight (its next day's partition has no row of it) or
+    whose brand was not scored again keeps an open end in its rows for ever.
+    """
+    end = pd.Timestamp(last_anomalous_hour) + HOUR
+    return end if pd.Timestamp(settled) >= end + QUIET_HOURS * HOUR else None
