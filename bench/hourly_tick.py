@@ -201,9 +201,7 @@ def dispatch(mode: str, brands: list[str], today: date) -> None:
         dispatcher = resources["alerts"].dispatcher(
             resources["warehouse"].get(), resources["vault"]
         )
-        with dispatcher.log.session():
-            for brand in brands:
-                dispatcher.plan_brand_day(brand, today, run_id="plain")
+        dispatcher.plan_brand_days([(brand, today, "plain") for brand in brands])
         dispatcher.deliver_due(time.monotonic() + 600)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     print(json.dumps({"wall_s": wall, "cpu_s": cpu}))
