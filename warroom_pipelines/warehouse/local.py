@@ -200,8 +200,9 @@ def _function_names(node: object) -> set[str]:
 
 
 def analyst_connection(files: LakeFiles) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the lake: what `warroom sql` and the pipeline's reads use.
-    The one place such a connection is opened (hardening settings go right after the attach)."""
+    """A read-only connection to the lake: what `warroom sql` and read-only warehouses use (a
+    writable one reads through its writer). The one place such a connection is opened
+    (hardening settings go right after the attach)."""
     return _open(files, read_only=True)
 
 
