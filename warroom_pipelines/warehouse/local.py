@@ -201,8 +201,9 @@ def _function_names(node: object) -> set[str]:
 
 
 def analyst_connection(files: LakeFiles) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the lake: what `warroom sql` and the pipeline's reads use.
-    The one place such a connection is opened (hardening settings go right after the attach)."""
+    """A read-only connection to the lake: what `warroom sql` and read-only warehouses use (a
+    writable one reads through its writer). The one place such a connection is opened
+    (hardening settings go right after the attach)."""
     return _open(files, read_only=True)
 
 
@@ -239,10 +240,23 @@ def _instance(files: LakeFiles, *, read_only: bool) -> duckdb.DuckDBPyConnection
     key = (os.getpid(), files.catalog, read_only)
     with _instances_lock:
         if key not in _instances:
-            _instances[key] = (
-                analyst_connection(files) if read_only else _open(files, read_only=False)
-            )
+            instance = analyst_connection(files) if read_only else _open(files, read_only=False)
+            _remember_tables(instance, files)
+            _instances[key] = instance
         return _instances[key]
+
+
+def _remember_tables(con: duckdb.DuckDBPyConnection, files: LakeFiles) -> None:
+    """Every table of the lake with its columns, in one catalog read when the instance opens,
+    instead of one lookup per table on first use."""
+    rows = con.execute(
+        "SELECT t.schema_name, t.table_name, list(c.column_name) FROM duckdb_tables() AS t "
+        "JOIN duckdb_columns() AS c USING (database_name, schema_name, table_name) "
+        "WHERE t.database_name = ? GROUP BY ALL",
+        [LAKE],
+    ).fetchall()
+    for schema, table, columns in rows:
+        _columns[(os.getpid(), files.catalog, TableRef(schema, table))] = frozenset(columns)
 
 
 def _take_cursor(instance: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -304,7 +318,9 @@ class DuckDBWarehouse:
                 con.close()
             return
         try:
-            instance = _instance(self.files, read_only=ro)
+            # A writable warehouse reads through its writer's instance: one instance (and one
+            # load of the extensions and the catalog) per process, not two.
+            instance = _instance(self.files, read_only=self.read_only)
         except duckdb.Error as exc:
             raise WarehouseError(f"cannot open warehouse {self.path}: {exc}") from exc
         con = _take_cursor(instance)
