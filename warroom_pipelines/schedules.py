@@ -22,7 +22,7 @@ import dagster as dg
 from warroom_pipelines.assets.anomalies import performance_anomalies
 from warroom_pipelines.assets.channels import channel_assets
 from warroom_pipelines.assets.unified import unified_performance
-from warroom_pipelines.channels import RESTATEMENT_DAYS
+from warroom_pipelines.channels import registry
 from warroom_pipelines.partitions import (
     BRANDS,
     RANGE_END_TAG,
@@ -69,12 +69,12 @@ def batch_size(environ: Mapping[str, str] | None = None) -> int:
 def restatement_windows(environ: Mapping[str, str] | None = None) -> dict[str, int]:
     """Days before yesterday that the restatement re-pulls, per source.
 
-    Defaults: each platform's restatement window (RESTATEMENT_DAYS) and 7 for the demo.
+    Defaults: each platform's restatement window (its registry record) and 7 for the demo.
     WARROOM_RESTATEMENT_DAYS is one number for every source ("7") or source=days pairs
     ("meta_ads=28,demo=3") that override the defaults.
     """
     env = os.environ if environ is None else environ
-    windows = {"demo": DEMO_RESTATEMENT_DAYS, **RESTATEMENT_DAYS}
+    windows = {"demo": DEMO_RESTATEMENT_DAYS, **registry.restatement_days()}
     value = env.get("WARROOM_RESTATEMENT_DAYS", "").strip()
     if not value:
         return windows
@@ -90,6 +90,12 @@ def restatement_windows(environ: Mapping[str, str] | None = None) -> dict[str, i
             )
         windows[source.strip()] = int(days)
     return windows
+
+
+def restatement_text() -> str:
+    """The default windows as people read them: "Meta Ads 28, ..., demo 7"."""
+    platforms = [f"{p.label} {p.restatement_days}" for p in registry.platforms()]
+    return ", ".join([*platforms, f"demo {DEMO_RESTATEMENT_DAYS}"])
 
 
 def restatement_spans(windows: Mapping[str, int]) -> list[tuple[list[str], int, int]]:
@@ -212,9 +218,9 @@ def hourly_refresh(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]
 @brand_refresh_schedule(
     "daily_restatement",
     "30 6 * * *",
-    "Re-pull the days before yesterday that each ad platform still revises (Meta 28, Google "
-    "14, TikTok 7, demo 7; WARROOM_RESTATEMENT_DAYS overrides) and rebuild what depends on "
-    "them.",
+    "Re-pull the days before yesterday that each ad platform still revises "
+    f"({restatement_text()}; WARROOM_RESTATEMENT_DAYS overrides) and rebuild what depends "
+    "on them.",
 )
 def daily_restatement(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
     now = context.scheduled_execution_time

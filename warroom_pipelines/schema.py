@@ -14,15 +14,9 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
+from warroom_pipelines.days import utc_dates
 from warroom_pipelines.metrics import RATIOS
 
-CHANNELS: tuple[str, ...] = ("meta_ads", "google_ads", "tiktok_ads")
-# How people name each channel, on the pages and in health sentences.
-CHANNEL_LABELS: dict[str, str] = {
-    "meta_ads": "Meta Ads",
-    "google_ads": "Google Ads",
-    "tiktok_ads": "TikTok Ads",
-}
 DEMO_SOURCE = "demo"  # the `source` of the demo source's rows, whatever their channel
 
 KEY_COLUMNS: tuple[str, ...] = ("brand", "channel", "account_id", "campaign_id", "hour_start")
@@ -153,7 +147,7 @@ def finalize(frame: pd.DataFrame, *, brand: str, ingested_at: datetime) -> pd.Da
     validate_raw(frame, brand=brand)
     out = frame.loc[:, list(RAW_COLUMNS)].copy()
     out["hour_start"] = pd.to_datetime(out["hour_start"], utc=True)
-    out["date"] = out["hour_start"].dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize()
+    out["date"] = utc_dates(out["hour_start"])
     out = add_derived_metrics(out)
     out["ingested_at"] = pd.Timestamp(ingested_at).tz_convert("UTC")
     out = out.astype(COLUMNS)

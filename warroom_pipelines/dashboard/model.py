@@ -16,10 +16,10 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from warroom_pipelines.channels import registry
 from warroom_pipelines.channels.health import DEMO, FAILED, NO_KEYS, STALE, source_name
 from warroom_pipelines.dashboard.queries import CommandCenterReader, Periods, Window, periods_at
 from warroom_pipelines.metrics import CATALOGUE, Metric
-from warroom_pipelines.schema import CHANNELS
 from warroom_pipelines.vault.redact import redact
 
 Verdict = Literal["good", "bad", "neutral", "none"]
@@ -367,7 +367,8 @@ def build_channels(totals: pd.DataFrame, currencies: list[str]) -> list[ChannelR
 
 
 def _channel_order(channel: str) -> tuple[int, str]:
-    return (CHANNELS.index(channel) if channel in CHANNELS else len(CHANNELS), channel)
+    known = registry.names()
+    return (known.index(channel) if channel in known else len(known), channel)
 
 
 def _hour_index(window: Window, moment: pd.Timestamp) -> int:
@@ -470,7 +471,7 @@ def build_freshness(
 ) -> list[Freshness]:
     known = {str(r["channel"]): r for r in frame.to_dict("records")} if not frame.empty else {}
     out = []
-    for channel in sorted(set(CHANNELS) | set(known) | set(errors), key=_channel_order):
+    for channel in sorted(set(registry.names()) | set(known) | set(errors), key=_channel_order):
         row = known.get(channel)
         error = error_text(errors[channel]) if errors.get(channel) else None
         if row is None:

@@ -15,15 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from warroom_pipelines.channels import registry
 from warroom_pipelines.metrics import RATIOS, VOLUMES
-from warroom_pipelines.schema import CHANNELS, DEMO_SOURCE
+from warroom_pipelines.schema import DEMO_SOURCE
 from warroom_pipelines.warehouse import SqlTypes, TableRef, Warehouse
 
 UNIFIED = TableRef("main", "unified_performance")
 ANOMALIES = TableRef("main", "performance_anomalies")
 ALERTS = TableRef("main", "alert_deliveries")
-# What each source's last read of a brand-day said (the channel assets write them).
-HEALTH = tuple(TableRef("channel_health", source) for source in (DEMO_SOURCE, *CHANNELS))
 
 VIEW_NAMES = ("daily_performance", "campaign_performance", "open_incidents")
 HEALTH_VIEWS = ("channel_health", "brands")
@@ -198,5 +197,7 @@ def create_views(warehouse: Warehouse) -> list[str]:
 
 
 def health_tables(warehouse: Warehouse) -> list[str]:
-    """The channel health tables that exist, as the warehouse's SQL names them."""
-    return [warehouse.sql_table(t) for t in HEALTH if warehouse.has_table(t)]
+    """The channel health tables that exist, as the warehouse's SQL names them: what each
+    source's last read of a brand-day said (the channel assets write them)."""
+    health = (TableRef("channel_health", s) for s in (DEMO_SOURCE, *registry.names()))
+    return [warehouse.sql_table(t) for t in health if warehouse.has_table(t)]
