@@ -14,7 +14,7 @@ other brand for longer than one retry.
 
 import logging
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, timedelta
 
 import dagster as dg
@@ -177,15 +177,27 @@ def batch_requests(
     return requests
 
 
-@dg.schedule(
-    name="hourly_refresh",
-    cron_schedule="5 * * * *",
-    job=brand_refresh_job,
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Refresh today's metrics for every brand, hourly, in batches of brands "
-    f"(and yesterday's until {YESTERDAY_SETTLES_HOUR:02d}:00 UTC, while its last hours "
-    "settle).",
+def brand_refresh_schedule(
+    name: str, cron: str, description: str
+) -> Callable[
+    [Callable[[dg.ScheduleEvaluationContext], list[dg.RunRequest]]], dg.ScheduleDefinition
+]:
+    """A schedule of `brand_refresh` on UTC cron times, running from the first load."""
+    return dg.schedule(
+        name=name,
+        cron_schedule=cron,
+        job=brand_refresh_job,
+        execution_timezone="UTC",
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description=description,
+    )
+
+
+@brand_refresh_schedule(
+    "hourly_refresh",
+    "5 * * * *",
+    "Refresh today's metrics for every brand, hourly, in batches of brands (and yesterday's "
+    f"until {YESTERDAY_SETTLES_HOUR:02d}:00 UTC, while its last hours settle).",
 )
 def hourly_refresh(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
     now = context.scheduled_execution_time
@@ -203,13 +215,10 @@ def hourly_refresh(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]
     )
 
 
-@dg.schedule(
-    name="daily_restatement",
-    cron_schedule="30 6 * * *",
-    job=brand_refresh_job,
-    execution_timezone="UTC",
-    default_status=dg.DefaultScheduleStatus.RUNNING,
-    description="Re-pull the days before yesterday that each ad platform still revises "
+@brand_refresh_schedule(
+    "daily_restatement",
+    "30 6 * * *",
+    "Re-pull the days before yesterday that each ad platform still revises "
     f"({restatement_text()}; WARROOM_RESTATEMENT_DAYS overrides) and rebuild what depends "
     "on them.",
 )

@@ -36,7 +36,10 @@ class Rule:
 # Under this a change is steady: a runaway buys more traffic (impressions up at least this
 # much); a CPC rise is its own type while spend stays within it.
 STEADY_SIGMA = 2.0
-EFFICIENCY: tuple[tuple[str, int], ...] = (("cpa", +1), ("cpc", +1), ("roas", -1))
+# Efficiency worsens when any of these moves its harmful way.
+EFFICIENCY: tuple[tuple[str, int], ...] = tuple(
+    (m, CATALOGUE[m].harmful) for m in ("cpa", "cpc", "roas")
+)
 RULES: tuple[Rule, ...] = (
     Rule("spend_spike", "spend", (("spend", +1),), runaway=True),
     Rule("ctr_drop", "ctr", (("ctr", -1),)),
