@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from warroom_pipelines.assets.alerts import alert_deliveries, no_dead_letters
 from warroom_pipelines.assets.anomalies import performance_anomalies
 from warroom_pipelines.assets.channels import channel_assets
 from warroom_pipelines.assets.dashboard import (
@@ -20,12 +21,7 @@ from warroom_pipelines.home import owner_only_files
 from warroom_pipelines.partitions import brand_date_partitions
 from warroom_pipelines.profiles import profile_name, resources_for
 from warroom_pipelines.schedules import build_schedules
-from warroom_pipelines.sensors.alerts import (
-    alert_deliveries,
-    alert_dispatch,
-    no_dead_letters,
-    pipeline_failure_notice,
-)
+from warroom_pipelines.sensors.alerts import alert_dispatch, pipeline_failure_notice
 from warroom_pipelines.sensors.batch_retry import build_batch_retry_sensor
 from warroom_pipelines.sensors.brand_registry import brand_registry_sensor
 

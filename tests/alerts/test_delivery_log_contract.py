@@ -15,7 +15,6 @@ import pytest
 from tests.alerts.bigquery_on_duckdb import BigQueryOnDuckDB
 from tests.alerts.conftest import anomaly_rows
 from warroom_pipelines.alerts.destinations import FileDestination
-from warroom_pipelines.alerts.incidents import group_incidents
 from warroom_pipelines.alerts.log.local import local_delivery_log
 from warroom_pipelines.alerts.log.sql import SqlDeliveryLog
 from warroom_pipelines.alerts.log.store import (
@@ -26,6 +25,7 @@ from warroom_pipelines.alerts.log.store import (
     Outcome,
 )
 from warroom_pipelines.alerts.messages import IncidentNotice
+from warroom_pipelines.sentry.incidents import group_incidents
 from warroom_pipelines.warehouse import DuckDBWarehouse
 from warroom_pipelines.warehouse.tables import ANOMALIES, DELIVERIES
 

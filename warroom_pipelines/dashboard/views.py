@@ -17,10 +17,8 @@ from dataclasses import dataclass
 
 from warroom_pipelines.schema import CHANNELS, DEMO_SOURCE, RATIOS
 from warroom_pipelines.warehouse import SqlTypes, TableRef, Warehouse
+from warroom_pipelines.warehouse.tables import ANOMALIES, DELIVERIES, UNIFIED
 
-UNIFIED = TableRef("main", "unified_performance")
-ANOMALIES = TableRef("main", "performance_anomalies")
-ALERTS = TableRef("main", "alert_deliveries")
 # What each source's last read of a brand-day said (the channel assets write them).
 HEALTH = tuple(TableRef("channel_health", source) for source in (DEMO_SOURCE, *CHANNELS))
 
@@ -49,7 +47,7 @@ class CommandCenterSql:
             types=warehouse.sql_types,
             unified=warehouse.sql_table(UNIFIED),
             anomalies=warehouse.sql_table(ANOMALIES),
-            alerts=warehouse.sql_table(ALERTS),
+            alerts=warehouse.sql_table(DELIVERIES),
             views={
                 name: warehouse.sql_table(TableRef("main", name))
                 for name in (*VIEW_NAMES, *HEALTH_VIEWS)

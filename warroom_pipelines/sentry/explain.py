@@ -19,7 +19,6 @@ import pandas as pd
 
 from warroom_pipelines.sentry.features import Features
 
-SEVERITIES: tuple[str, ...] = ("info", "warning", "critical")
 VOLUMES: tuple[str, ...] = ("spend", "impressions", "conversions")
 
 
