@@ -267,9 +267,17 @@ def run_mode(
         path = LakeFiles(template).copy_to(home / "warehouse.ducklake").catalog
         env = {**os.environ, "DAGSTER_HOME": str(home), "WARROOM_DUCKDB_PATH": str(path)}
         if mode == "dagster":
-            register = "import dagster as dg, sys; dg.DagsterInstance.get().add_dynamic_partitions"
+            # Demo brands, as `warroom brands add --demo` registers them: only the demo
+            # source serves them (a brand in "brands" alone is a connected one, without keys).
+            register = (
+                "import sys, dagster as dg\n"
+                "from warroom_pipelines.brand_keys import BRANDS, DEMO_REGISTRY\n"
+                "instance = dg.DagsterInstance.get()\n"
+                "for registry in (BRANDS, DEMO_REGISTRY):\n"
+                "    instance.add_dynamic_partitions(registry, sys.argv[1:])\n"
+            )
             subprocess.run(
-                [sys.executable, "-c", f"{register}('brands', sys.argv[1:])", *brands],
+                [sys.executable, "-c", register, *brands],
                 check=True,
                 env=env,
             )

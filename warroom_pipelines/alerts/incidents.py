@@ -1,6 +1,11 @@
 """One alert per incident, not one per hour: an incident (`sentry.incidents`) is versioned so
 that a brand hears about it once when it opens, again only when it grows worse (higher
 severity, or money at stake multiplied), and once more when it ends.
+
+An incident first seen already over (a backfill of past days, a restatement, a dispatcher that
+was down while it came and went) is not announced: nobody can act on it any more, and a
+backfill of weeks would otherwise fill the channel with "resolved" messages about incidents
+the brand never heard of. It stays on the dashboard and in `performance_anomalies`.
 """
 
 from __future__ import annotations
@@ -66,7 +71,9 @@ def decide(
             recent = incident.incident_start - series.incident_start < policy.cooldown
             if recent and severity_rank(incident.severity) <= severity_rank(series.severity):
                 return None
-        return Decision("resolved" if incident.resolved else "open", 1)
+        if incident.resolved:
+            return None  # over before anyone heard of it: nothing to act on
+        return Decision("open", 1)
     if notified.message_kind == "resolved":
         return None
     if incident.resolved:
