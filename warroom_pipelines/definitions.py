@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from warroom_pipelines.assets.alerts import alert_deliveries, no_dead_letters
 from warroom_pipelines.assets.dashboard import (
     command_center,
     command_center_job,
@@ -22,12 +23,7 @@ from warroom_pipelines.schedules import (
     daily_restatement,
     hourly_refresh,
 )
-from warroom_pipelines.sensors.alerts import (
-    alert_deliveries,
-    alert_dispatch,
-    no_dead_letters,
-    pipeline_failure_notice,
-)
+from warroom_pipelines.sensors.alerts import alert_dispatch, pipeline_failure_notice
 from warroom_pipelines.sensors.batch_retry import batch_retry
 from warroom_pipelines.sensors.brand_registry import brand_registry_sensor
 

@@ -21,18 +21,12 @@ import pandas as pd
 from google.cloud import bigquery
 
 from warroom_pipelines.alerts.log.bigquery import BigQueryDialect, query_parameter
+from warroom_pipelines.alerts.log.local import DUCKDB_TYPES
 from warroom_pipelines.alerts.log.sql import Column, Dialect, LostRace, Param
 from warroom_pipelines.warehouse.base import TableRef
 from warroom_pipelines.warehouse.bigquery import BigQueryWarehouse
 
-_TYPES = {
-    "STRING": "VARCHAR",
-    "INT64": "BIGINT",
-    "FLOAT64": "DOUBLE",
-    "BOOL": "BOOLEAN",
-    "TIMESTAMP": "TIMESTAMPTZ",
-    "DATE": "DATE",
-}
+_TYPES: dict[str, str] = dict(DUCKDB_TYPES)  # BigQuery's type names are the log's kinds
 _ROWS = re.compile(r"\(SELECT \* FROM UNNEST\(@(\w+)\)\)")
 _LIST = re.compile(r"UNNEST\(@(\w+)\)")
 _SCALAR = re.compile(r"@(\w+)")

@@ -11,9 +11,9 @@ import pytest
 from tests.alerts.conftest import World, anomaly_rows
 from tests.support import AFTER_THE_FIXTURES
 from warroom_pipelines.alerts.destinations import HTTP_TIMEOUT_S
+from warroom_pipelines.assets.alerts import no_dead_letters
 from warroom_pipelines.commands.alerts import retry_dead_letters
 from warroom_pipelines.resources.alerts import DestinationConfig
-from warroom_pipelines.sensors.alerts import no_dead_letters
 from warroom_pipelines.warehouse import LakeFiles
 
 pytestmark = [pytest.mark.integration, AFTER_THE_FIXTURES]

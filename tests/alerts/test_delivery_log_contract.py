@@ -15,7 +15,6 @@ import pytest
 from tests.alerts.bigquery_on_duckdb import BigQueryOnDuckDB
 from tests.alerts.conftest import anomaly_rows
 from warroom_pipelines.alerts.destinations import FileDestination
-from warroom_pipelines.alerts.incidents import group_incidents
 from warroom_pipelines.alerts.log.local import local_delivery_log
 from warroom_pipelines.alerts.log.sql import SqlDeliveryLog
 from warroom_pipelines.alerts.log.store import (
@@ -26,6 +25,7 @@ from warroom_pipelines.alerts.log.store import (
     Outcome,
 )
 from warroom_pipelines.alerts.messages import IncidentNotice
+from warroom_pipelines.sentry.incidents import group_incidents
 from warroom_pipelines.warehouse import DuckDBWarehouse
 from warroom_pipelines.warehouse.tables import ANOMALIES, DELIVERIES
 
@@ -195,3 +195,39 @@ def test_incidents_of_a_page_of_brand_days_in_one_read(backend: Backend) -> None
     night = found[("acme", date(2026, 3, 1))][0]
     assert night.hours == 4 and night.date == "2026-03-02"  # all of its hours, both days
     assert backend.log.incidents([("initech", date(2026, 3, 2))]) == {}
+
+
+def test_a_local_log_written_before_claim_ids_keeps_working(tmp_path: Path) -> None:
+    """A home from before the shared SQL: its log has no claim_id column until first use."""
+    warehouse = DuckDBWarehouse(tmp_path / "warehouse.ducklake")
+    columns = ", ".join(
+        f"{name} {kind}"
+        for name, kind in (
+            ("incident_id", "VARCHAR"),
+            ("brand", "VARCHAR"),
+            ("date", "DATE"),
+            ("destination_kind", "VARCHAR"),
+            ("destination_name", "VARCHAR"),
+            ("message_kind", "VARCHAR"),
+            ("version", "INTEGER"),
+            ("attempt", "INTEGER"),
+            ("status", "VARCHAR"),
+            ("response_code", "INTEGER"),
+            ("first_attempt_at", "TIMESTAMPTZ"),
+            ("last_attempt_at", "TIMESTAMPTZ"),
+            ("error", "VARCHAR"),
+            ("idempotency_key", "VARCHAR PRIMARY KEY"),
+            ("severity", "VARCHAR"),
+            ("money_at_stake", "DOUBLE"),
+            ("series_key", "VARCHAR"),
+            ("incident_start", "TIMESTAMPTZ"),
+            ("recorded_at", "TIMESTAMPTZ"),
+            ("next_attempt_at", "TIMESTAMPTZ"),
+            ("notice", "VARCHAR"),
+        )
+    )
+    with warehouse.connect(read_only=False, state=True) as con:
+        con.execute(f"CREATE TABLE {warehouse.sql_table(DELIVERIES)} ({columns})")
+    log = local_delivery_log(warehouse)
+    assert log.record(_intents("inc-1"), NOW) == 1
+    assert [c.key for c in log.claim_due(NOW, LEASE, limit=10)] == ["inc-1:ops-hook:v1"]

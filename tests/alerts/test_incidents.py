@@ -16,9 +16,9 @@ from warroom_pipelines.alerts.incidents import (
     SeriesMemory,
     VersionPolicy,
     decide,
-    group_incidents,
 )
 from warroom_pipelines.alerts.messages import FailureNotice, slack_payload, title
+from warroom_pipelines.sentry.incidents import group_incidents, summary
 from warroom_pipelines.vault.secret import Secret
 
 POLICY = VersionPolicy(money_growth=2.0, cooldown=timedelta(hours=3))
@@ -36,6 +36,23 @@ def test_grouping_takes_the_worst_hour_sums_money_and_spans_days() -> None:
     assert incident.severity == "critical" and incident.observed == 99.0
     assert incident.money_at_stake == 40.0 and incident.hours == 4
     assert incident.date == "2026-11-03" and not incident.resolved
+
+
+def test_the_metadata_summary_tells_what_the_alert_tells() -> None:
+    """One rule for both: the hour that ended the incident ends it in the summary too, and the
+    worst hour's severity speaks, whatever order the rows come in."""
+    rows = anomaly_rows("acme", "i", "2026-11-02T08:00", 3, money_per_hour=10.0)
+    rows["incident_end"] = [pd.NaT, pd.NaT, pd.Timestamp("2026-11-02T11:00", tz="UTC")]
+    rows.loc[1, ["severity", "deviation"]] = ["critical", -9.26]
+    quiet = anomaly_rows("acme", "j", "2026-11-02T08:00", 1, campaign_id="cmp-2")
+    (incident, _) = group_incidents(pd.concat([rows, quiet]))
+    table = summary(pd.concat([quiet, rows.iloc[::-1]]))
+    assert list(table["incident_id"]) == ["i", "j"]  # worst first
+    worst = table.iloc[0]
+    assert worst["severity"] == incident.severity == "critical"
+    assert worst["end"] == incident.incident_end == datetime(2026, 11, 2, 11, tzinfo=UTC)
+    assert worst["money_at_stake"] == incident.money_at_stake == 30.0
+    assert worst["hours"] == incident.hours == 3 and worst["deviation"] == 9.3
 
 
 def test_grouping_refuses_an_incident_id_shared_by_two_brands() -> None:

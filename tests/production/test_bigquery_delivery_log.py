@@ -17,8 +17,8 @@ from tests.alerts.receivers import HttpReceiver
 from tests.production.bigquery_api import DATASET, PROJECT, Answer, BigQueryAPI
 from warroom_pipelines.alerts.delivery import AlertSettings, Dispatcher
 from warroom_pipelines.alerts.destinations import Destination, WebhookDestination
-from warroom_pipelines.alerts.incidents import group_incidents
 from warroom_pipelines.alerts.log.bigquery import bigquery_delivery_log
+from warroom_pipelines.sentry.incidents import group_incidents
 from warroom_pipelines.vault.secret import Secret
 from warroom_pipelines.warehouse.bigquery import BigQueryWarehouse
 

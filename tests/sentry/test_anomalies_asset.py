@@ -10,13 +10,14 @@ import pytest
 from tests.support import AFTER_THE_FIXTURES, local_resources
 from warroom_pipelines.assets.anomalies import performance_anomalies
 from warroom_pipelines.assets.channels import channel_assets
-from warroom_pipelines.assets.unified import UNIFIED_TABLE, unified_performance
+from warroom_pipelines.assets.unified import unified_performance
 from warroom_pipelines.partitions import BRANDS, partition_key
 from warroom_pipelines.resources.demo import DemoSourceResource
 from warroom_pipelines.schema import finalize
 from warroom_pipelines.sentry.detectors import DetectorConfig
 from warroom_pipelines.sentry.engine import ANOMALY_COLUMNS, detect
 from warroom_pipelines.warehouse import DuckDBWarehouse, LakeFiles, TableRef, analyst_connection
+from warroom_pipelines.warehouse.tables import UNIFIED
 
 pytestmark = AFTER_THE_FIXTURES
 
@@ -53,7 +54,7 @@ def _seeded(path, source: DemoSourceResource | None = None) -> dict[str, Any]:
     for brand in ("acme", "globex"):
         for day in SEEDED:
             rows = finalize(source.metrics(brand, day), brand=brand, ingested_at=INGESTED_AT)
-            warehouse.replace_slice(UNIFIED_TABLE, rows, brand=brand, dates=[day])
+            warehouse.replace_slice(UNIFIED, rows, brand=brand, dates=[day])
     return resources
 
 
@@ -114,7 +115,7 @@ def test_anomalies_come_from_the_brands_own_rows_only(materialized) -> None:
     warehouse = DuckDBWarehouse(materialized["path"], read_only=True)
     stored = materialized["stored"]
     for brand in ("acme", "globex"):
-        own = warehouse.read_slice(UNIFIED_TABLE, brand=brand, start=HISTORY[0], end=DAY)
+        own = warehouse.read_slice(UNIFIED, brand=brand, start=HISTORY[0], end=DAY)
         rows = stored.loc[stored["brand"] == brand]
         campaigns = set(rows.loc[rows["level"] == "campaign", "campaign_id"])
         assert campaigns <= set(own["campaign_id"])
@@ -219,7 +220,7 @@ def test_each_brand_days_metadata_is_its_own_in_its_own_currency(tmp_path) -> No
 
     for key, metadata in events["unified_performance"].items():
         brand, day = key.split("|")
-        own = warehouse.read_slice(UNIFIED_TABLE, brand=brand, start=day, end=day)
+        own = warehouse.read_slice(UNIFIED, brand=brand, start=day, end=day)
         assert metadata["rows"].value == len(own)
         assert metadata[f"spend:{currency[brand]}"].value == round(own["spend"].sum(), 2)
         # Money never summed across currencies, and the batch's totals say they are the batch's.

@@ -18,7 +18,7 @@ from warroom_pipelines.alerts.destinations import (
     accepts,
     scrub,
 )
-from warroom_pipelines.alerts.incidents import Incident, SeriesMemory, VersionPolicy, decide
+from warroom_pipelines.alerts.incidents import SeriesMemory, VersionPolicy, decide
 from warroom_pipelines.alerts.log.store import (
     DEAD_LETTER,
     DELIVERED,
@@ -32,6 +32,7 @@ from warroom_pipelines.alerts.log.store import (
     idempotency_key,
 )
 from warroom_pipelines.alerts.messages import FailureNotice, IncidentNotice, Notice
+from warroom_pipelines.sentry.incidents import Incident
 
 # Anomaly types that are data problems (the Sentry's `ingestion_gap`: a channel's rows are
 # missing): the platform destination hears of them, not the brand.

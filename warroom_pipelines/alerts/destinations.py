@@ -35,13 +35,13 @@ from typing import Any, Protocol
 import requests
 
 from warroom_pipelines import clock
-from warroom_pipelines.alerts.incidents import severity_rank
 from warroom_pipelines.alerts.messages import (
     Notice,
     email_message,
     slack_payload,
     webhook_document,
 )
+from warroom_pipelines.sentry.severity import severity_rank
 from warroom_pipelines.vault.redact import redact
 from warroom_pipelines.vault.secret import Secret
 

@@ -13,8 +13,9 @@ from email.message import EmailMessage
 from email.utils import formatdate
 from typing import Any
 
-from warroom_pipelines.alerts.incidents import Incident, MessageKind
+from warroom_pipelines.alerts.incidents import MessageKind
 from warroom_pipelines.metrics import CATALOGUE
+from warroom_pipelines.sentry.incidents import Incident
 
 DOCUMENT_SCHEMA = "warroom.alert/v1"
 _KIND_TITLE = {

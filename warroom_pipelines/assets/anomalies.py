@@ -7,7 +7,7 @@ import pandas as pd
 from pydantic import Field
 
 from warroom_pipelines.assets.metadata import add_brand_day_metadata, anomalies_summary
-from warroom_pipelines.assets.unified import UNIFIED_TABLE, unified_performance
+from warroom_pipelines.assets.unified import unified_performance
 from warroom_pipelines.partitions import brand_date_partitions, run_brand_dates
 from warroom_pipelines.resources.warehouse import WarehouseResource
 from warroom_pipelines.sentry.detectors import DETECTORS, DetectorConfig
@@ -17,6 +17,7 @@ from warroom_pipelines.sentry.engine import (
     empty_anomalies,
     history_window,
 )
+from warroom_pipelines.warehouse.tables import UNIFIED
 
 _DEFAULT = DetectorConfig()
 
@@ -73,7 +74,7 @@ def performance_anomalies(
         first, last = history_window(days[0], detector)[0], days[-1]
         # Brand-scoped read: a brand's anomalies come from its own rows only.
         history = warehouse.get().read_slice(
-            UNIFIED_TABLE, brand=brand, start=first, end=last, columns=SENTRY_COLUMNS
+            UNIFIED, brand=brand, start=first, end=last, columns=SENTRY_COLUMNS
         )
         history_rows += len(history)
         found += [detect(history, day, detector) for day in days]

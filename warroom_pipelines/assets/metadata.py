@@ -16,7 +16,7 @@ import dagster as dg
 import pandas as pd
 
 from warroom_pipelines.partitions import partition_key
-from warroom_pipelines.sentry.summary import counts, incidents
+from warroom_pipelines.sentry.incidents import counts, summary
 
 Summary = dict[str, dg.MetadataValue]
 TOP_INCIDENTS = 10
@@ -59,7 +59,7 @@ def rows_summary(frame: pd.DataFrame) -> Summary:
 def anomalies_summary(anomalies: pd.DataFrame) -> Summary:
     """One brand-day's anomalies: counts by type and severity, incidents, money at stake per
     currency, and its worst incidents."""
-    top = incidents(anomalies).head(TOP_INCIDENTS)
+    top = summary(anomalies).head(TOP_INCIDENTS)
     return {
         "anomalies": dg.MetadataValue.int(len(anomalies)),
         "incidents": dg.MetadataValue.int(int(anomalies["incident_id"].nunique())),

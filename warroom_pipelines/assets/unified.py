@@ -19,9 +19,8 @@ from warroom_pipelines.assets.metadata import add_brand_day_metadata, batch_summ
 from warroom_pipelines.partitions import brand_date_partitions, run_brand_dates
 from warroom_pipelines.resources.warehouse import WarehouseResource
 from warroom_pipelines.schema import CheckOutcome, empty_frame, finalize, quality_checks
-from warroom_pipelines.warehouse import TableRef
+from warroom_pipelines.warehouse.tables import UNIFIED
 
-UNIFIED_TABLE = TableRef("main", "unified_performance")
 _CHECKS: dict[str, tuple[dg.AssetCheckSeverity, str]] = {
     "unique_key": (
         dg.AssetCheckSeverity.ERROR,
@@ -76,7 +75,7 @@ def unified_performance(
     # The checks read back what the I/O manager stored, not the frame we meant to store, and
     # judge completeness against what each source reported (its channel health).
     store = warehouse.get()
-    stored = store.read_slices(UNIFIED_TABLE, brand_days)
+    stored = store.read_slices(UNIFIED, brand_days)
     health = pd.concat(
         [store.read_slices(health_table(source), brand_days) for source in SOURCES],
         ignore_index=True,

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from warroom_pipelines import clock
 from warroom_pipelines.commands.common import print_frame
+from warroom_pipelines.sentry.severity import SEVERITIES
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -29,7 +30,7 @@ def register(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--window-days", type=int, default=default.window_days)
     parser.add_argument(
         "--min-severity",
-        choices=("info", "warning", "critical"),
+        choices=SEVERITIES,
         default="warning",
         help="rows that count as alerts (default warning)",
     )

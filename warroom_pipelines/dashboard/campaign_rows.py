@@ -15,12 +15,12 @@ import pandas as pd
 
 from warroom_pipelines.dashboard.model import (
     METRICS,
-    SEVERITY_RANK,
     BrandView,
     Incident,
     Tile,
     as_number,
     channel_order,
+    status_rank,
 )
 from warroom_pipelines.dashboard.pacing import (
     LOOKBACK,
@@ -80,7 +80,7 @@ def _open_incidents(incidents: list[Incident] | None) -> dict[tuple[str, str], I
     worst: dict[tuple[str, str], Incident] = {}
     ranked = sorted(
         (i for i in incidents or [] if i.status == "open" and i.level == "campaign"),
-        key=lambda i: (SEVERITY_RANK.get(i.severity, 0), i.money_at_stake),
+        key=lambda i: (status_rank(i.severity), i.money_at_stake),
     )
     for i in ranked:
         worst[(i.channel, i.campaign_id)] = i

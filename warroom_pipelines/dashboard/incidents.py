@@ -15,7 +15,7 @@ from warroom_pipelines.dashboard.markup import (
     html_table,
     money,
 )
-from warroom_pipelines.dashboard.model import ALL_CHANNELS, SEVERITY_RANK, BrandView, Incident
+from warroom_pipelines.dashboard.model import ALL_CHANNELS, BrandView, Incident, status_rank
 
 OPEN_SHOWN = 10  # open incidents in view; more open ones are folded below them
 FOLDED_LIMIT = 150  # rows in each folded list; the page counts the rest
@@ -83,7 +83,7 @@ def incidents_section(view: BrandView) -> str:
         )
     open_ = sorted(
         (i for i in incidents if i.status == "open"),
-        key=lambda i: (-SEVERITY_RANK.get(i.severity, 0), -i.money_at_stake, i.started_at),
+        key=lambda i: (-status_rank(i.severity), -i.money_at_stake, i.started_at),
     )
     resolved = sorted(
         (i for i in incidents if i.status != "open"),

@@ -23,11 +23,11 @@ from warroom_pipelines.dashboard.expected import LOOKBACK_HOURS, Expected, same_
 from warroom_pipelines.dashboard.queries import CommandCenterReader, Periods, Window, periods_at
 from warroom_pipelines.metrics import CATALOGUE, Metric
 from warroom_pipelines.sentry.settle import quiet_end, settled_until
+from warroom_pipelines.sentry.severity import SEVERITIES, severity_rank, worst
 from warroom_pipelines.vault.redact import redact
 
 Verdict = Literal["good", "bad", "neutral", "none"]
 ALL_CHANNELS = ""
-SEVERITY_RANK = {"none": 0, "info": 1, "warning": 2, "critical": 3}
 NOT_MONITORED = "unmonitored"  # no anomaly detection has run yet
 NO_DATA = "nodata"  # the brand's data stopped arriving: worse than any quiet page can say
 ERROR = "error"  # a source's last read failed: its numbers are as of its last good read
@@ -291,7 +291,7 @@ class BrandView:
     def worst_severity(self) -> str:
         if self.incidents is None:
             return NOT_MONITORED
-        return worst_open_severity([i.severity for i in self.incidents or [] if i.status == "open"])
+        return worst([i.severity for i in self.incidents or [] if i.status == "open"])
 
     @property
     def last_hour_start(self) -> pd.Timestamp | None:
@@ -303,8 +303,9 @@ class BrandView:
         return brand_status(self.worst_severity, self.last_hour_start, self.now, self.health)
 
 
-def worst_open_severity(severities: Iterable[object]) -> str:
-    return max((str(s) for s in severities), key=lambda s: SEVERITY_RANK.get(s, 0), default="none")
+def status_rank(severity: str) -> int:
+    """Overview order of a severity: none (or a label it does not know) 0, then 1-3."""
+    return severity_rank(severity) + 1 if severity in SEVERITIES else 0
 
 
 @dataclass(frozen=True)
@@ -329,7 +330,7 @@ def brand_status(
     are shown) and stale data outrank every incident (they were judged on data that no longer
     comes in; the page still lists them), and rank with critical in the overview.
     """
-    critical = SEVERITY_RANK["critical"]
+    critical = status_rank("critical")
     sources = list(health)
     for source in sources:
         if source.status == FAILED:
@@ -344,7 +345,7 @@ def brand_status(
     if sources and all(s.status == NO_KEYS for s in sources):
         label = "DATA MISSING: no ad-platform keys (add them with `warroom keys set`)"
         return BrandStatus(DATA_MISSING, label, critical)
-    rank = SEVERITY_RANK.get(worst_severity, 0)
+    rank = status_rank(worst_severity)
     if last_hour_start is not None:
         data_to = pd.Timestamp(last_hour_start) + pd.Timedelta(hours=1)
         if pd.Timestamp(now).floor("h") - data_to >= STALE_AFTER:
@@ -722,7 +723,7 @@ def overview(reader: CommandCenterReader, brands: list[str]) -> list[BrandSummar
         severity, open_count, at_stake = NOT_MONITORED, 0, 0.0
         if incidents is not None:
             open_ = incidents.loc[(incidents["brand"] == brand) & (incidents["status"] == "open")]
-            severity = worst_open_severity(open_["severity"])
+            severity = worst(open_["severity"])
             open_count, at_stake = len(open_), float(open_["money_at_stake"].sum())
         last = list(fresh.loc[fresh["brand"] == brand, "last_hour_start"]) if len(fresh) else []
         out.append(

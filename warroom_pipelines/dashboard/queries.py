@@ -15,16 +15,10 @@ from datetime import timedelta
 
 import pandas as pd
 
-from warroom_pipelines.dashboard.views import (
-    ALERTS,
-    ANOMALIES,
-    UNIFIED,
-    CommandCenterSql,
-    channel_health_sql,
-    health_tables,
-)
+from warroom_pipelines.dashboard.views import CommandCenterSql, channel_health_sql, health_tables
 from warroom_pipelines.metrics import VOLUMES
 from warroom_pipelines.warehouse import DuckDBWarehouse, Warehouse
+from warroom_pipelines.warehouse.tables import ANOMALIES, DELIVERIES, UNIFIED
 
 
 @dataclass(frozen=True)
@@ -96,7 +90,7 @@ class CommandCenterReader:
         self._query: Callable[[str, Sequence[object]], pd.DataFrame] = warehouse.query
         self.has_unified = warehouse.has_table(UNIFIED)
         self.has_anomalies = warehouse.has_table(ANOMALIES)
-        self.has_alerts = warehouse.has_table(ALERTS)
+        self.has_alerts = warehouse.has_table(DELIVERIES)
         self.health_tables = health_tables(warehouse)
 
     def at(self, periods: Periods) -> CommandCenterReader:

@@ -19,10 +19,7 @@ from warroom_pipelines.channels import registry
 from warroom_pipelines.metrics import RATIOS, VOLUMES
 from warroom_pipelines.schema import DEMO_SOURCE
 from warroom_pipelines.warehouse import SqlTypes, TableRef, Warehouse
-
-UNIFIED = TableRef("main", "unified_performance")
-ANOMALIES = TableRef("main", "performance_anomalies")
-ALERTS = TableRef("main", "alert_deliveries")
+from warroom_pipelines.warehouse.tables import ANOMALIES, DELIVERIES, UNIFIED
 
 VIEW_NAMES = ("daily_performance", "campaign_performance", "open_incidents")
 HEALTH_VIEWS = ("channel_health", "brands")
@@ -48,7 +45,7 @@ class CommandCenterSql:
             types=warehouse.sql_types,
             unified=warehouse.sql_table(UNIFIED),
             anomalies=warehouse.sql_table(ANOMALIES),
-            alerts=warehouse.sql_table(ALERTS),
+            alerts=warehouse.sql_table(DELIVERIES),
             views={
                 name: warehouse.sql_table(TableRef("main", name))
                 for name in (*VIEW_NAMES, *HEALTH_VIEWS)

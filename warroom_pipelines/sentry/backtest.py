@@ -40,7 +40,7 @@ from warroom_pipelines.sentry.engine import (
     empty_anomalies,
     history_window,
 )
-from warroom_pipelines.sentry.explain import SEVERITIES
+from warroom_pipelines.sentry.severity import SEVERITIES
 
 EXPECTED_TYPE: dict[str, str] = {
     "ctr_collapse": "ctr_drop",

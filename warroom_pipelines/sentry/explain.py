@@ -20,8 +20,6 @@ import pandas as pd
 from warroom_pipelines.metrics import CATALOGUE
 from warroom_pipelines.sentry.features import Features
 
-SEVERITIES: tuple[str, ...] = ("info", "warning", "critical")
-
 
 @dataclass(frozen=True)
 class Rule:

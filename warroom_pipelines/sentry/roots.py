@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from warroom_pipelines.metrics import CATALOGUE
-from warroom_pipelines.sentry.explain import SEVERITIES, Rule
+from warroom_pipelines.sentry.explain import Rule
 from warroom_pipelines.sentry.features import Features
+from warroom_pipelines.sentry.severity import SEVERITIES, ranks
 
 ROOT_SHARE = 0.8
 DRIVER_SIGMA = 3.0  # a campaign drives an alarm when it deviates that way this much itself
@@ -87,7 +88,7 @@ def one_root(rows: pd.DataFrame) -> pd.DataFrame:
     if rows.empty:
         return rows
     rows = rows.reset_index(drop=True)
-    rank = rows["severity"].map({s: i for i, s in enumerate(SEVERITIES)}).to_numpy()
+    rank = rows["severity"].map(ranks()).to_numpy()
     money = rows["money_at_stake"].fillna(0.0).to_numpy()
     records = rows[["level", "channel", "campaign_id", *KEY]].to_dict("records")
     share_of: list[dict[str, tuple[float, float]]] = list(rows["_shares"])

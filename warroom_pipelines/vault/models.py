@@ -14,10 +14,9 @@ from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
+from warroom_pipelines.sentry.severity import SEVERITIES
 from warroom_pipelines.vault.crypto import VaultError
 from warroom_pipelines.vault.secret import Secret
-
-SEVERITIES = ("info", "warning", "critical")
 
 
 class IntegrationError(VaultError):

@@ -25,7 +25,7 @@ from warroom_pipelines.warehouse import DuckDBWarehouse, TableRef
 from warroom_pipelines.warehouse.local import STATE
 from warroom_pipelines.warehouse.tables import DELIVERIES
 
-_TYPES: dict[Kind, str] = {
+DUCKDB_TYPES: dict[Kind, str] = {  # the log's column kinds in DuckDB
     "STRING": "VARCHAR",
     "INT64": "BIGINT",
     "FLOAT64": "DOUBLE",
@@ -40,13 +40,13 @@ class DuckDBDialect:
     """Typed `$name` parameters: DuckDB cannot tell the type of a NULL or an empty list."""
 
     def scalar(self, param: Param) -> str:
-        return f"CAST(${param.name} AS {_TYPES[param.kind]})"
+        return f"CAST(${param.name} AS {DUCKDB_TYPES[param.kind]})"
 
     def listed(self, param: Param) -> str:
-        return f"(SELECT UNNEST(CAST(${param.name} AS {_TYPES[param.kind]}[])))"
+        return f"(SELECT UNNEST(CAST(${param.name} AS {DUCKDB_TYPES[param.kind]}[])))"
 
     def rows(self, param: Param) -> str:
-        fields = ", ".join(f"{name} {_TYPES[kind]}" for name, kind in param.fields)
+        fields = ", ".join(f"{name} {DUCKDB_TYPES[kind]}" for name, kind in param.fields)
         return f"(SELECT UNNEST(CAST(${param.name} AS STRUCT({fields})[]), recursive := true))"
 
 
@@ -78,7 +78,7 @@ class DuckDBRunner:
         """The table with its key, and (for a log written by an older War Room) the columns it
         lacks; a concurrent creator is no failure."""
         types = ", ".join(
-            f"{c.name} {_TYPES[c.kind]}"
+            f"{c.name} {DUCKDB_TYPES[c.kind]}"
             + (" PRIMARY KEY" if c.name == "idempotency_key" else " NOT NULL" if c.required else "")
             for c in columns
         )
@@ -102,7 +102,7 @@ class DuckDBRunner:
                 if column.name not in known:
                     con.execute(
                         f"ALTER TABLE {self.sql_table(table)} ADD COLUMN IF NOT EXISTS "
-                        f"{column.name} {_TYPES[column.kind]}"
+                        f"{column.name} {DUCKDB_TYPES[column.kind]}"
                     )
 
     def has_table(self, table: TableRef) -> bool:

@@ -28,14 +28,10 @@ from typing import Any, Literal, Protocol
 
 import pandas as pd
 
-from warroom_pipelines.alerts.incidents import (
-    Incident,
-    Notified,
-    SeriesMemory,
-    incidents_by_brand_day,
-)
+from warroom_pipelines.alerts.incidents import Notified, SeriesMemory
 from warroom_pipelines.alerts.log.store import PENDING, Claimed, Intent, Outcome
 from warroom_pipelines.alerts.messages import notice_from_dict
+from warroom_pipelines.sentry.incidents import Incident, incidents_by_brand_day
 from warroom_pipelines.warehouse.base import TableRef
 from warroom_pipelines.warehouse.tables import ANOMALIES
 

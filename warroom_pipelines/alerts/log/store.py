@@ -22,8 +22,9 @@ from typing import Protocol
 import pandas as pd
 
 from warroom_pipelines.alerts.destinations import Destination
-from warroom_pipelines.alerts.incidents import Incident, Notified, SeriesMemory
+from warroom_pipelines.alerts.incidents import Notified, SeriesMemory
 from warroom_pipelines.alerts.messages import IncidentNotice, Notice
+from warroom_pipelines.sentry.incidents import Incident
 
 PENDING, DELIVERED, FAILED, DEAD_LETTER = "pending", "delivered", "failed", "dead_letter"
 # An alert whose brand's destinations could not be read is logged once, to this stand-in
