@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from warroom_pipelines.assets.anomalies import performance_anomalies
+from warroom_pipelines.assets.budgets import campaign_budgets
 from warroom_pipelines.assets.channels import channel_assets
 from warroom_pipelines.assets.dashboard import (
     command_center,
@@ -33,7 +34,7 @@ from warroom_pipelines.sensors.brand_registry import brand_registry_sensor
 # compute logs): owner-only, whatever umask the process was started with.
 owner_only_files()
 
-brand_assets = [*channel_assets, unified_performance, performance_anomalies]
+brand_assets = [*channel_assets, campaign_budgets, unified_performance, performance_anomalies]
 
 brand_refresh_job = dg.define_asset_job(
     "brand_refresh",

@@ -9,8 +9,10 @@ import pytest
 
 from tests.support import AFTER_THE_FIXTURES, local_resources
 from warroom_pipelines.assets.anomalies import performance_anomalies
+from warroom_pipelines.assets.budgets import campaign_budgets
 from warroom_pipelines.assets.channels import channel_assets
 from warroom_pipelines.assets.unified import UNIFIED_TABLE, unified_performance
+from warroom_pipelines.channels.budgets import read_budgets, typed_budgets
 from warroom_pipelines.partitions import BRANDS, partition_key
 from warroom_pipelines.resources.demo import DemoSourceResource
 from warroom_pipelines.schema import finalize
@@ -24,7 +26,7 @@ DAY = date(2026, 11, 10)
 ANOMALIES_TABLE = TableRef("main", "performance_anomalies")
 WINDOW = 7
 HISTORY = [DAY - timedelta(days=n) for n in range(WINDOW + 2, -1, -1)]
-ASSETS = [*channel_assets, unified_performance, performance_anomalies]
+ASSETS = [*channel_assets, campaign_budgets, unified_performance, performance_anomalies]
 INGESTED_AT = datetime(2026, 11, 11, tzinfo=UTC)
 RUN_CONFIG = {"ops": {"performance_anomalies": {"config": {"window_days": WINDOW}}}}
 
@@ -118,11 +120,38 @@ def test_anomalies_come_from_the_brands_own_rows_only(materialized) -> None:
         rows = stored.loc[stored["brand"] == brand]
         campaigns = set(rows.loc[rows["level"] == "campaign", "campaign_id"])
         assert campaigns <= set(own["campaign_id"])
-        # Exactly what the engine finds on this brand's rows alone.
-        expected = detect(own, DAY, DetectorConfig(window_days=WINDOW))
+        # Exactly what the engine finds on this brand's rows and budgets alone.
+        budgets = read_budgets(warehouse, brand, HISTORY[0], DAY + timedelta(days=1))
+        assert set(budgets["brand"]) == {brand}
+        expected = detect(own, DAY, DetectorConfig(window_days=WINDOW), budgets=budgets)
         got = warehouse.read_slice(ANOMALIES_TABLE, brand=brand, start=DAY, end=DAY)
         assert len(got) == len(expected)
         assert set(got["incident_id"]) == set(expected["incident_id"])
+
+
+def test_the_stored_budgets_reach_the_sentry(materialized) -> None:
+    """campaign_budgets stores the demo source's budgets per brand-day, and the anomalies
+    asset reads them: globex's Meta campaigns spent past what their budgets allow, so the
+    excess is the money at stake (without budgets the engine could only infer caps)."""
+    warehouse = DuckDBWarehouse(materialized["path"], read_only=True)
+    source = RunawaySource(incident_rate=0.0)
+    for brand in ("acme", "globex"):
+        stored = read_budgets(warehouse, brand, THROUGH_DAGSTER[0], DAY)
+        own = pd.concat([source.budgets(brand, day) for day in THROUGH_DAGSTER])
+        own = own.sort_values(["date", "channel", "campaign_id"])
+        assert len(stored) > 0
+        pd.testing.assert_frame_equal(stored, typed_budgets(own))
+    history = warehouse.read_slice(UNIFIED_TABLE, brand="globex", start=HISTORY[0], end=DAY)
+    config = DetectorConfig(window_days=WINDOW)
+    blind = detect(history, DAY, config)
+    got = warehouse.read_slice(ANOMALIES_TABLE, brand="globex", start=DAY, end=DAY)
+    spikes = got.loc[(got["anomaly_type"] == "spend_spike") & (got["level"] == "campaign")]
+    assert len(spikes) and (spikes["channel"] == "meta_ads").all()
+    unpaced = blind.loc[(blind["anomaly_type"] == "spend_spike") & (blind["level"] == "campaign")]
+    assert spikes["money_at_stake"].sum() != unpaced["money_at_stake"].sum()
+    budgets = read_budgets(warehouse, "globex", HISTORY[0], DAY + timedelta(days=1))
+    paced = detect(history, DAY, config, budgets=budgets)
+    assert set(got["incident_id"]) == set(paced["incident_id"])
 
 
 def test_metadata_counts_types_and_severities(materialized) -> None:
@@ -180,6 +209,9 @@ class TwoCurrencySource(RunawaySource):
         return (
             super().metrics(brand, day, as_of).assign(currency="GBP" if brand == "acme" else "USD")
         )
+
+    def budgets(self, brand, day):
+        return super().budgets(brand, day).assign(currency="GBP" if brand == "acme" else "USD")
 
 
 def test_each_brand_days_metadata_is_its_own_in_its_own_currency(tmp_path) -> None:

@@ -1,13 +1,16 @@
 """performance_anomalies: the Sentry's findings per brand-day, beside the unified table."""
 
+from datetime import timedelta
 from typing import Any
 
 import dagster as dg
 import pandas as pd
 from pydantic import Field
 
+from warroom_pipelines.assets.budgets import campaign_budgets
 from warroom_pipelines.assets.metadata import add_brand_day_metadata, anomalies_summary
 from warroom_pipelines.assets.unified import UNIFIED_TABLE, unified_performance
+from warroom_pipelines.channels.budgets import read_budgets
 from warroom_pipelines.partitions import brand_date_partitions, run_brand_dates
 from warroom_pipelines.resources.warehouse import WarehouseResource
 from warroom_pipelines.sentry.detectors import DETECTORS, DetectorConfig
@@ -55,7 +58,7 @@ class AnomalyConfig(dg.Config):
 
 @dg.asset(
     partitions_def=brand_date_partitions,
-    deps=[unified_performance],
+    deps=[unified_performance, campaign_budgets],
     group_name="sentry",
     kinds={"pyod", "duckdb", "pandas"},
     metadata={"partition_expr": {"brand": "brand", "date": "date"}},
@@ -72,11 +75,14 @@ def performance_anomalies(
         # The window of the first day up to the last day (days are sorted).
         first, last = history_window(days[0], detector)[0], days[-1]
         # Brand-scoped read: a brand's anomalies come from its own rows only.
-        history = warehouse.get().read_slice(
+        store = warehouse.get()
+        history = store.read_slice(
             UNIFIED_TABLE, brand=brand, start=first, end=last, columns=SENTRY_COLUMNS
         )
+        # Budgets are per account-local day: a UTC day touches the local days either side.
+        budgets = read_budgets(store, brand, first - timedelta(days=1), last + timedelta(days=1))
         history_rows += len(history)
-        found += [detect(history, day, detector) for day in days]
+        found += [detect(history, day, detector, budgets=budgets) for day in days]
     anomalies = pd.concat(found, ignore_index=True) if found else empty_anomalies()
     add_brand_day_metadata(context, anomalies, brand_days, anomalies_summary)
     # The run's figures are the batch's; each brand-day's own are added above.

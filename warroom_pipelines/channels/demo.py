@@ -33,6 +33,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from warroom_pipelines.channels.budgets import BUDGET_COLUMNS
 from warroom_pipelines.channels.clock import (
     aggregate_hours,
     in_utc_day,
@@ -254,14 +255,6 @@ BENIGN_KINDS: tuple[str, ...] = (
     "pause",
     "budget_step",
     "restatement",
-)
-BUDGET_COLUMNS: tuple[str, ...] = (
-    "brand",
-    "channel",
-    "campaign_id",
-    "date",
-    "daily_budget",
-    "currency",
 )
 BENIGN_COLUMNS: tuple[str, ...] = (
     "event_id",

@@ -8,13 +8,14 @@ sensors and manual runs all use them; run config can still override them for one
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from urllib.parse import urlsplit
 
 import dagster as dg
 from pydantic import Field
 
+from warroom_pipelines.channels.budgets import CampaignBudget
 from warroom_pipelines.channels.google_ads import (
     GoogleAdsClient,
     GoogleAdsConfig,
@@ -67,6 +68,18 @@ class AdPlatformsResource(dg.ConfigurableResource):
 
     def fetch(self, channel: str, vault: BrandVault, day: date) -> ChannelFetch | None:
         """The brand's campaign-hours of `day` on `channel`; None when it has no credentials."""
+        found = self._client(channel, vault)
+        return None if found is None else found[0].fetch_day(found[1], day)
+
+    def budgets(self, channel: str, vault: BrandVault) -> list[CampaignBudget] | None:
+        """The brand's campaign daily budgets on `channel` as set now; None without keys."""
+        found = self._client(channel, vault)
+        return None if found is None else found[0].fetch_budgets(found[1])
+
+    def _client(
+        self, channel: str, vault: BrandVault
+    ) -> tuple[MetaAdsClient | GoogleAdsClient | TikTokAdsClient, Sequence[str]] | None:
+        """The brand's client of `channel` and its account ids; None when it has no keys."""
         if channel not in vault.integrations():
             return None
         if channel == "meta_ads":
@@ -77,7 +90,7 @@ class AdPlatformsResource(dg.ConfigurableResource):
                 hourly_conversions=self.meta_hourly_conversions,  # type: ignore[arg-type]
             )
             client = MetaAdsClient(brand=vault.brand, access_token=meta.access_token, config=config)
-            return client.fetch_day(meta.ad_account_ids, day)
+            return client, meta.ad_account_ids
         if channel == "google_ads":
             google = vault.get(GoogleAdsCredentials)
             google_client = GoogleAdsClient(
@@ -95,7 +108,7 @@ class AdPlatformsResource(dg.ConfigurableResource):
                     token_url=self.google_token_url,
                 ),
             )
-            return google_client.fetch_day(google.customer_ids, day)
+            return google_client, google.customer_ids
         if channel == "tiktok_ads":
             tiktok = vault.get(TikTokAdsCredentials)
             tiktok_client = TikTokAdsClient(
@@ -105,7 +118,7 @@ class AdPlatformsResource(dg.ConfigurableResource):
                     base_url=self.tiktok_base_url, api_version=self.tiktok_api_version
                 ),
             )
-            return tiktok_client.fetch_day(tiktok.advertiser_ids, day)
+            return tiktok_client, tiktok.advertiser_ids
         raise ValueError(f"unknown ad platform {channel!r}; expected one of {PLATFORMS}")
 
 

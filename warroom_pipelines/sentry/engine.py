@@ -114,7 +114,7 @@ def detect(
 
     Only settled hours are scored: a channel's hours up to its connector's watermark
     (`settle.settled_until`, from `ingested_at`), the brand's up to the oldest of its
-    channels'. `budgets` (columns `pacing.BUDGET_COLUMNS`, one row per campaign and
+    channels'. `budgets` (columns `budgets.BUDGET_COLUMNS`, one row per campaign and
     account-local day) makes volumes budget-aware; without it caps are inferred.
     """
     check(config)

@@ -16,12 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from warroom_pipelines.channels.budgets import BUDGET_COLUMNS
 from warroom_pipelines.schema import SchemaError
 from warroom_pipelines.sentry.series import Panel
 
-BUDGET_COLUMNS: tuple[str, ...] = (
-    "brand", "channel", "campaign_id", "date", "daily_budget", "currency",
-)  # fmt: skip
 # The most a platform may spend on one day against a daily budget (../shared/adapi/budgets.md):
 # Meta up to 75 % over, Google up to 2x, TikTok's dynamic daily budget 125 %.
 OVERDELIVERY: dict[str, float] = {"meta_ads": 1.75, "google_ads": 2.0, "tiktok_ads": 1.25}
