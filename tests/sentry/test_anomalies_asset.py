@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from tests.support import AFTER_THE_FIXTURES, local_resources
+from warroom_pipelines import clock
 from warroom_pipelines.assets.anomalies import performance_anomalies
 from warroom_pipelines.assets.budgets import campaign_budgets
 from warroom_pipelines.assets.channels import channel_assets
@@ -15,9 +16,11 @@ from warroom_pipelines.assets.unified import UNIFIED_TABLE, unified_performance
 from warroom_pipelines.channels.budgets import read_budgets, typed_budgets
 from warroom_pipelines.partitions import BRANDS, partition_key
 from warroom_pipelines.resources.demo import DemoSourceResource
-from warroom_pipelines.schema import finalize
+from warroom_pipelines.schedules import REASON_TAG
+from warroom_pipelines.schema import DEMO_SOURCE, finalize
 from warroom_pipelines.sentry.detectors import DetectorConfig
 from warroom_pipelines.sentry.engine import ANOMALY_COLUMNS, detect
+from warroom_pipelines.sentry.settle import SETTLE_LAG
 from warroom_pipelines.warehouse import DuckDBWarehouse, LakeFiles, TableRef, analyst_connection
 
 pytestmark = AFTER_THE_FIXTURES
@@ -258,3 +261,62 @@ def test_each_brand_days_metadata_is_its_own_in_its_own_currency(tmp_path) -> No
         assert "spend" not in metadata
         assert {k for k in metadata if k.startswith("spend:")} == {f"spend:{currency[brand]}"}
         assert {"batch_spend:GBP", "batch_spend:USD"} <= set(metadata)
+
+
+def test_hourly_ticks_score_only_the_newly_settled_hours(tmp_path) -> None:
+    """globex's day through successive hourly ticks (runs of the hourly schedule at HH:05,
+    its Meta spend running away from 08:00): each tick scores only the hours settled since
+    the one before, never a partial hour, keeps that tick's rows as they were, and the last
+    tick holds exactly the rows of scoring the whole day at once."""
+    path = tmp_path / "warehouse.duckdb"
+    source = RunawaySource(incident_rate=0.0)
+    resources = local_resources(path, path.parent, source)
+    warehouse = resources["warehouse"].get()
+    day_start = pd.Timestamp(DAY, tz="UTC")
+    ticks = [day_start + pd.Timedelta(hours=h, minutes=5) for h in range(10, 15)]
+    with clock.pinned(ticks[0].isoformat()):  # the days before, as the first tick sees them
+        for day in HISTORY[:-1]:
+            rows = finalize(source.metrics("globex", day), brand="globex", ingested_at=clock.now())
+            warehouse.replace_slice(UNIFIED_TABLE, rows, brand="globex", dates=[day])
+    config = DetectorConfig(window_days=WINDOW)
+    earlier: pd.DataFrame | None = None
+    hours: list[int] = []
+    with dg.instance_for_test() as instance:
+        instance.add_dynamic_partitions(BRANDS, ["globex"])
+        for tick in ticks:
+            with clock.pinned(tick.isoformat()):
+                result = dg.materialize(
+                    ASSETS,
+                    instance=instance,
+                    resources=resources,
+                    partition_key=partition_key("globex", DAY),
+                    run_config=RUN_CONFIG,
+                    tags={REASON_TAG: "hourly"},
+                )
+            assert result.success
+            metadata = result.asset_materializations_for_node("performance_anomalies")[0].metadata
+            hours.append(metadata["hours_scored"].value)
+            until = {c: pd.Timestamp(t) for c, t in metadata["scored_until"].value.items()}
+            # The watermark: the channels' newest rows (this tick's) less the demo's lag.
+            lag = SETTLE_LAG[DEMO_SOURCE]
+            assert set(until.values()) == {(tick - lag).floor("h")} and len(until) == 3
+            stored = warehouse.read_slice(ANOMALIES_TABLE, brand="globex", start=DAY, end=DAY)
+            bound = (
+                stored["channel"].map(until).where(stored["level"] != "brand", min(until.values()))
+            )
+            assert (stored["hour_start"] < bound).all()  # no partial hour is ever scored
+            if earlier is not None:
+                same = [c for c in ANOMALY_COLUMNS if c != "incident_end"]
+                assert len(stored[same].merge(earlier[same])) == len(earlier)
+            earlier = stored
+        history = warehouse.read_slice(UNIFIED_TABLE, brand="globex", start=HISTORY[0], end=DAY)
+        budgets = read_budgets(warehouse, "globex", HISTORY[0], DAY + timedelta(days=1))
+    whole = detect(history, DAY, config, budgets=budgets)
+    assert len(whole) and "spend_spike" in set(whole["anomaly_type"])
+    order = ["hour_start", "level", "channel", "campaign_id", "anomaly_type"]
+    pd.testing.assert_frame_equal(
+        earlier.sort_values(order).reset_index(drop=True), whole, check_dtype=False
+    )
+    channels = len(until)
+    assert hours[0] == channels * 6  # the first tick: 00:00 to 06:00 of every channel
+    assert hours[1:] == [channels] * (len(ticks) - 1)  # then the one hour settled since

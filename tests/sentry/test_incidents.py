@@ -81,6 +81,31 @@ def test_a_campaign_roas_drop_is_found_at_campaign_level(normal) -> None:
     assert mine["hour_start"].max() < DAY_START + pd.Timedelta(hours=15)
 
 
+def _price_feed_break(rows: pd.DataFrame) -> pd.DataFrame:
+    """Orders dip to 45 % and each is booked at 30 % of its value."""
+    kept = np.random.default_rng(3).binomial(rows["conversions"].astype(int), 0.45)
+    share = np.divide(
+        kept, rows["conversions"], out=np.zeros(len(rows)), where=rows["conversions"] > 0
+    )
+    rows["conversion_value"] = rows["conversion_value"] * share * 0.3
+    rows["conversions"] = kept.astype(float)
+    return rows
+
+
+def test_a_channel_roas_drop_with_fewer_orders_is_a_roas_drop(normal) -> None:
+    """A price feed breaks on Meta while its orders also dip: the value per order fell to a
+    third, which no tracking break does, so the channel's alarm is a roas_drop (it used to
+    be typed conversion_drop, the conversion rules coming first)."""
+    rows = detect(syn.inject(normal, _price_feed_break, channel="meta_ads"), syn.DAY)
+    loud = rows.loc[
+        rows["severity"].isin(ALERTS)
+        & (rows["level"] == "channel")
+        & (rows["channel"] == "meta_ads")
+    ]
+    assert set(loud["anomaly_type"]) == {"roas_drop"}
+    assert loud["hour_start"].min() <= DAY_START + pd.Timedelta(hours=12)
+
+
 def test_a_runaway_is_a_spend_spike_with_the_excess_at_stake(normal) -> None:
     """m1's spend triples from 09:00 while it buys only a third more impressions (CPM up):
     past its known daily budget it is a spend_spike, and what it spent beyond the budget the

@@ -137,6 +137,8 @@ def add_incidents(rows: pd.DataFrame) -> pd.DataFrame:
 
     Each row's `settled` is the end of its series' scored hours: an incident whose last hour
     reaches it is still open (end NaT); otherwise it ends at the first normal hour after it.
+    Rows that already have an `incident_start` (an earlier tick's) keep it for their run:
+    an incident that began on the previous day keeps its start and id.
     """
     if rows.empty:
         none = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[us, UTC]")
@@ -145,7 +147,9 @@ def add_incidents(rows: pd.DataFrame) -> pd.DataFrame:
     rows = rows.sort_values([*series, "hour_start"]).reset_index(drop=True)
     gap = rows.groupby(series, sort=False)["hour_start"].diff() != pd.Timedelta(hours=1)
     run = gap.cumsum()
-    start = rows.groupby(run)["hour_start"].transform("min")
+    known = rows["incident_start"] if "incident_start" in rows.columns else rows["hour_start"]
+    begins = pd.to_datetime(known, utc=True).fillna(rows["hour_start"])
+    start = begins.groupby(run).transform("min")
     last = rows.groupby(run)["hour_start"].transform("max") + pd.Timedelta(hours=1)
     rows["incident_start"] = start
     rows["incident_end"] = last.where(last < rows["settled"])

@@ -11,18 +11,23 @@ from __future__ import annotations
 
 import pandas as pd
 
+from warroom_pipelines.schema import DEMO_SOURCE
+
 HOUR = pd.Timedelta(hours=1)
 
 # How long after an hour ends each platform's hourly report of it is complete. Meta's
 # hourly insights fill in over the following hours (delivery and attribution are batched);
 # Google Ads documents reporting "typically delayed up to 3 hours"; TikTok's basic reports
 # lag about 10 minutes on average, with stragglers up to an hour (../shared/adapi/tiktok.md);
-# the demo source delivers each hour's rows over the following hours, as real accounts do.
+# the demo source delivers each hour's rows over the following hours, as real accounts do
+# (an account-hour's batch 0.05 h + Gamma(3, 0.4 h) after the hour, and each row up to a few
+# minutes more: 99.5 % within 4 h), whatever platform its rows stand in for, so demo rows
+# (`source` "demo") settle by the demo's lag, not by their channel's.
 SETTLE_LAG: dict[str, pd.Timedelta] = {
     "meta_ads": pd.Timedelta(hours=3),
     "google_ads": pd.Timedelta(hours=3),
     "tiktok_ads": pd.Timedelta(hours=1),
-    "demo": pd.Timedelta(hours=3),
+    DEMO_SOURCE: pd.Timedelta(hours=4),
 }
 DEFAULT_SETTLE_LAG = pd.Timedelta(hours=3)  # a channel without a documented delay
 
@@ -39,9 +44,14 @@ def settled_until(history: pd.DataFrame) -> dict[str, pd.Timestamp]:
         return {channel: end for channel in channels}
     by_channel = history.groupby("channel", observed=True)
     newest, last = by_channel["ingested_at"].max(), by_channel["hour_start"].max()
+    demo = (
+        (history["source"] == DEMO_SOURCE).groupby(history["channel"], observed=True).all()
+        if "source" in history.columns
+        else pd.Series(False, index=newest.index)
+    )
     out = {}
     for channel in channels:
         seen = pd.Timestamp(newest[channel])
-        lag = SETTLE_LAG.get(channel, DEFAULT_SETTLE_LAG)
+        lag = SETTLE_LAG.get(DEMO_SOURCE if demo[channel] else channel, DEFAULT_SETTLE_LAG)
         out[channel] = (seen - lag).floor("h") if pd.notna(seen) else last[channel] + HOUR
     return out
