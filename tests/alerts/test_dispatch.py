@@ -94,6 +94,36 @@ def test_updates_and_resolution_are_follow_ups_of_the_same_incident(world: World
     assert mails[1]["In-Reply-To"] == "<inc-1.email.v1@warroom.alerts>"
 
 
+def test_a_backfill_announces_the_open_incidents_not_the_ones_already_over(
+    world: World,
+) -> None:
+    # Days materialized at once (the demo, a backfill): past incidents are over when first seen.
+    past = anomaly_rows("acme", "past-1", "2026-11-01T09:00", 3, resolved=True)
+    world.materialize(past, "acme", "2026-11-01")
+    earlier = anomaly_rows("acme", "past-2", "2026-11-02T06:00", 2, resolved=True)
+    now = anomaly_rows("acme", "now-1", "2026-11-02T20:00", 2, anomaly_type="ctr_drop")
+    world.materialize(pd.concat([earlier, now]), "acme", "2026-11-02")
+    world.tick()
+    hook = [(b["incident_id"], b["kind"]) for b in world.bodies("acme-hook")]
+    assert hook == [("now-1", "open")]
+    # The open one's end is told when it comes; the past ones stay untold.
+    world.materialize(
+        pd.concat(
+            [
+                anomaly_rows("acme", "past-2", "2026-11-02T06:00", 2, resolved=True),
+                anomaly_rows(
+                    "acme", "now-1", "2026-11-02T20:00", 3, anomaly_type="ctr_drop", resolved=True
+                ),
+            ]
+        ),
+        "acme",
+        "2026-11-02",
+    )
+    world.tick()
+    hook = [(b["incident_id"], b["kind"]) for b in world.bodies("acme-hook")]
+    assert hook == [("now-1", "open"), ("now-1", "resolved")]
+
+
 def test_an_incident_across_midnight_is_one_alert(world: World) -> None:
     rows = anomaly_rows("acme", "inc-night", "2026-11-02T22:00", 4)
     world.materialize(rows, "acme", "2026-11-02")
@@ -104,7 +134,7 @@ def test_an_incident_across_midnight_is_one_alert(world: World) -> None:
 
 
 def test_a_flapping_series_is_held_back_by_the_cooldown(world: World) -> None:
-    first = anomaly_rows("acme", "flap-1", "2026-11-02T09:00", 1, resolved=True)
+    first = anomaly_rows("acme", "flap-1", "2026-11-02T09:00", 1)
     again = anomaly_rows("acme", "flap-2", "2026-11-02T11:00", 1)
     later = anomaly_rows("acme", "flap-3", "2026-11-02T15:00", 1)
     other = anomaly_rows(

@@ -61,6 +61,16 @@ def test_versions_open_update_resolve() -> None:
     assert decide(_incident(resolved=True), done, None, POLICY) is None
 
 
+def test_an_incident_first_seen_already_over_is_not_announced() -> None:
+    # A backfill finds it ended: no "resolved" out of nowhere, and no "open" of the past.
+    assert decide(_incident(resolved=True), None, None, POLICY) is None
+    old = SeriesMemory("earlier", datetime(2026, 11, 1, 4, tzinfo=UTC), "warning")
+    assert decide(_incident(resolved=True, severity="critical"), None, old, POLICY) is None
+    # Once a brand heard of it, its end is still told.
+    told = Notified(1, "open", "warning", 80.0)
+    assert decide(_incident(resolved=True), told, None, POLICY) == Decision("resolved", 2)
+
+
 def test_cooldown_holds_a_new_incident_of_the_same_series_unless_it_is_worse() -> None:
     recent = SeriesMemory("earlier", datetime(2026, 11, 2, 7, tzinfo=UTC), "warning")
     assert decide(_incident(), None, recent, POLICY) is None

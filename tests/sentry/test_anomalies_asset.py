@@ -14,13 +14,12 @@ from warroom_pipelines.assets.budgets import campaign_budgets
 from warroom_pipelines.assets.channels import channel_assets
 from warroom_pipelines.assets.unified import UNIFIED_TABLE, unified_performance
 from warroom_pipelines.channels.budgets import read_budgets, typed_budgets
-from warroom_pipelines.partitions import BRANDS, partition_key
+from warroom_pipelines.partitions import BRANDS, REASON_TAG, partition_key
 from warroom_pipelines.resources.demo import DemoSourceResource
-from warroom_pipelines.schedules import REASON_TAG
-from warroom_pipelines.schema import DEMO_SOURCE, finalize
+from warroom_pipelines.schema import finalize
 from warroom_pipelines.sentry.detectors import DetectorConfig
 from warroom_pipelines.sentry.engine import ANOMALY_COLUMNS, detect
-from warroom_pipelines.sentry.settle import SETTLE_LAG
+from warroom_pipelines.sentry.settle import DEMO_SETTLE_LAG
 from warroom_pipelines.warehouse import DuckDBWarehouse, LakeFiles, TableRef, analyst_connection
 
 pytestmark = AFTER_THE_FIXTURES
@@ -298,8 +297,7 @@ def test_hourly_ticks_score_only_the_newly_settled_hours(tmp_path) -> None:
             hours.append(metadata["hours_scored"].value)
             until = {c: pd.Timestamp(t) for c, t in metadata["scored_until"].value.items()}
             # The watermark: the channels' newest rows (this tick's) less the demo's lag.
-            lag = SETTLE_LAG[DEMO_SOURCE]
-            assert set(until.values()) == {(tick - lag).floor("h")} and len(until) == 3
+            assert set(until.values()) == {(tick - DEMO_SETTLE_LAG).floor("h")} and len(until) == 3
             stored = warehouse.read_slice(ANOMALIES_TABLE, brand="globex", start=DAY, end=DAY)
             bound = (
                 stored["channel"].map(until).where(stored["level"] != "brand", min(until.values()))

@@ -3,14 +3,19 @@
 The Sentry writes one row per anomalous series-hour with a stable `incident_id`. An incident
 is versioned so that a brand hears about it once when it opens, again only when it grows worse
 (higher severity, or money at stake multiplied), and once more when it ends.
+
+An incident first seen already over (a backfill of past days, a restatement, a dispatcher that
+was down while it came and went) is not announced: nobody can act on it any more, and a
+backfill of weeks would otherwise fill the channel with "resolved" messages about incidents
+the brand never heard of. It stays on the dashboard and in `performance_anomalies`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 import pandas as pd
@@ -139,6 +144,30 @@ def group_incidents(anomalies: pd.DataFrame) -> list[Incident]:
     return incidents
 
 
+def incidents_by_brand_day(
+    anomalies: pd.DataFrame, brand_days: Sequence[tuple[str, date]]
+) -> dict[tuple[str, date], list[Incident]]:
+    """The incidents with hours on each of `brand_days`, each with all of its hours: an
+    incident across midnight is listed under both of its days."""
+    if anomalies.empty:
+        return {}
+    by_id = {incident.incident_id: incident for incident in group_incidents(anomalies)}
+    hours = set(
+        zip(
+            anomalies["brand"].astype(str),
+            pd.to_datetime(anomalies["date"]).dt.date,
+            anomalies["incident_id"].astype(str),
+            strict=True,
+        )
+    )
+    wanted = set(brand_days)
+    found: dict[tuple[str, date], list[Incident]] = {}
+    for brand, day, incident_id in sorted(hours):
+        if (brand, day) in wanted:
+            found.setdefault((brand, day), []).append(by_id[incident_id])
+    return found
+
+
 @dataclass(frozen=True)
 class Notified:
     """What the brand was last told about an incident (from the delivery log)."""
@@ -190,7 +219,9 @@ def decide(
             recent = incident.incident_start - series.incident_start < policy.cooldown
             if recent and severity_rank(incident.severity) <= severity_rank(series.severity):
                 return None
-        return Decision("resolved" if incident.resolved else "open", 1)
+        if incident.resolved:
+            return None  # over before anyone heard of it: nothing to act on
+        return Decision("open", 1)
     if notified.message_kind == "resolved":
         return None
     if incident.resolved:

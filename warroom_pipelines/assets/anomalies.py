@@ -20,9 +20,13 @@ from warroom_pipelines.assets.budgets import campaign_budgets
 from warroom_pipelines.assets.metadata import add_brand_day_metadata, anomalies_summary
 from warroom_pipelines.assets.unified import UNIFIED_TABLE, unified_performance
 from warroom_pipelines.channels.budgets import read_budgets
-from warroom_pipelines.partitions import brand_date_partitions, partition_key, run_brand_dates
+from warroom_pipelines.partitions import (
+    REASON_TAG,
+    brand_date_partitions,
+    partition_key,
+    run_brand_dates,
+)
 from warroom_pipelines.resources.warehouse import WarehouseResource
-from warroom_pipelines.schedules import REASON_TAG
 from warroom_pipelines.sentry.detectors import DETECTORS, DetectorConfig
 from warroom_pipelines.sentry.engine import (
     SENTRY_COLUMNS,

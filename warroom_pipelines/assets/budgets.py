@@ -13,6 +13,7 @@ import pandas as pd
 
 from warroom_pipelines import clock
 from warroom_pipelines.assets.channels import INGESTION_GROUP, WAREHOUSE_POOL, of_brand_day
+from warroom_pipelines.channels import registry
 from warroom_pipelines.channels.budgets import (
     BUDGET_COLUMNS,
     BUDGETS_TABLE,
@@ -21,7 +22,7 @@ from warroom_pipelines.channels.budgets import (
 )
 from warroom_pipelines.channels.health import READ_ERRORS, failure_reason
 from warroom_pipelines.partitions import brand_date_partitions, demo_brand_keys, run_brand_dates
-from warroom_pipelines.resources.ad_platforms import PLATFORMS, AdPlatformsResource
+from warroom_pipelines.resources.ad_platforms import AdPlatformsResource
 from warroom_pipelines.resources.demo import DemoSourceResource
 from warroom_pipelines.resources.vault import VaultResource
 from warroom_pipelines.resources.warehouse import WarehouseResource
@@ -66,7 +67,7 @@ def campaign_budgets(
                 failed.append(f"{brand}: {failure_reason(exc, 'the ad platforms')}")
                 frames.append(kept)
                 continue
-            for channel in PLATFORMS:
+            for channel in registry.names():
                 try:
                     read = ad_platforms.budgets(channel, keys)
                 except READ_ERRORS as exc:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
@@ -33,6 +34,14 @@ class CampaignBudget:
     campaign_id: str
     daily_budget: float
     currency: str
+
+
+@runtime_checkable
+class BudgetReader(Protocol):
+    """A platform client that reads its campaigns' budgets (Meta, Google Ads and TikTok do;
+    a platform registered without it has its caps inferred)."""
+
+    def fetch_budgets(self, account_ids: Sequence[str]) -> list[CampaignBudget]: ...
 
 
 def budget_frame(

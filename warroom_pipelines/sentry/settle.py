@@ -11,25 +11,26 @@ from __future__ import annotations
 
 import pandas as pd
 
+from warroom_pipelines.channels import registry
 from warroom_pipelines.schema import DEMO_SOURCE
 
 HOUR = pd.Timedelta(hours=1)
 
-# How long after an hour ends each platform's hourly report of it is complete. Meta's
-# hourly insights fill in over the following hours (delivery and attribution are batched);
-# Google Ads documents reporting "typically delayed up to 3 hours"; TikTok's basic reports
-# lag about 10 minutes on average, with stragglers up to an hour (../shared/adapi/tiktok.md);
-# the demo source delivers each hour's rows over the following hours, as real accounts do
-# (an account-hour's batch 0.05 h + Gamma(3, 0.4 h) after the hour, and each row up to a few
-# minutes more: 99.5 % within 4 h), whatever platform its rows stand in for, so demo rows
-# (`source` "demo") settle by the demo's lag, not by their channel's.
-SETTLE_LAG: dict[str, pd.Timedelta] = {
-    "meta_ads": pd.Timedelta(hours=3),
-    "google_ads": pd.Timedelta(hours=3),
-    "tiktok_ads": pd.Timedelta(hours=1),
-    DEMO_SOURCE: pd.Timedelta(hours=4),
-}
-DEFAULT_SETTLE_LAG = pd.Timedelta(hours=3)  # a channel without a documented delay
+# A channel without a documented delay.
+DEFAULT_SETTLE_LAG = pd.Timedelta(hours=3)
+# The demo source's rows carry their platform's channel, but the demo delivers each hour's
+# rows over the following hours its own way (an account-hour's batch 0.05 h + Gamma(3, 0.4 h)
+# after the hour, each row a few minutes more: 99.5 % within 4 h), whatever platform they
+# stand in for: demo rows (`source` "demo") settle by this lag, not by their channel's
+# (TikTok's 1 h would judge them while they still arrive, as ingestion gaps).
+DEMO_SETTLE_LAG = pd.Timedelta(hours=4)
+
+
+def settle_lag(channel: str) -> pd.Timedelta:
+    """How long after an hour ends the channel's hourly report of it is complete (each
+    platform's record says; ../shared/adapi/ documents the platforms' delays)."""
+    lag = registry.settle_lag(channel)
+    return DEFAULT_SETTLE_LAG if lag is None else pd.Timedelta(lag)
 
 
 def settled_until(history: pd.DataFrame) -> dict[str, pd.Timestamp]:
@@ -52,6 +53,6 @@ def settled_until(history: pd.DataFrame) -> dict[str, pd.Timestamp]:
     out = {}
     for channel in channels:
         seen = pd.Timestamp(newest[channel])
-        lag = SETTLE_LAG.get(DEMO_SOURCE if demo[channel] else channel, DEFAULT_SETTLE_LAG)
+        lag = DEMO_SETTLE_LAG if demo[channel] else settle_lag(channel)
         out[channel] = (seen - lag).floor("h") if pd.notna(seen) else last[channel] + HOUR
     return out
