@@ -35,6 +35,9 @@ DEFAULT_START_DATE = "2026-01-01"
 PARTITION_TAG = "dagster/partition"
 RANGE_START_TAG = "dagster/asset_partition_range_start"
 RANGE_END_TAG = "dagster/asset_partition_range_end"
+# Why a run was requested ("hourly", "restatement", ...): the hourly refresh's runs score
+# only the newly settled hours.
+REASON_TAG = "warroom/reason"
 
 
 def start_date() -> str:

@@ -20,6 +20,7 @@ from datetime import date, timedelta
 import dagster as dg
 
 from warroom_pipelines.assets.anomalies import performance_anomalies
+from warroom_pipelines.assets.budgets import campaign_budgets
 from warroom_pipelines.assets.channels import channel_assets
 from warroom_pipelines.assets.unified import unified_performance
 from warroom_pipelines.channels import registry
@@ -27,6 +28,7 @@ from warroom_pipelines.partitions import (
     BRANDS,
     RANGE_END_TAG,
     RANGE_START_TAG,
+    REASON_TAG,
     invalid_brand_keys,
     partition_key,
 )
@@ -38,9 +40,8 @@ DEFAULT_BATCH_BRANDS = 25
 YESTERDAY_SETTLES_HOUR = 6
 BATCH_TAG = "warroom/batch"
 BRAND_TAG = "warroom/brand"
-REASON_TAG = "warroom/reason"
 
-brand_assets = [*channel_assets, unified_performance, performance_anomalies]
+brand_assets = [*channel_assets, campaign_budgets, unified_performance, performance_anomalies]
 # The partitioning (brand x date) is the assets': Dagster infers the job's from them.
 brand_refresh_job = dg.define_asset_job(
     "brand_refresh",

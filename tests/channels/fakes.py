@@ -137,6 +137,11 @@ class FakeMeta:
         server.expect_request(re.compile(f"^{prefix}$")).respond_with_handler(self._account)
         self.insights_path = f"{prefix}/insights"
         server.expect_request(self.insights_path).respond_with_handler(self._insights)
+        # Campaign settings (budgets in minor units as strings), served on their edges.
+        self.campaigns: list[dict[str, Any]] = []
+        self.adsets: list[dict[str, Any]] = []
+        for edge in ("campaigns", "adsets"):
+            server.expect_request(f"{prefix}/{edge}").respond_with_handler(self._settings(edge))
 
     def _token_error(self, request: Request) -> Response | None:
         token = request.args.get("access_token") or request.headers.get(
@@ -188,6 +193,20 @@ class FakeMeta:
             for r in (self.hourly if hourly else self.daily)
             if span["since"] <= r["date_start"] <= span["until"]
         ]
+        return self._page(request, rows, self.insights_path)
+
+    def _settings(self, edge: str) -> Any:
+        def handler(request: Request) -> Response:
+            denied = self._token_error(request)
+            if denied:
+                return denied
+            fields = request.args["fields"].split(",")
+            rows = [{k: v for k, v in r.items() if k in fields} for r in getattr(self, edge)]
+            return self._page(request, rows, f"{self.insights_path.rsplit('/', 1)[0]}/{edge}")
+
+        return handler
+
+    def _page(self, request: Request, rows: list[dict[str, Any]], path: str) -> Response:
         offset = int(request.args.get("after", "0"))
         limit = min(int(request.args.get("limit", "25")), self.page_size)
         page = rows[offset : offset + limit]
@@ -198,7 +217,7 @@ class FakeMeta:
             args = {k: v for k, v in request.args.items() if k != "after"}
             args["after"] = str(offset + len(page))
             # Like Meta: the next URL names graph.facebook.com and carries the token.
-            paging["next"] = f"https://graph.facebook.com{self.insights_path}?{urlencode(args)}"
+            paging["next"] = f"https://graph.facebook.com{path}?{urlencode(args)}"
         return reply(200, {"data": page, "paging": paging})
 
 
@@ -257,6 +276,7 @@ class FakeGoogleAds:
         self.customer_id, self.currency, self.time_zone = customer_id, currency, time_zone
         self.batch_size = batch_size
         self.rows: list[dict[str, Any]] = []
+        self.budget_rows: list[dict[str, Any]] = []  # campaign + campaignBudget results
         self.failures: list[Failure] = []
         self.valid_access: set[str] = set()
         self.accept_access = True  # False: every access token is refused (account unlinked)
@@ -352,8 +372,11 @@ class FakeGoogleAds:
                     }
                 ],
             )
-        since, until = re.search(r"BETWEEN '([\d-]+)' AND '([\d-]+)'", query).groups()  # type: ignore[union-attr]
-        rows = [r for r in self.rows if since <= r["segments"]["date"] <= until]
+        if "campaign_budget.amount_micros" in query:
+            rows = self.budget_rows
+        else:
+            since, until = re.search(r"BETWEEN '([\d-]+)' AND '([\d-]+)'", query).groups()  # type: ignore[union-attr]
+            rows = [r for r in self.rows if since <= r["segments"]["date"] <= until]
         batches: list[dict[str, Any]] = [
             {"results": rows[i : i + self.batch_size], "requestId": "Qw8eR7tY6uI5oP4aS3dF2g"}
             for i in range(0, len(rows), self.batch_size)
@@ -413,6 +436,16 @@ class FakeTikTok:
         server.expect_request("/open_api/v1.3/report/integrated/get/").respond_with_handler(
             self._report
         )
+        # Campaign settings: `budget` a float in currency units, by `budget_mode`.
+        self.campaigns: list[dict[str, Any]] = []
+        self.adgroups: list[dict[str, Any]] = []
+        self.settings_calls: list[dict[str, str]] = []
+        server.expect_request("/open_api/v1.3/campaign/get/").respond_with_handler(
+            self._settings("campaigns")
+        )
+        server.expect_request("/open_api/v1.3/adgroup/get/").respond_with_handler(
+            self._settings("adgroups")
+        )
 
     def _envelope(self, data: Any, code: int = 0, message: str = "OK") -> Response:
         return reply(
@@ -463,7 +496,23 @@ class FakeTikTok:
         assert request.args["end_date"] == day
         assert json.loads(request.args["dimensions"]) == ["campaign_id", "stat_time_hour"]
         rows = [r for r in self.records if r["dimensions"]["stat_time_hour"].startswith(day)]
-        size = min(int(request.args["page_size"]), self.page_size)
+        return self._page(request, rows)
+
+    def _settings(self, kind: str) -> Any:
+        def handler(request: Request) -> Response:
+            denied = self._token_error(request)
+            if denied:
+                return denied
+            self.settings_calls.append(dict(request.args))
+            assert request.args["advertiser_id"] == self.advertiser_id
+            wanted = json.loads(request.args.get("filtering", "{}")).get("campaign_ids")
+            rows = [r for r in getattr(self, kind) if wanted is None or r["campaign_id"] in wanted]
+            return self._page(request, rows)
+
+        return handler
+
+    def _page(self, request: Request, rows: list[dict[str, Any]]) -> Response:
+        size = min(int(request.args.get("page_size", "10")), self.page_size)
         page = int(request.args.get("page", "1"))
         total_pages = (len(rows) + size - 1) // size
         return self._envelope(

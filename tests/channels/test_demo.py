@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from warroom_pipelines.channels.budgets import BUDGET_COLUMNS
 from warroom_pipelines.channels.demo import (
     BENIGN_KINDS,
-    BUDGET_COLUMNS,
     DemoConfig,
     brand_accounts,
     demo_benign_events,

@@ -17,7 +17,7 @@ from warroom_pipelines.channels.demo import demo_budgets
 from warroom_pipelines.dashboard import publish
 from warroom_pipelines.dashboard.campaign_rows import CAMPAIGNS_SHOWN
 from warroom_pipelines.dashboard.pacing import daily_budgets
-from warroom_pipelines.sentry.pacing import OVERDELIVERY
+from warroom_pipelines.sentry.pacing import overdelivery
 from warroom_pipelines.warehouse import DuckDBWarehouse
 
 END = NOW.floor("h")  # the last complete hour ends at 14:00 UTC
@@ -158,7 +158,7 @@ def test_pacing_is_todays_spend_in_the_accounts_own_day_against_its_daily_budget
         assert pace and budget is not None, campaign
         assert float(pace[2]) == pytest.approx(spent) and float(pace[3]) == budget
         share = spent / budget
-        over = share > OVERDELIVERY[channel]
+        over = share > overdelivery(channel)
         assert pace[1] == ("over" if over else "reached" if share >= 0.95 else "pacing")
         checked += 1
     assert checked > CAMPAIGNS_SHOWN

@@ -36,8 +36,8 @@ TYPES = (
     (syn.tracking_break, "conversion_drop"),
     (syn.roas_drop, "roas_drop"),
 )
-# A 5-hour ROAS drop on one campaign is not found at campaign level yet (it is at channel
-# and brand level): left out rather than marked as passing.
+# A campaign's ROAS drop needs its third hour (test below): its orders are fewer and
+# lumpier than a channel's, and the campaign bar is higher.
 CASES = [
     (effect, expected, level)
     for effect, expected in TYPES
@@ -62,6 +62,48 @@ def test_each_incident_type_is_found_at_each_level(normal, effect, expected, lev
     assert expected in set(mine["anomaly_type"])
     first = mine.loc[mine["anomaly_type"] == expected, "hour_start"].min()
     assert first <= DAY_START + pd.Timedelta(hours=12)
+
+
+def test_a_campaign_roas_drop_is_found_at_campaign_level(normal) -> None:
+    """A price feed breaks on one campaign (order values x 0.3 for five hours, about 15
+    orders an hour): its ROAS is judged with the orders it rests on, so the afternoon's
+    drop is not drowned in the scale of its quiet nights' few orders."""
+    broken = _on_campaign(normal, syn.roas_drop, "acme-m1", range(10, 15))
+    rows = detect(broken, syn.DAY)
+    mine = rows.loc[
+        (rows["level"] == "campaign")
+        & (rows["campaign_id"] == "acme-m1")
+        & (rows["anomaly_type"] == "roas_drop")
+        & rows["severity"].isin(ALERTS)
+    ]
+    assert not mine.empty
+    assert mine["hour_start"].min() <= DAY_START + pd.Timedelta(hours=13)
+    assert mine["hour_start"].max() < DAY_START + pd.Timedelta(hours=15)
+
+
+def _price_feed_break(rows: pd.DataFrame) -> pd.DataFrame:
+    """Orders dip to 45 % and each is booked at 30 % of its value."""
+    kept = np.random.default_rng(3).binomial(rows["conversions"].astype(int), 0.45)
+    share = np.divide(
+        kept, rows["conversions"], out=np.zeros(len(rows)), where=rows["conversions"] > 0
+    )
+    rows["conversion_value"] = rows["conversion_value"] * share * 0.3
+    rows["conversions"] = kept.astype(float)
+    return rows
+
+
+def test_a_channel_roas_drop_with_fewer_orders_is_a_roas_drop(normal) -> None:
+    """A price feed breaks on Meta while its orders also dip: the value per order fell to a
+    third, which no tracking break does, so the channel's alarm is a roas_drop (it used to
+    be typed conversion_drop, the conversion rules coming first)."""
+    rows = detect(syn.inject(normal, _price_feed_break, channel="meta_ads"), syn.DAY)
+    loud = rows.loc[
+        rows["severity"].isin(ALERTS)
+        & (rows["level"] == "channel")
+        & (rows["channel"] == "meta_ads")
+    ]
+    assert set(loud["anomaly_type"]) == {"roas_drop"}
+    assert loud["hour_start"].min() <= DAY_START + pd.Timedelta(hours=12)
 
 
 def test_a_runaway_is_a_spend_spike_with_the_excess_at_stake(normal) -> None:

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from tests.sentry import synthetic as syn
-from warroom_pipelines.sentry.engine import ANOMALY_COLUMNS, detect
+from warroom_pipelines.sentry.engine import ANOMALY_COLUMNS, Scored, detect, scored_until
 from warroom_pipelines.sentry.settle import settle_lag
 
 ALERTS = ("warning", "critical")
@@ -74,3 +74,28 @@ def test_cutting_the_history_at_every_hour_leaves_earlier_rows_identical(arrived
         bound = full["channel"].map(until).where(full["level"] != "brand", min(until.values()))
         settled = full.loc[full["hour_start"] < bound]
         assert len(settled.merge(partial[key], on=key)) == len(settled) == len(partial)
+
+
+def test_a_tick_scores_only_the_newly_settled_hours() -> None:
+    """Hourly ticks that keep the earlier tick's rows and score only the hours settled since
+    give, tick after tick, exactly the rows of scoring the whole day again; the kept rows are
+    the earlier tick's own (not scored again), and an incident keeps its id."""
+    broken = syn.arriving(
+        syn.inject(syn.history(), syn.cpa_spike, channel="meta_ads", hours=range(8, 14))
+    )
+    earlier: Scored | None = None
+    for hour in range(1, 25):
+        tick = DAY_START + pd.Timedelta(hours=hour, minutes=5)
+        seen = syn.seen_at(broken, tick)
+        rows = detect(seen, syn.DAY, scored=earlier)
+        pd.testing.assert_frame_equal(rows, detect(seen, syn.DAY))
+        if earlier is not None:
+            # A row of an hour the earlier tick had scored is that tick's row, as it was
+            # (an open incident's end aside).
+            old = earlier.rows.drop(columns="incident_end")
+            kept = rows.merge(old, how="inner", on=list(old.columns))
+            bound = rows["channel"].map(earlier.until)
+            bound = bound.where(rows["level"] != "brand", min(earlier.until.values()))
+            assert len(kept) == int((rows["hour_start"] < bound).sum())
+        earlier = Scored(rows, scored_until(seen, syn.DAY))
+    assert earlier is not None and earlier.rows["anomaly_type"].eq("cpa_spike").any()

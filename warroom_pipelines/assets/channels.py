@@ -242,8 +242,8 @@ def _keep_last_good(
     previous = store.read_slices(health_table(channel), slices)
     health, frames = [], []
     for (brand, day), reason in failed.items():
-        mine = _of_brand_day(rows, brand, day)
-        before = _of_brand_day(previous, brand, day).to_dict("records")
+        mine = of_brand_day(rows, brand, day)
+        before = of_brand_day(previous, brand, day).to_dict("records")
         frames.append(mine[list(RAW_COLUMNS)] if len(mine) else empty_raw_frame())
         health.append(
             after_failure(
@@ -259,7 +259,7 @@ def _keep_last_good(
     return _combined(frames), health
 
 
-def _of_brand_day(frame: pd.DataFrame, brand: str, day: date) -> pd.DataFrame:
+def of_brand_day(frame: pd.DataFrame, brand: str, day: date) -> pd.DataFrame:
     if frame.empty:
         return frame
     return frame.loc[(frame["brand"] == brand) & (frame["date"] == pd.Timestamp(day))]

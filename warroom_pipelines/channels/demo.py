@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from warroom_pipelines.channels import registry
+from warroom_pipelines.channels.budgets import BUDGET_COLUMNS
 from warroom_pipelines.channels.report import aggregate_hours
 from warroom_pipelines.days import (
     in_utc_day,
@@ -247,14 +248,6 @@ BENIGN_KINDS: tuple[str, ...] = (
     "pause",
     "budget_step",
     "restatement",
-)
-BUDGET_COLUMNS: tuple[str, ...] = (
-    "brand",
-    "channel",
-    "campaign_id",
-    "date",
-    "daily_budget",
-    "currency",
 )
 BENIGN_COLUMNS: tuple[str, ...] = (
     "event_id",

@@ -11,11 +11,12 @@ account currency; hours whose metrics are all zero are simply absent (never inve
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Unpack
 
+from warroom_pipelines.channels.budgets import CampaignBudget
 from warroom_pipelines.channels.client import PlatformClient, Transport
 from warroom_pipelines.channels.errors import ChannelAuthError, ChannelError
 from warroom_pipelines.channels.http import (
@@ -37,6 +38,11 @@ SOURCE = "google_ads_api"
 _CUSTOMER_ID = re.compile(r"^\d{10}$")
 _TRANSIENT_STATUSES = frozenset({"INTERNAL", "UNAVAILABLE", "DEADLINE_EXCEEDED", "ABORTED"})
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)s$")
+_BUDGET_QUERY = (
+    "SELECT campaign.id, campaign_budget.id, campaign_budget.amount_micros, "
+    "campaign_budget.period, campaign_budget.explicitly_shared, "
+    "campaign_budget.reference_count FROM campaign WHERE campaign.status != 'REMOVED'"
+)
 
 
 @dataclass(frozen=True)
@@ -172,6 +178,35 @@ class GoogleAdsClient(PlatformClient[GoogleAdsConfig]):
         )
         results = self._search_stream(customer_id, query, stats.calls)
         return account, [self._hourly_row(account, result) for result in results]
+
+    def fetch_budgets(self, account_ids: Sequence[str]) -> list[CampaignBudget]:
+        """Each campaign's daily budget (`campaign_budget.amount_micros`, period DAILY). A
+        budget shared by several campaigns caps the group, not one of them, and a custom
+        period budget is a campaign total: both are left out."""
+        out: list[CampaignBudget] = []
+        for raw in dict.fromkeys(account_ids):
+            customer_id = self.account_id(raw)
+            stats = CallStats()
+            account = self._customer(customer_id, stats)
+            results = self._search_stream(customer_id, _BUDGET_QUERY, stats)
+            for result in results:
+                budget = result.get("campaignBudget")
+                if not isinstance(budget, dict) or budget.get("period", "DAILY") != "DAILY":
+                    continue
+                shared = (
+                    budget.get("explicitlyShared") is True
+                    or account.count(
+                        budget.get("referenceCount"), "campaign_budget.reference_count", missing=1
+                    )
+                    > 1
+                )
+                micros = account.number(
+                    budget.get("amountMicros"), "campaign_budget.amount_micros", missing=0.0
+                )
+                if not shared and micros > 0:
+                    campaign_id = account.text(result.get("campaign"), "id", "campaign.id")
+                    out.append(CampaignBudget(campaign_id, micros / 1_000_000, account.currency))
+        return out
 
     def account_id(self, raw: str) -> str:
         customer_id = raw.replace("-", "")

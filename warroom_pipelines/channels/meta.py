@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Literal, get_args
 from urllib.parse import parse_qsl, urlsplit
 
+from warroom_pipelines.channels.budgets import CampaignBudget
 from warroom_pipelines.channels.client import TokenClient
 from warroom_pipelines.channels.errors import ChannelError
 from warroom_pipelines.channels.http import (
@@ -48,6 +49,11 @@ _FIELDS = (
     "action_values",
 )
 _TOKEN_PARAMS = ("access_token", "appsecret_proof")
+# Currencies whose budgets Graph gives in whole units (offset 1 in Meta's currency table);
+# every other currency's in hundredths (../shared/adapi/budgets.md).
+OFFSET_1_CURRENCIES = frozenset(
+    {"CLP", "COP", "CRC", "HUF", "ISK", "IDR", "JPY", "KRW", "PYG", "TWD", "VND"}
+)
 
 HourlyConversions = Literal["daily_report_allocated", "hourly_actions"]
 
@@ -212,13 +218,19 @@ class MetaAdsClient(TokenClient[MetaConfig]):
         }
         if hourly:
             params["breakdowns"] = json.dumps([HOURLY_BREAKDOWN])
+        return self._pages(url, params, account, stats, "insights")
+
+    def _pages(
+        self, url: str, params: dict[str, str], account: Account, stats: CallStats, edge: str
+    ) -> list[dict[str, Any]]:
+        """All rows of a Graph edge, following `paging.next`."""
         rows: list[dict[str, Any]] = []
         seen: set[tuple[tuple[str, str], ...]] = set()
         while True:
             body = self._get(url, params, account.account_id, stats)
             data = body.get("data") if isinstance(body, dict) else None
             if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-                raise account.error("insights page has no list of rows", "data")
+                raise account.error(f"{edge} page has no list of rows", "data")
             rows.extend(data)
             paging = body.get("paging")
             next_url = paging.get("next") if isinstance(paging, dict) else None
@@ -237,6 +249,52 @@ class MetaAdsClient(TokenClient[MetaConfig]):
             if key in seen:
                 raise account.error("paging.next repeats a page already read", "paging.next")
             seen.add(key)
+
+    def fetch_budgets(self, account_ids: Sequence[str]) -> list[CampaignBudget]:
+        """Each campaign's daily budget as its settings say now: the campaign's own (campaign
+        budget optimisation) or else the sum of its ad sets' daily budgets. Graph gives
+        budgets in the currency's minor units (cents; yen for offset-1 currencies)."""
+        out: list[CampaignBudget] = []
+        for raw in dict.fromkeys(account_ids):
+            stats = CallStats()
+            account = self._account(self.account_id(raw), stats)
+            statuses = json.dumps(list(self.config.effective_statuses), separators=(",", ":"))
+            pages = {
+                edge: self._pages(
+                    self.url(f"act_{account.account_id}/{edge}"),
+                    {"fields": fields, "effective_status": statuses, "limit": "500"},
+                    account,
+                    stats,
+                    edge,
+                )
+                for edge, fields in (
+                    ("campaigns", "id,daily_budget,lifetime_budget"),
+                    ("adsets", "id,campaign_id,daily_budget,lifetime_budget"),
+                )
+            }
+            unit = 1.0 if account.currency in OFFSET_1_CURRENCIES else 100.0
+            adsets: dict[str, list[tuple[float, float]]] = defaultdict(list)
+            for adset in pages["adsets"]:
+                adsets[account.text(adset, "campaign_id", "adsets.campaign_id")].append(
+                    self._budgets(account, adset, "adsets")
+                )
+            for campaign in pages["campaigns"]:
+                campaign_id = account.text(campaign, "id", "campaigns.id")
+                daily, lifetime = self._budgets(account, campaign, "campaigns")
+                if not daily and not lifetime:  # ad-set budgets: daily only if all are
+                    own = adsets.get(campaign_id, [])
+                    daily = sum(d for d, _ in own) if all(not lt for _, lt in own) else 0.0
+                if daily > 0:
+                    out.append(CampaignBudget(campaign_id, daily / unit, account.currency))
+        return out
+
+    @staticmethod
+    def _budgets(account: Account, row: dict[str, Any], edge: str) -> tuple[float, float]:
+        """(daily, lifetime) in minor units; absent, null and "0" all mean "not set"."""
+        return (
+            account.number(row.get("daily_budget"), f"{edge}.daily_budget", missing=0.0),
+            account.number(row.get("lifetime_budget"), f"{edge}.lifetime_budget", missing=0.0),
+        )
 
     def _conversions(self, account: Account, row: dict[str, Any], name: str) -> float:
         """The first preferred action type present in the row; never a sum of the family."""

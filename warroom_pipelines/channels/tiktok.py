@@ -11,11 +11,12 @@ count as conversions is not documented beyond their names, so it is configuratio
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from warroom_pipelines.channels.budgets import CampaignBudget
 from warroom_pipelines.channels.client import TokenClient
 from warroom_pipelines.channels.errors import ChannelError
 from warroom_pipelines.channels.http import (
@@ -165,16 +166,20 @@ class TikTokAdsClient(TokenClient[TikTokConfig]):
                     }
                 ]
             )
+        return self._pages("report/integrated/get", params, account, stats)
+
+    def _pages(
+        self, path: str, params: dict[str, str], account: Account, stats: CallStats
+    ) -> list[dict[str, Any]]:
+        """Every record of a paged endpoint (`page` until `page_info.total_page`)."""
         records: list[dict[str, Any]] = []
         page = 1
         while True:
-            body = self._get(
-                "report/integrated/get", {**params, "page": str(page)}, account.account_id, stats
-            )
+            body = self._get(path, {**params, "page": str(page)}, account.account_id, stats)
             data = _data(account, body)
             listed = data.get("list")
             if not isinstance(listed, list) or not all(isinstance(r, dict) for r in listed):
-                raise account.error("report page has no list of records", "data.list")
+                raise account.error("page has no list of records", "data.list")
             info = data.get("page_info")
             total_pages = info.get("total_page") if isinstance(info, dict) else None
             if not isinstance(total_pages, int) or isinstance(total_pages, bool):
@@ -185,6 +190,63 @@ class TikTokAdsClient(TokenClient[TikTokConfig]):
             if page >= total_pages or not listed:
                 return records
             page += 1
+
+    def fetch_budgets(self, account_ids: Sequence[str]) -> list[CampaignBudget]:
+        """Each campaign's daily budget (`budget` in currency units, BUDGET_MODE_DAY or the
+        dynamic daily budget); a campaign without one of its own (BUDGET_MODE_INFINITE)
+        has its ad groups' daily budgets summed, and a lifetime budget is left out."""
+        out: list[CampaignBudget] = []
+        for raw in dict.fromkeys(account_ids):
+            stats = CallStats()
+            account = self._advertiser(self.account_id(raw), stats)
+            every = {"primary_status": "STATUS_ALL"} if self.config.include_deleted else {}
+            campaigns = self._pages(
+                "campaign/get",
+                {
+                    "advertiser_id": account.account_id,
+                    "fields": json.dumps(["campaign_id", "budget_mode", "budget"]),
+                    "filtering": json.dumps(every),
+                    "page_size": str(self.config.page_size),
+                },
+                account,
+                stats,
+            )
+            open_ended = [
+                account.text(c, "campaign_id", "campaign_id")
+                for c in campaigns
+                if c.get("budget_mode") == "BUDGET_MODE_INFINITE"
+            ]
+            by_group: dict[str, float | None] = {}
+            for at in range(0, len(open_ended), 100):  # filtering takes 100 campaign ids
+                for group in self._pages(
+                    "adgroup/get",
+                    {
+                        "advertiser_id": account.account_id,
+                        "fields": json.dumps(
+                            ["adgroup_id", "campaign_id", "budget_mode", "budget"]
+                        ),
+                        "filtering": json.dumps({"campaign_ids": open_ended[at : at + 100]}),
+                        "page_size": str(self.config.page_size),
+                    },
+                    account,
+                    stats,
+                ):
+                    campaign_id = account.text(group, "campaign_id", "adgroup.campaign_id")
+                    daily = _daily(account, group, "adgroup")
+                    before = by_group.get(campaign_id, 0.0)
+                    by_group[campaign_id] = (
+                        None if daily is None or before is None else before + daily
+                    )
+            for campaign in campaigns:
+                campaign_id = account.text(campaign, "campaign_id", "campaign_id")
+                found = (
+                    by_group.get(campaign_id)
+                    if campaign_id in open_ended
+                    else (_daily(account, campaign, "campaign"))
+                )
+                if found:
+                    out.append(CampaignBudget(campaign_id, found, account.currency))
+        return out
 
     def _hourly_row(self, account: Account, record: dict[str, Any]) -> LocalRow:
         dimensions = record.get("dimensions")
@@ -224,6 +286,17 @@ class TikTokAdsClient(TokenClient[TikTokConfig]):
             conversion_value=metric(self.config.conversion_value_metric),
             conversions_source="hourly_report",
         )
+
+
+DAILY_MODES = frozenset({"BUDGET_MODE_DAY", "BUDGET_MODE_DYNAMIC_DAILY_BUDGET"})
+
+
+def _daily(account: Account, row: dict[str, Any], level: str) -> float | None:
+    """A campaign's or ad group's daily budget; None for any other mode (lifetime,
+    unlimited)."""
+    if row.get("budget_mode") not in DAILY_MODES:
+        return None
+    return account.number(row.get("budget"), f"{level}.budget")
 
 
 def _data(account: Account, body: Any) -> dict[str, Any]:

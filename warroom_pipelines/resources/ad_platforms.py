@@ -9,7 +9,7 @@ sensors and manual runs all use them, and run config can still override them for
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,8 +18,9 @@ import dagster as dg
 from pydantic import Field
 
 from warroom_pipelines.channels import registry
+from warroom_pipelines.channels.budgets import BudgetReader, CampaignBudget
 from warroom_pipelines.channels.platform import Platform, Setting
-from warroom_pipelines.channels.report import ChannelFetch
+from warroom_pipelines.channels.report import ChannelClient, ChannelFetch
 from warroom_pipelines.vault.manager import BrandVault
 
 _API_VERSION = re.compile(r"v\d+(\.\d+)?")
@@ -76,12 +77,27 @@ class AdPlatformsResource(dg.ConfigurableResource):
 
     def fetch(self, channel: str, vault: BrandVault, day: date) -> ChannelFetch | None:
         """The brand's campaign-hours of `day` on `channel`; None when it has no credentials."""
+        found = self._client(channel, vault)
+        return None if found is None else found[0].fetch_day(found[1], day)
+
+    def budgets(self, channel: str, vault: BrandVault) -> list[CampaignBudget] | None:
+        """The brand's campaign daily budgets on `channel` as set now; None without keys,
+        or when the platform's client does not read budgets."""
+        found = self._client(channel, vault)
+        if found is None or not isinstance(found[0], BudgetReader):
+            return None
+        return found[0].fetch_budgets(found[1])
+
+    def _client(
+        self, channel: str, vault: BrandVault
+    ) -> tuple[ChannelClient, Sequence[str]] | None:
+        """The brand's client of `channel` and its account ids; None when it has no keys."""
         platform = registry.platform(channel)
         if channel not in vault.integrations():
             return None
         credentials = vault.get(platform.credentials)
         client = platform.connect(vault.brand, credentials, self.settings_of(platform))
-        return client.fetch_day(platform.accounts(credentials), day)
+        return client, platform.accounts(credentials)
 
 
 def endpoint_variables() -> list[tuple[Platform[Any], Setting]]:

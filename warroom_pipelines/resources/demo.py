@@ -7,7 +7,8 @@ import dagster as dg
 import pandas as pd
 
 from warroom_pipelines import clock
-from warroom_pipelines.channels.demo import DemoConfig, demo_metrics
+from warroom_pipelines.channels.budgets import typed_budgets
+from warroom_pipelines.channels.demo import DemoConfig, demo_budgets, demo_metrics
 
 
 class DemoSourceResource(dg.ConfigurableResource):
@@ -31,3 +32,7 @@ class DemoSourceResource(dg.ConfigurableResource):
     def metrics(self, brand: str, day: date, as_of: pd.Timestamp | None = None) -> pd.DataFrame:
         """Rows of the hours of `day` that have ended by `as_of` (default: now)."""
         return demo_metrics(brand, day, self.config(), as_of=as_of or clock.now_timestamp())
+
+    def budgets(self, brand: str, day: date) -> pd.DataFrame:
+        """The brand's campaign daily budgets of the local date `day`."""
+        return typed_budgets(demo_budgets(brand, day, day, self.config()))

@@ -10,10 +10,9 @@ import logging
 
 import dagster as dg
 
-from warroom_pipelines.partitions import run_tags_brand_dates
+from warroom_pipelines.partitions import REASON_TAG, run_tags_brand_dates
 from warroom_pipelines.schedules import (
     BATCH_TAG,
-    REASON_TAG,
     batch_requests,
     brand_refresh_job,
     warn_invalid_brands,

@@ -9,6 +9,7 @@ id. Nothing depends on the clock or on global random state: same input, same out
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -93,14 +94,31 @@ RANGE_SIGMAS = 3.0
 
 
 # The unified columns `detect` reads: all a caller needs to fetch of a brand's history
-# (`ingested_at` for the watermark, `account_timezone` for the budgets' local days).
+# (`ingested_at` and `source` for the watermark, `account_timezone` for the budgets' local
+# days).
 SENTRY_COLUMNS: tuple[str, ...] = tuple(
-    dict.fromkeys(("brand", *HISTORY_COLUMNS, "account_timezone", "ingested_at"))
+    dict.fromkeys(("brand", *HISTORY_COLUMNS, "account_timezone", "ingested_at", "source"))
 )
 
 
 def empty_anomalies() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=t) for c, t in ANOMALY_COLUMNS.items()})
+
+
+@dataclass(frozen=True)
+class Scored:
+    """What an earlier tick found for the day: its rows, and per channel the end of the
+    hours it had scored (`scored_until` then)."""
+
+    rows: pd.DataFrame
+    until: Mapping[str, pd.Timestamp]
+
+
+def scored_until(history: pd.DataFrame, day: date) -> dict[str, pd.Timestamp]:
+    """Per channel, the end of `day`'s hours that are settled in `history` (the watermark,
+    no later than the day's end)."""
+    end = pd.Timestamp(day, tz="UTC") + DAY
+    return {c: min(t, end) for c, t in settled_until(history).items()}
 
 
 def detect(
@@ -109,13 +127,19 @@ def detect(
     config: DetectorConfig = DEFAULT_CONFIG,
     floor: VolumeFloor = DEFAULT_FLOOR,
     budgets: pd.DataFrame | None = None,
+    scored: Scored | None = None,
 ) -> pd.DataFrame:
     """Anomalies of `day` for the one brand in `history` (unified rows up to that day).
 
     Only settled hours are scored: a channel's hours up to its connector's watermark
     (`settle.settled_until`, from `ingested_at`), the brand's up to the oldest of its
-    channels'. `budgets` (columns `pacing.BUDGET_COLUMNS`, one row per campaign and
+    channels'. `budgets` (columns `budgets.BUDGET_COLUMNS`, one row per campaign and
     account-local day) makes volumes budget-aware; without it caps are inferred.
+
+    `scored` (an earlier tick's rows of the same day and data) keeps what was found on the
+    hours settled then, and only the newly settled hours are scored: the same rows as
+    scoring the whole day again, since an hour's scores depend on the past only. The
+    previous day is then not scored again either, once the day's first hour was.
     """
     check(config)
     if history.empty:
@@ -129,7 +153,7 @@ def detect(
     brand = str(brands[0])
     day_start = pd.Timestamp(day, tz="UTC")
     # Settled hours of the day only: an incident still on at midnight is open in D's rows.
-    until = {c: min(t, day_start + DAY) for c, t in settled_until(history).items()}
+    until = scored_until(history, day)
     history = history.loc[history["hour_start"] < day_start + DAY]
     if history.empty or history["hour_start"].max() < day_start:
         return empty_anomalies()
@@ -145,20 +169,37 @@ def detect(
     if campaigns.size == 0:
         return empty_anomalies()
     zones = _time_zones(history, campaigns)
-    frames: list[pd.DataFrame] = []
-    for offset in (0, 1):  # the previous day (as its own partition scored it), then the day
-        window = _window(campaigns, offset, w + 2)
-        account = Accounts(brand, zones, budgets)
-        frames.extend(r for r in _score_day(window, account, config, floor) if not r.empty)
-    if not frames:
-        return empty_anomalies()
-    rows = one_root(pd.concat(frames, ignore_index=True))
+    members = {level: membership(campaigns, level) for level in LEVELS}
     present = sorted(set(campaigns.keys["channel"]))
-    brand_until = min(until[c] for c in present)
-    settled = rows["channel"].map(until).where(rows["level"] != "brand", brand_until)
-    rows = rows.assign(settled=pd.to_datetime(settled, utc=True))
-    rows = rows.loc[rows["hour_start"] < rows["settled"]]
-    rows = add_incidents(rows)
+    before = _scored_before(scored, present, until, day_start)
+    # The previous day (as its own partition scored it) carries incidents across midnight;
+    # once the day's first hour was scored, its rows carry them.
+    offsets = (1,) if before is not None and min(before.values()) > day_start else (0, 1)
+    frames: list[pd.DataFrame] = []
+    for offset in offsets:
+        window = _window(campaigns, offset, w + 2)
+        account = Accounts(brand, zones, budgets, members)
+        frames.extend(r for r in _score_day(window, account, config, floor) if not r.empty)
+    rows = one_root(pd.concat(frames, ignore_index=True)) if frames else pd.DataFrame()
+    if rows.empty and before is None:
+        return empty_anomalies()
+    if before is not None and scored is not None:
+        # The earlier tick's rows of the hours it had scored, and new rows of the others.
+        new = (
+            rows.loc[rows["hour_start"] >= _series_until(rows, before, present)]
+            if len(rows)
+            else rows
+        )
+        kept = scored.rows.loc[
+            scored.rows["hour_start"] < _series_until(scored.rows, before, present)
+        ]
+        rows = pd.concat(
+            [kept.drop(columns=["incident_id", "incident_end"]), new], ignore_index=True
+        )
+        if rows.empty:
+            return empty_anomalies()
+    rows = rows.assign(settled=_series_until(rows, until, present))
+    rows = add_incidents(rows.loc[rows["hour_start"] < rows["settled"]])
     rows = rows.loc[rows["hour_start"] >= day_start]
     if rows.empty:
         return empty_anomalies()
@@ -168,6 +209,29 @@ def detect(
     rows["detected_at"] = rows["hour_start"] + pd.Timedelta(hours=1)
     rows = rows.sort_values(["hour_start", "level", "channel", "campaign_id", "anomaly_type"])
     return _typed(rows.reset_index(drop=True))
+
+
+def _scored_before(
+    scored: Scored | None,
+    present: list[str],
+    until: Mapping[str, pd.Timestamp],
+    day_start: pd.Timestamp,
+) -> dict[str, pd.Timestamp] | None:
+    """Per channel, the end of the hours an earlier tick scored (never past what is settled
+    now); None when there was no such tick, or it did not know every channel of today's."""
+    if scored is None or not set(present) <= set(scored.until):
+        return None
+    return {c: max(min(pd.Timestamp(scored.until[c]), until[c]), day_start) for c in present}
+
+
+def _series_until(
+    rows: pd.DataFrame, until: Mapping[str, pd.Timestamp], present: list[str]
+) -> pd.Series:
+    """Per row, the end of its series' scored hours: its channel's, or for a brand row the
+    oldest of the brand's channels'."""
+    brand_until = min(until[c] for c in present)
+    ends = rows["channel"].map(until).where(rows["level"] != "brand", brand_until)
+    return pd.to_datetime(ends, utc=True)
 
 
 def _time_zones(history: pd.DataFrame, campaigns: Panel) -> pd.Series:
@@ -208,6 +272,8 @@ class Accounts:
     brand: str
     zones: pd.Series  # each campaign's account time zone, aligned with the panel's keys
     budgets: pd.DataFrame | None
+    # Each level's keys and membership matrix: the same campaigns in every window.
+    members: dict[str, tuple[pd.DataFrame, np.ndarray]]
 
 
 @dataclass(frozen=True)
@@ -230,11 +296,16 @@ def _score_day(
     weekdays = np.array([(campaigns.start + d * DAY).weekday() for d in range(w + 2)])
     per_day = {k: v.reshape(c, w + 2, 24) for k, v in campaigns.measures.items()}
     train = slice(1, w + 1)
-    _, channel_of = membership(campaigns, "channel")
+    channel_of = accounts.members["channel"][1]
     baselines = campaign_baselines(per_day, channel_of, train)
     paced = pacing(campaigns, accounts.zones, accounts.budgets, (w + 1) * 24, accounts.brand)
+    usual = np.median(per_day["spend"][:, 1 : w + 1], axis=1)[:, None, :]  # [C, 1, 24]
+    usual = np.broadcast_to(usual, (c, w + 2, 24))
+    share = np.where(paced.capped.reshape(c, w + 2, 24), 0.0, usual)
+    channels = roll_up(campaigns, "channel", accounts.members["channel"])[0]
+    budget = Budgeted(paced, usual, share, _channel_gaps(channels, channel_of, share, usual, w))
     levels = [
-        _level(campaigns, level, per_day, baselines, paced, weekdays, config, floor)
+        _level(campaigns, level, accounts, per_day, baselines, budget, weekdays, config, floor)
         for level in LEVELS
     ]
     scored = [
@@ -294,12 +365,23 @@ OVERSPENT = 0.01  # spend past the budget below a cent is rounding
 USUAL_SHARE = 0.9  # a channel that reported an hour of day on this share of the window's days
 
 
+@dataclass(frozen=True)
+class Budgeted:
+    """What the budgets leave of each campaign's usual spend, arrays [campaign, day, 24]."""
+
+    paced: Pacing
+    usual: np.ndarray  # the campaign's median spend of the hour of day over the window
+    share: np.ndarray  # the same, nil once its budget is spent
+    channel_gaps: np.ndarray  # bool [channel, day, 24]: `_channel_gaps`
+
+
 def _level(
     campaigns: Panel,
     level: str,
+    accounts: Accounts,
     per_day: dict[str, np.ndarray],
     baselines: dict[str, np.ndarray],
-    paced: Pacing,
+    budget: Budgeted,
     weekdays: np.ndarray,
     config: DetectorConfig,
     floor: VolumeFloor,
@@ -311,14 +393,13 @@ def _level(
     hours (or pools of hours) with a gap of its channel (its totals lack that channel)."""
     w = config.window_days
     days = w + 2
-    panel, matrix = roll_up(campaigns, level)
+    panel, matrix = roll_up(campaigns, level, accounts.members[level])
     grown = _established(campaigns, w)
-    usual = np.median(per_day["spend"][:, 1 : w + 1], axis=1)[:, None, :]  # [C, 1, 24]
-    usual = np.broadcast_to(usual, (campaigns.size, days, 24))
-    share = np.where(paced.capped.reshape(campaigns.size, days, 24), 0.0, usual)
-    total = sum_into(matrix, usual)
-    room = np.divide(sum_into(matrix, share), total, out=np.ones_like(total), where=total > 0)
-    channel_matrix, channel_gaps = _channel_gaps(campaigns, share, usual, w)
+    total = sum_into(matrix, budget.usual)
+    room = np.divide(
+        sum_into(matrix, budget.share), total, out=np.ones_like(total), where=total > 0
+    )
+    channel_matrix, channel_gaps = accounts.members["channel"][1], budget.channel_gaps
     parent = ((matrix @ channel_matrix.T) > 0).astype(float)  # [series, channel]
     gapped = (parent @ channel_gaps.reshape(len(channel_gaps), -1)).reshape(panel.size, days, 24)
     live = panel.reported.reshape(panel.size, days, 24).copy()
@@ -328,21 +409,20 @@ def _level(
     features = build_features(
         panel, matrix, per_day, baselines, w, weekdays, floor, Scope(live, gapped > 0, room, grown)
     )
-    over = (matrix @ paced.over).reshape(panel.size, days, 24)[:, w + 1]
+    over = (matrix @ budget.paced.over).reshape(panel.size, days, 24)[:, w + 1]
     factor = config.campaign_factor if level == "campaign" else 1.0
     return Level(panel, matrix, features, factor, over, gaps[:, w + 1])
 
 
 def _channel_gaps(
-    campaigns: Panel, share: np.ndarray, usual: np.ndarray, w: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """The channel membership matrix and bool [channel, day, 24]: hours a channel usually
-    reports (USUAL_SHARE of the window's days) and had budget room for, without a row."""
-    channels, matrix = roll_up(campaigns, "channel")
+    channels: Panel, matrix: np.ndarray, share: np.ndarray, usual: np.ndarray, w: int
+) -> np.ndarray:
+    """bool [channel, day, 24]: hours a channel usually reports (USUAL_SHARE of the window's
+    days) and had budget room for, without a row."""
     reported = channels.reported.reshape(channels.size, w + 2, 24)
     usually = np.mean(reported[:, 1 : w + 1], axis=1) >= USUAL_SHARE  # [channel, 24]
     has_room = sum_into(matrix, share) >= MIN_ROOM * sum_into(matrix, usual)
-    return matrix, usually[:, None, :] & ~reported & has_room
+    return usually[:, None, :] & ~reported & has_room
 
 
 def _established(campaigns: Panel, w: int) -> np.ndarray:

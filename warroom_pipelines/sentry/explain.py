@@ -4,9 +4,10 @@ One series-hour can be off on several metrics at once (a runaway budget also low
 each anomalous hour gets the one type that names the cause, checked in order: a runaway
 (spend up with more traffic bought at worse efficiency, whatever CPM does, or spend past the
 daily budget) first, then a CTR drop, a CPC rise at stable spend, a CPA spike with dearer
-clicks, a conversion drop (tracking break), a CPA spike, a ROAS drop, then the remaining
-directions. A volume rise whose efficiency holds (a sale day, a budget step, a launch) is no
-incident. Consecutive anomalous hours of one series and type form one incident.
+clicks, a ROAS drop of the value per order, a conversion drop (tracking break), a CPA spike,
+a ROAS drop at steady CPA, then the remaining directions. A volume rise whose efficiency
+holds (a sale day, a budget step, a launch) is no incident. Consecutive anomalous hours of
+one series and type form one incident.
 """
 
 from __future__ import annotations
@@ -43,13 +44,16 @@ RULES: tuple[Rule, ...] = (
     Rule("ctr_drop", "ctr", (("ctr", -1),)),
     Rule("cpc_spike", "cpc", (("cpc", +1),), stable="spend"),
     Rule("cpa_spike", "cpa", (("cpa", +1), ("cpc", +1))),
+    # Orders at a fraction of their value (a broken price feed): whatever the order count
+    # does, the value per order names it (a tracking break loses orders, not their value).
+    Rule("roas_drop", "roas", (("aov", -1),)),
     Rule("conversion_drop", "cvr", (("cvr", -1),)),
     Rule("conversion_drop", "conversions", (("conversions", -1),)),
     Rule("cpa_spike", "cpa", (("cpa", +1),)),
     # Dearer clicks are dearer conversions unless the conversion rate rose to match.
     Rule("cpa_spike", "cpc", (("cpc", +1),), not_against="cpa"),
-    Rule("roas_drop", "roas", (("roas", -1),)),
-    Rule("roas_drop", "roas", (("aov", -1),)),
+    # ROAS is value per order over CPA: with CPA moving, the ROAS drop is the CPA's.
+    Rule("roas_drop", "roas", (("roas", -1),), stable="cpa"),
     Rule("cpc_spike", "cpc", (("cpc", +1),)),
     Rule("ctr_spike", "ctr", (("ctr", +1),)),
     Rule("spend_drop", "spend", (("spend", -1),)),
@@ -134,6 +138,8 @@ def add_incidents(rows: pd.DataFrame) -> pd.DataFrame:
 
     Each row's `settled` is the end of its series' scored hours: an incident whose last hour
     reaches it is still open (end NaT); otherwise it ends at the first normal hour after it.
+    Rows that already have an `incident_start` (an earlier tick's) keep it for their run:
+    an incident that began on the previous day keeps its start and id.
     """
     if rows.empty:
         none = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[us, UTC]")
@@ -142,7 +148,9 @@ def add_incidents(rows: pd.DataFrame) -> pd.DataFrame:
     rows = rows.sort_values([*series, "hour_start"]).reset_index(drop=True)
     gap = rows.groupby(series, sort=False)["hour_start"].diff() != pd.Timedelta(hours=1)
     run = gap.cumsum()
-    start = rows.groupby(run)["hour_start"].transform("min")
+    known = rows["incident_start"] if "incident_start" in rows.columns else rows["hour_start"]
+    begins = pd.to_datetime(known, utc=True).fillna(rows["hour_start"])
+    start = begins.groupby(run).transform("min")
     last = rows.groupby(run)["hour_start"].transform("max") + pd.Timedelta(hours=1)
     rows["incident_start"] = start
     rows["incident_end"] = last.where(last < rows["settled"])

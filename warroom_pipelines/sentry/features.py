@@ -12,7 +12,10 @@ Ratio metrics are judged with their volume, never as raw ratios: CTR and convers
 counts out of their denominator (clicks out of impressions: binomial, close to Poisson),
 CPC and CPA as the clicks or conversions the spend should have bought, ROAS as the value the
 spend should have returned and as the value per order, both on a log scale (a broken price
-feed divides order values; orders are lumpy, so the scale comes from the window). A level's expected
+feed divides order values) weighted by the orders they rest on: the log of a sum of N order
+values varies as 1 / N, plus what a whole hour's basket mix adds (measured on the series'
+past), so a quiet night's three orders say less than an afternoon's sixty, and one scale
+for both does not hide a campaign's ROAS drop in its night-time noise. A level's expected
 count is the sum of its campaigns' (each campaign's volume times its own baseline), so a
 paused or new campaign changes what a channel's CTR should be, and is not taken for a CTR
 drop. Volumes (spend, impressions) are judged on a log scale against the median of the same
@@ -266,8 +269,11 @@ def build_features(
         per_pool = []
         for pool in POOLS:
             so, se = _pooled(obs, pool), _pooled(exp, pool)
-            if ratio.log:  # already relative: no variance to divide by
-                var, diff = np.ones_like(se), np.log1p(so) - np.log1p(se)
+            if ratio.log:  # orders' share of the variance falls as 1 / orders; the rest
+                # (a whole hour's basket mix) does not: each measured on the series' past
+                var, diff = unit / np.maximum(se, 1e-9), np.log1p(so) - np.log1p(se)
+                usable = (se / unit >= minimum) & (_pooled(b, pool) > 0)
+                var = var + _overdispersion(diff, var, usable, train)
             elif ratio.count == "a":
                 var, diff = unit * se, so - se
             else:  # the spend's worth of clicks (orders) against those delivered; CPA's
@@ -277,18 +283,20 @@ def build_features(
             if ratio.log:  # one hour of lumpy order values is not evidence: 3 hours are
                 ok &= (_pooled(b, pool) > 0) & (pool > 1)
             per_pool.append(np.where(ok, diff / np.sqrt(np.where(ok, var, 1.0)), np.nan))
+            if pool == POOLS[1]:
+                log_sd = np.sqrt(np.where(ok, var, np.nan))
         # Low floor: a ratio can be steadier than Poisson, which the MAD reveals.
         scaled = [
-            _robust(np.where(ok, p, np.nan), train, 0.02 if ratio.log else 0.3)
+            _robust(np.where(ok, p, np.nan), train, 0.3)
             for ok, p in zip(judged, per_pool, strict=True)
         ]
         z[name] = _sustained(np.stack([x for x, _ in scaled], axis=-1))
-        scale = scaled[-1 if ratio.log else 0][1][:, None, None]
+        scale = scaled[1 if ratio.log else 0][1][:, None, None]
         with np.errstate(invalid="ignore", divide="ignore"):
             observed[name] = np.where(b > 0, a / b, np.nan)
-            if ratio.log:
+            if ratio.log:  # in log units: the scale times the 3-hour pool's sd
                 expected[name] = np.where(b > 0, exp / b, np.nan)
-                sigma[name] = np.broadcast_to(scale, expected[name].shape)
+                sigma[name] = scale * log_sd
             elif ratio.count == "a":
                 expected[name] = np.where(b > 0, exp / b, np.nan)
                 sigma[name] = scale * np.sqrt(np.maximum(unit * exp, 0.0)) / b
@@ -341,6 +349,19 @@ def build_features(
     observed["conversions"], expected["conversions"] = conv, e
     sigma["conversions"] = scaled[0][1][:, None, None] * np.sqrt(np.maximum(e, 0.0))
     return Features(z, observed, expected, sigma, m["spend"], expected_spend)
+
+
+def _overdispersion(
+    diff: np.ndarray, var: np.ndarray, usable: np.ndarray, train: slice
+) -> np.ndarray:
+    """[series, 1, 1] the variance of a log ratio beyond the orders' own (`var`), from the
+    series' training hours: the median squared deviation (read as a normal's, whose median
+    chi-square is 0.455) less the median order variance, never below zero."""
+    s = len(diff)
+    kept = usable[:, train]
+    total, _ = _row_median(np.where(kept, diff[:, train] ** 2, np.nan).reshape(s, -1))
+    own, _ = _row_median(np.where(kept, var[:, train], np.nan).reshape(s, -1))
+    return np.nan_to_num(np.maximum(total / 0.455 - own, 0.0))[:, None, None]
 
 
 def _capped_log(x: np.ndarray, usual: np.ndarray, allowed: np.ndarray) -> np.ndarray:

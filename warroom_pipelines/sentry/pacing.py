@@ -17,12 +17,10 @@ import numpy as np
 import pandas as pd
 
 from warroom_pipelines.channels import registry
+from warroom_pipelines.channels.budgets import BUDGET_COLUMNS
 from warroom_pipelines.schema import SchemaError
 from warroom_pipelines.sentry.series import Panel
 
-BUDGET_COLUMNS: tuple[str, ...] = (
-    "brand", "channel", "campaign_id", "date", "daily_budget", "currency",
-)  # fmt: skip
 # The most a platform may spend on one day against a daily budget is its record's
 # `overdelivery` (../shared/adapi/budgets.md); this for a channel no platform is called.
 DEFAULT_OVERDELIVERY = 1.25

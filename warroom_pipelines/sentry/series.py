@@ -97,9 +97,12 @@ def membership(campaigns: Panel, level: str) -> tuple[pd.DataFrame, np.ndarray]:
     return _key_frame(frame), matrix
 
 
-def roll_up(campaigns: Panel, level: str) -> tuple[Panel, np.ndarray]:
-    """The level's panel (sums of its campaigns) and its membership matrix."""
-    keys, matrix = membership(campaigns, level)
+def roll_up(
+    campaigns: Panel, level: str, members: tuple[pd.DataFrame, np.ndarray]
+) -> tuple[Panel, np.ndarray]:
+    """The level's panel (sums of its campaigns) and its membership matrix; `members` is
+    the level's `membership` (the same for every window of the campaigns)."""
+    keys, matrix = members
     if level == "campaign":
         return campaigns, matrix
     measures = {m: matrix @ v for m, v in campaigns.measures.items()}
