@@ -18,9 +18,9 @@ from tests.production.bigquery_api import DATASET, PROJECT, Answer, BigQueryAPI
 from warroom_pipelines.alerts.delivery import AlertSettings, Dispatcher
 from warroom_pipelines.alerts.destinations import Destination, WebhookDestination
 from warroom_pipelines.alerts.incidents import group_incidents
+from warroom_pipelines.alerts.log.bigquery import bigquery_delivery_log
 from warroom_pipelines.vault.secret import Secret
 from warroom_pipelines.warehouse.bigquery import BigQueryWarehouse
-from warroom_pipelines.warehouse.bigquery_deliveries import BigQueryDeliveryLog
 
 TABLE = f"`{PROJECT}.{DATASET}.alert_deliveries`"
 HOOK_PATH = "/hooks/T0ACME/not-for-the-warehouse-5521"
@@ -64,11 +64,8 @@ def _claimed_rows(api: BigQueryAPI) -> Any:
     def answer(config: dict[str, Any]) -> Answer:
         if "WHERE claim_id = @claim" not in config["query"] or answered:
             return [], []
-        merge = next(
-            q
-            for q in api.queries
-            if q["query"].startswith(f"MERGE {TABLE} AS d USING (SELECT * FROM UNNEST(@intents))")
-        )
+        record = f"MERGE INTO {TABLE} AS d USING (SELECT * FROM UNNEST(@intents))"
+        merge = next(q for q in api.queries if q["query"].startswith(record))
         (intent,) = _structs(_params(merge)["intents"])
         answered.append(intent["idempotency_key"])
         fields = [
@@ -96,7 +93,7 @@ def test_an_alert_is_recorded_claimed_and_settled_with_merges_and_no_secret(
     hook = WebhookDestination(
         "ops-hook", Secret(receiver.url(HOOK_PATH)), Secret(SIGNING_SECRET), "warning"
     )
-    log = BigQueryDeliveryLog(warehouse)
+    log = bigquery_delivery_log(warehouse)
     dispatcher = Dispatcher(log, AcmeHook(hook), AlertSettings(), clock=lambda: NOW)
     incidents = group_incidents(
         anomaly_rows("acme", "inc-acme-1", "2026-03-02 08:00", 3, severity="critical")
@@ -110,7 +107,7 @@ def test_an_alert_is_recorded_claimed_and_settled_with_merges_and_no_secret(
     assert table["clustering"] == {"fields": ["brand"]}
     (record,) = [q for q in api.queries if q["query"].startswith("MERGE")]
     assert record["query"].startswith(
-        f"MERGE {TABLE} AS d USING (SELECT * FROM UNNEST(@intents)) AS i "
+        f"MERGE INTO {TABLE} AS d USING (SELECT * FROM UNNEST(@intents)) AS i "
         "ON d.idempotency_key = i.idempotency_key WHEN NOT MATCHED THEN INSERT ("
     )
     assert "WHEN MATCHED" not in record["query"]  # a known key is left as it is
@@ -133,7 +130,7 @@ def test_an_alert_is_recorded_claimed_and_settled_with_merges_and_no_secret(
     (received,) = receiver.received
     assert received.headers["Idempotency-Key"] == "inc-acme-1:ops-hook:v1"
     claim = next(q for q in api.queries if "SET next_attempt_at = @lease_until" in q["query"])
-    assert claim["query"].startswith(f"MERGE {TABLE} AS d USING (SELECT idempotency_key FROM")
+    assert claim["query"].startswith(f"MERGE INTO {TABLE} AS d USING (SELECT idempotency_key FROM")
     assert "WHERE status IN ('pending', 'failed')" in claim["query"]
     params = _params(claim)
     lease_end = params["lease_until"]["parameterValue"]["value"]
@@ -169,7 +166,7 @@ def test_a_failure_notice_is_scrubbed_before_it_is_logged(
     platform = WebhookDestination(
         "platform", Secret(receiver.url("/platform")), Secret("whsec-platform-0042"), "info"
     )
-    log = BigQueryDeliveryLog(warehouse)
+    log = bigquery_delivery_log(warehouse)
     dispatcher = Dispatcher(log, AcmeHook(hook), AlertSettings(), platform, clock=lambda: NOW)
     key = dispatcher.record_failure(
         run_id="run-9",
@@ -191,7 +188,7 @@ def test_a_failure_notice_is_scrubbed_before_it_is_logged(
 def test_incidents_are_read_for_a_page_of_brand_days_in_one_query(
     api: BigQueryAPI, warehouse: BigQueryWarehouse
 ) -> None:
-    log = BigQueryDeliveryLog(warehouse)
+    log = bigquery_delivery_log(warehouse)
     page = [("acme", date(2026, 3, 2)), ("globex", date(2026, 3, 1))]
     assert log.incidents(page) == {}  # no Sentry table yet: no query
     assert api.queries == []
@@ -213,7 +210,7 @@ def test_incidents_are_read_for_a_page_of_brand_days_in_one_query(
 def test_dead_letters_are_requeued_by_key(api: BigQueryAPI, warehouse: BigQueryWarehouse) -> None:
     api.result_fields = [{"name": "idempotency_key", "type": "STRING"}]
     api.result_rows = [["inc-acme-2:ops-hook:v1"], ["inc-acme-1:ops-hook:v1"]]
-    keys = BigQueryDeliveryLog(warehouse).requeue_dead_letters("acme")
+    keys = bigquery_delivery_log(warehouse).requeue_dead_letters("acme")
     assert keys == ["inc-acme-1:ops-hook:v1", "inc-acme-2:ops-hook:v1"]
     select, update = api.queries
     assert "status = 'dead_letter' AND (@brand IS NULL OR brand = @brand)" in select["query"]
@@ -225,7 +222,7 @@ def test_dead_letters_are_requeued_by_key(api: BigQueryAPI, warehouse: BigQueryW
 def test_the_lease_is_given_back_when_a_batch_runs_out_of_time(
     api: BigQueryAPI, warehouse: BigQueryWarehouse
 ) -> None:
-    BigQueryDeliveryLog(warehouse).settle([], NOW + timedelta(minutes=1), ["inc-acme-1:x:v1"])
+    bigquery_delivery_log(warehouse).settle([], NOW + timedelta(minutes=1), ["inc-acme-1:x:v1"])
     (merge,) = api.queries
     assert merge["query"].endswith("WHEN MATCHED THEN UPDATE SET next_attempt_at = NULL")
     (row,) = _structs(_params(merge)["batch"])

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 from tests.sentry import synthetic as syn
+from warroom_pipelines.channels import registry
 from warroom_pipelines.sentry.engine import detect
-from warroom_pipelines.sentry.pacing import OVERDELIVERY
 
 ALERTS = ("warning", "critical")
 DAY_START = pd.Timestamp(syn.DAY, tz="UTC")
@@ -84,11 +84,11 @@ def test_a_runaway_is_a_spend_spike_with_the_excess_at_stake(normal) -> None:
     spent = broken.loc[
         (broken["campaign_id"] == "acme-m1") & (broken["date"] == pd.Timestamp(syn.DAY)), "spend"
     ].sum()
-    excess = spent - OVERDELIVERY["meta_ads"] * daily[syn.DAY]
+    excess = spent - registry.platform("meta_ads").overdelivery * daily[syn.DAY]
     assert excess > 0
     spikes = mine.loc[mine["anomaly_type"] == "spend_spike"].set_index("hour_start")
     m1 = broken.loc[broken["campaign_id"] == "acme-m1"].set_index("hour_start")["spend"]
-    allowed = OVERDELIVERY["meta_ads"] * daily[syn.DAY]
+    allowed = registry.platform("meta_ads").overdelivery * daily[syn.DAY]
     crossed = m1.loc[DAY_START:].cumsum().gt(allowed).idxmax()
     past = spikes.loc[crossed:, "money_at_stake"]
     assert past.sum() == pytest.approx(excess, abs=0.01 * len(past))

@@ -10,21 +10,16 @@ account currency; hours whose metrics are all zero are simply absent (never inve
 
 from __future__ import annotations
 
-import functools
-import random
 import re
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date, timedelta
+from typing import Any, Unpack
 
-import requests
-
+from warroom_pipelines.channels.client import PlatformClient, Transport
 from warroom_pipelines.channels.errors import ChannelAuthError, ChannelError
 from warroom_pipelines.channels.http import (
     CallStats,
-    ChannelHttp,
     Outcome,
     Reply,
     RetryPolicy,
@@ -32,13 +27,7 @@ from warroom_pipelines.channels.http import (
     generic_verdict,
 )
 from warroom_pipelines.channels.platform import DemoFunnel, Platform, Setting
-from warroom_pipelines.channels.report import (
-    Account,
-    AccountStats,
-    ChannelFetch,
-    LocalRow,
-    fetch_accounts,
-)
+from warroom_pipelines.channels.report import Account, AccountStats, LocalRow
 from warroom_pipelines.days import local_dates_covering
 from warroom_pipelines.vault import models as keys
 from warroom_pipelines.vault.secret import Secret
@@ -133,64 +122,43 @@ def classify_oauth(reply: Reply) -> Verdict:
     return generic_verdict(reply)
 
 
-class GoogleAdsClient:
-    """Reads one brand's Google Ads customers with the brand's own OAuth credentials."""
+class GoogleAdsClient(PlatformClient[GoogleAdsConfig]):
+    """Reads one brand's Google Ads customers (ids with or without hyphens) with the brand's
+    own OAuth credentials."""
 
     channel = CHANNEL
+    source = SOURCE
 
     def __init__(
         self,
         *,
         brand: str,
         credentials: GoogleAdsCredentials,
-        config: GoogleAdsConfig | None = None,
-        session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        rng: random.Random | None = None,
+        config: GoogleAdsConfig,
+        **transport: Unpack[Transport],
     ):
-        self.brand = brand
-        self.config = config or GoogleAdsConfig()
-        self._credentials = credentials
-        self._clock = clock
-        secrets = tuple(
-            s
-            for s in (
-                credentials.client_secret,
-                credentials.refresh_token,
-                credentials.developer_token,
-            )
-            if s is not None
+        secrets = (
+            credentials.client_secret,
+            credentials.refresh_token,
+            credentials.developer_token,
         )
-        http = functools.partial(
-            ChannelHttp,
+        super().__init__(
             brand=brand,
-            channel=CHANNEL,
-            policy=self.config.retry,
-            secrets=secrets,
-            session=session,
-            sleep=sleep,
-            clock=clock,
-            rng=rng,
+            config=config,
+            secrets=[s for s in secrets if s is not None],
+            **transport,
         )
-        self._ads = http(classifier=classify_ads)
-        self._oauth = http(classifier=classify_oauth)
+        self._credentials = credentials
+        self._ads = self.http(classify_ads)
+        self._oauth = self.http(classify_oauth)
         self._access: tuple[Secret, float] | None = None
         self._login_customer_id = (
-            self._customer_id(credentials.login_customer_id)
+            self.account_id(credentials.login_customer_id)
             if credentials.login_customer_id
             else None
         )
 
-    def fetch_day(
-        self, account_ids: Sequence[str], day: date, as_of: datetime | None = None
-    ) -> ChannelFetch:
-        """Campaign-hours of the UTC day for each customer id (with or without hyphens)
-        that have ended by `as_of` (default: now)."""
-        ids = [self._customer_id(raw) for raw in account_ids]
-        return fetch_accounts(CHANNEL, SOURCE, ids, day, self._read, as_of)
-
-    def _read(
+    def read_account(
         self, customer_id: str, day: date, stats: AccountStats
     ) -> tuple[Account, list[LocalRow]]:
         account = self._customer(customer_id, stats.calls)
@@ -205,7 +173,7 @@ class GoogleAdsClient:
         results = self._search_stream(customer_id, query, stats.calls)
         return account, [self._hourly_row(account, result) for result in results]
 
-    def _customer_id(self, raw: str) -> str:
+    def account_id(self, raw: str) -> str:
         customer_id = raw.replace("-", "")
         if not _CUSTOMER_ID.fullmatch(customer_id):
             raise ChannelError(
@@ -230,11 +198,10 @@ class GoogleAdsClient:
                 "refresh_token": creds.refresh_token.reveal(),
             },
         )
-        bare = Account(self.brand, CHANNEL, account)
+        bare = self.bare(account)
         token = Secret(bare.text(body, "access_token"))
         lifetime = bare.number(body.get("expires_in"), "expires_in", missing=3600.0)
-        self._ads.add_secret(token)
-        self._oauth.add_secret(token)
+        self.scrub(token)
         self._access = (token, self._clock() + lifetime - self.config.expiry_margin_s)
         return token
 
@@ -242,10 +209,7 @@ class GoogleAdsClient:
         self, customer_id: str, query: str, stats: CallStats
     ) -> list[dict[str, Any]]:
         """All result rows of a searchStream call; refreshes the token once on a 401."""
-        url = (
-            f"{self.config.base_url.rstrip('/')}/{self.config.api_version}"
-            f"/customers/{customer_id}/googleAds:searchStream"
-        )
+        url = self.url(f"customers/{customer_id}/googleAds:searchStream")
         try:
             body = self._post(url, customer_id, query, stats)
         except ChannelAuthError as exc:
@@ -255,7 +219,7 @@ class GoogleAdsClient:
             # one and try once more; a second 401 is the brand's problem.
             self._access = None
             body = self._post(url, customer_id, query, stats)
-        return self._results(Account(self.brand, CHANNEL, customer_id), body)
+        return self._results(self.bare(customer_id), body)
 
     def _post(self, url: str, customer_id: str, query: str, stats: CallStats) -> Any:
         headers = {"Authorization": f"Bearer {self._access_token(customer_id, stats).reveal()}"}
@@ -292,7 +256,7 @@ class GoogleAdsClient:
             "SELECT customer.id, customer.currency_code, customer.time_zone FROM customer",
             stats,
         )
-        bare = Account(self.brand, CHANNEL, customer_id)
+        bare = self.bare(customer_id)
         if not rows:
             raise bare.error("customer query returned no row", "customer")
         customer = rows[0].get("customer")
@@ -369,6 +333,7 @@ PLATFORM = Platform(
     restatement_days=14,
     # Google Ads documents reporting "typically delayed up to 3 hours".
     settle_lag=timedelta(hours=3),
+    overdelivery=2.0,  # up to twice the daily budget (../shared/adapi/budgets.md)
     credentials=keys.GoogleAdsCredentials,
     settings=(
         Setting("base_url", GoogleAdsConfig.base_url, "WARROOM_GOOGLE_ADS_BASE_URL", "url"),

@@ -13,21 +13,17 @@ codes with usage headers saying how many minutes until access returns.
 from __future__ import annotations
 
 import json
-import random
-import time
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, Literal, get_args
 from urllib.parse import parse_qsl, urlsplit
 
-import requests
-
+from warroom_pipelines.channels.client import TokenClient
 from warroom_pipelines.channels.errors import ChannelError
 from warroom_pipelines.channels.http import (
     CallStats,
-    ChannelHttp,
     Outcome,
     Reply,
     RetryPolicy,
@@ -35,16 +31,9 @@ from warroom_pipelines.channels.http import (
     generic_verdict,
 )
 from warroom_pipelines.channels.platform import DemoFunnel, Platform, Setting
-from warroom_pipelines.channels.report import (
-    Account,
-    AccountStats,
-    ChannelFetch,
-    LocalRow,
-    fetch_accounts,
-)
+from warroom_pipelines.channels.report import Account, AccountStats, LocalRow
 from warroom_pipelines.days import local_dates_covering
 from warroom_pipelines.vault.models import MetaAdsCredentials
-from warroom_pipelines.vault.secret import Secret
 
 CHANNEL = "meta_ads"
 SOURCE = "meta_api"
@@ -140,46 +129,17 @@ def regain_access_s(headers: Mapping[str, str]) -> float | None:
     return longest * 60 if longest > 0 else None
 
 
-class MetaAdsClient:
-    """Reads one brand's Meta ad accounts with the brand's own access token."""
+class MetaAdsClient(TokenClient[MetaConfig]):
+    """Reads one brand's Meta ad accounts (ids with or without `act_`) with the brand's own
+    access token."""
 
     channel = CHANNEL
+    source = SOURCE
 
-    def __init__(
-        self,
-        *,
-        brand: str,
-        access_token: Secret,
-        config: MetaConfig | None = None,
-        session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        rng: random.Random | None = None,
-    ):
-        self.brand = brand
-        self.config = config or MetaConfig()
-        self._token = access_token
-        self._http = ChannelHttp(
-            brand=brand,
-            channel=CHANNEL,
-            classifier=classify(self.config),
-            policy=self.config.retry,
-            secrets=(access_token,),
-            session=session,
-            sleep=sleep,
-            clock=clock,
-            rng=rng,
-        )
+    def classifier(self) -> Callable[[Reply], Verdict]:
+        return classify(self.config)
 
-    def fetch_day(
-        self, account_ids: Sequence[str], day: date, as_of: datetime | None = None
-    ) -> ChannelFetch:
-        """Campaign-hours of the UTC day for each ad account (ids with or without `act_`)
-        that have ended by `as_of` (default: now)."""
-        ids = [self._account_id(raw) for raw in account_ids]
-        return fetch_accounts(CHANNEL, SOURCE, ids, day, self._read, as_of)
-
-    def _read(
+    def read_account(
         self, account_id: str, day: date, stats: AccountStats
     ) -> tuple[Account, list[LocalRow]]:
         account = self._account(account_id, stats.calls)
@@ -191,16 +151,13 @@ class MetaAdsClient:
             rows, stats.unallocated_conversions = self._allocate(account, rows, daily)
         return account, rows
 
-    def _account_id(self, raw: str) -> str:
+    def account_id(self, raw: str) -> str:
         account_id = raw.removeprefix("act_")
         if not account_id.isdigit():
             raise ChannelError(
                 f"ad account id {raw!r} is not act_<digits>", brand=self.brand, channel=CHANNEL
             )
         return account_id
-
-    def _url(self, path: str) -> str:
-        return f"{self.config.base_url.rstrip('/')}/{self.config.api_version}/{path}"
 
     def _get(self, url: str, params: dict[str, str], account: str, stats: CallStats) -> Any:
         headers = {}
@@ -215,12 +172,12 @@ class MetaAdsClient:
     def _account(self, account_id: str, stats: CallStats) -> Account:
         """Currency and time zone from the ad account object."""
         body = self._get(
-            self._url(f"act_{account_id}"),
+            self.url(f"act_{account_id}"),
             {"fields": "account_id,currency,timezone_name"},
             account_id,
             stats,
         )
-        bare = Account(self.brand, CHANNEL, account_id)
+        bare = self.bare(account_id)
         return bare.located(
             bare.text(body, "currency"),
             bare.text(body, "timezone_name"),
@@ -231,7 +188,7 @@ class MetaAdsClient:
         self, account: Account, local_dates: list[date], stats: CallStats, *, hourly: bool
     ) -> list[dict[str, Any]]:
         """All rows of the insights edge over the local dates, following `paging.next`."""
-        url = self._url(f"act_{account.account_id}/insights")
+        url = self.url(f"act_{account.account_id}/insights")
         params = {
             "level": "campaign",
             "fields": ",".join(_FIELDS),
@@ -388,6 +345,7 @@ PLATFORM = Platform(
     restatement_days=28,
     # Hourly insights fill in over the following hours (delivery and attribution are batched).
     settle_lag=timedelta(hours=3),
+    overdelivery=1.75,  # up to 75 % over a daily budget (../shared/adapi/budgets.md)
     credentials=MetaAdsCredentials,
     settings=(
         Setting("base_url", MetaConfig.base_url, "WARROOM_META_BASE_URL", "url"),

@@ -53,6 +53,7 @@ class Platform(Generic[C]):
     label: str  # how people name it, on the pages and in health sentences
     restatement_days: int  # days before yesterday the daily restatement re-pulls
     settle_lag: timedelta  # how long after an hour ends its hourly report is complete
+    overdelivery: float  # the most it may spend on one day against a daily budget, x budget
     credentials: type[C]
     settings: tuple[Setting, ...]
     connect: Callable[[str, C, Mapping[str, str]], ChannelClient]

@@ -74,6 +74,11 @@ def settle_lag(channel: str) -> timedelta | None:
     return None if known is None else known.settle_lag
 
 
+def overdelivery(channel: str) -> float | None:
+    known = _PLATFORMS.get(channel)
+    return None if known is None else known.overdelivery
+
+
 def _discover() -> None:
     """Register every `PLATFORM` of this package's modules, the first release's first."""
     import warroom_pipelines.channels as package

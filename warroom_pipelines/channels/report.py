@@ -232,9 +232,11 @@ def fetch_accounts(
 
 
 class ChannelClient(Protocol):
-    """What the channel assets call, whatever the platform."""
+    """What the channel assets call, whatever the platform (`client.PlatformClient` is the
+    shared base of the built-in ones)."""
 
-    channel: str
+    @property
+    def channel(self) -> str: ...
 
     def fetch_day(
         self, account_ids: Sequence[str], day: date, as_of: datetime | None = None

@@ -11,19 +11,15 @@ count as conversions is not documented beyond their names, so it is configuratio
 from __future__ import annotations
 
 import json
-import random
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import requests
-
+from warroom_pipelines.channels.client import TokenClient
 from warroom_pipelines.channels.errors import ChannelError
 from warroom_pipelines.channels.http import (
     CallStats,
-    ChannelHttp,
     Outcome,
     Reply,
     RetryPolicy,
@@ -31,16 +27,9 @@ from warroom_pipelines.channels.http import (
     generic_verdict,
 )
 from warroom_pipelines.channels.platform import DemoFunnel, Platform, Setting
-from warroom_pipelines.channels.report import (
-    Account,
-    AccountStats,
-    ChannelFetch,
-    LocalRow,
-    fetch_accounts,
-)
+from warroom_pipelines.channels.report import Account, AccountStats, LocalRow
 from warroom_pipelines.days import local_dates_covering
 from warroom_pipelines.vault.models import TikTokAdsCredentials
-from warroom_pipelines.vault.secret import Secret
 
 CHANNEL = "tiktok_ads"
 SOURCE = "tiktok_api"
@@ -85,53 +74,23 @@ def classify(config: TikTokConfig) -> Callable[[Reply], Verdict]:
     return verdict
 
 
-class TikTokAdsClient:
+class TikTokAdsClient(TokenClient[TikTokConfig]):
     """Reads one brand's TikTok advertisers with the brand's own access token."""
 
     channel = CHANNEL
+    source = SOURCE
 
-    def __init__(
-        self,
-        *,
-        brand: str,
-        access_token: Secret,
-        config: TikTokConfig | None = None,
-        session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        rng: random.Random | None = None,
-    ):
-        self.brand = brand
-        self.config = config or TikTokConfig()
-        self._token = access_token
-        self._http = ChannelHttp(
-            brand=brand,
-            channel=CHANNEL,
-            classifier=classify(self.config),
-            policy=self.config.retry,
-            secrets=(access_token,),
-            session=session,
-            sleep=sleep,
-            clock=clock,
-            rng=rng,
-        )
+    def classifier(self) -> Callable[[Reply], Verdict]:
+        return classify(self.config)
 
-    def fetch_day(
-        self, account_ids: Sequence[str], day: date, as_of: datetime | None = None
-    ) -> ChannelFetch:
-        """Campaign-hours of the UTC day for each advertiser id that have ended
-        by `as_of` (default: now)."""
-        ids = [self._advertiser_id(raw) for raw in account_ids]
-        return fetch_accounts(CHANNEL, SOURCE, ids, day, self._read, as_of)
-
-    def _advertiser_id(self, raw: str) -> str:
+    def account_id(self, raw: str) -> str:
         if not str(raw).isdigit():
             raise ChannelError(
                 f"advertiser id {raw!r} is not numeric", brand=self.brand, channel=CHANNEL
             )
         return str(raw)
 
-    def _read(
+    def read_account(
         self, advertiser_id: str, day: date, stats: AccountStats
     ) -> tuple[Account, list[LocalRow]]:
         """One report per advertiser-local day overlapping the UTC day."""
@@ -144,7 +103,7 @@ class TikTokAdsClient:
         return account, rows
 
     def _get(self, path: str, params: dict[str, str], account: str, stats: CallStats) -> Any:
-        url = f"{self.config.base_url.rstrip('/')}/{self.config.api_version}/{path.strip('/')}/"
+        url = self.url(f"{path.strip('/')}/")
         return self._http.request(
             "GET",
             url,
@@ -165,7 +124,7 @@ class TikTokAdsClient:
             advertiser_id,
             stats,
         )
-        bare = Account(self.brand, CHANNEL, advertiser_id)
+        bare = self.bare(advertiser_id)
         listed = _data(bare, body).get("list")
         if not isinstance(listed, list) or not listed or not isinstance(listed[0], dict):
             raise bare.error("advertiser info has no advertiser", "data.list")
@@ -287,8 +246,10 @@ PLATFORM = Platform(
     label="TikTok Ads",
     # TikTok's attribution windows need at least a week.
     restatement_days=7,
-    # Basic reports lag about 10 minutes on average, stragglers up to an hour.
+    # Basic reports lag about 10 minutes on average, stragglers up to an hour
+    # (../shared/adapi/tiktok.md).
     settle_lag=timedelta(hours=1),
+    overdelivery=1.25,  # the dynamic daily budget's 125 % (../shared/adapi/budgets.md)
     credentials=TikTokAdsCredentials,
     settings=(
         Setting("base_url", TikTokConfig.base_url, "WARROOM_TIKTOK_BASE_URL", "url"),

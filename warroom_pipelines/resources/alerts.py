@@ -11,7 +11,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-from warroom_pipelines.alerts.delivery import AlertSettings, DeliveryLog, DeliveryStore, Dispatcher
+from warroom_pipelines.alerts.delivery import AlertSettings, Dispatcher
 from warroom_pipelines.alerts.destinations import (
     ChainedDestinations,
     Destination,
@@ -24,11 +24,13 @@ from warroom_pipelines.alerts.destinations import (
     WebhookDestination,
 )
 from warroom_pipelines.alerts.incidents import VersionPolicy
+from warroom_pipelines.alerts.log.bigquery import bigquery_delivery_log
+from warroom_pipelines.alerts.log.local import local_delivery_log
+from warroom_pipelines.alerts.log.store import DeliveryStore
 from warroom_pipelines.resources.vault import VaultResource
 from warroom_pipelines.vault.secret import Secret
 from warroom_pipelines.warehouse import DuckDBWarehouse, Warehouse, WarehouseError
 from warroom_pipelines.warehouse.bigquery import BigQueryWarehouse
-from warroom_pipelines.warehouse.bigquery_deliveries import BigQueryDeliveryLog
 
 PLATFORM = "platform"
 
@@ -170,9 +172,9 @@ class AlertsResource(dg.ConfigurableResource):
 
 
 def delivery_log(warehouse: Warehouse) -> DeliveryStore:
-    """The delivery log in the profile's warehouse: DuckDB upserts or BigQuery MERGEs."""
+    """The delivery log in the profile's warehouse: one SQL, on DuckDB or BigQuery."""
     if isinstance(warehouse, DuckDBWarehouse):
-        return DeliveryLog(warehouse)
+        return local_delivery_log(warehouse)
     if isinstance(warehouse, BigQueryWarehouse):
-        return BigQueryDeliveryLog(warehouse)
+        return bigquery_delivery_log(warehouse)
     raise WarehouseError(f"no alert delivery log for {type(warehouse).__name__}")

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 import dagster as dg
 
-from warroom_pipelines.alerts.delivery import DeliveryReport, DeliveryStore, Dispatcher
+from warroom_pipelines.alerts.delivery import DeliveryReport, Dispatcher
+from warroom_pipelines.alerts.log.store import DeliveryStore
 from warroom_pipelines.partitions import brand_and_day, run_tags_brand_dates
 from warroom_pipelines.resources.alerts import AlertsResource, delivery_log
 from warroom_pipelines.resources.vault import VaultResource

@@ -16,15 +16,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from warroom_pipelines.channels import registry
 from warroom_pipelines.schema import SchemaError
 from warroom_pipelines.sentry.series import Panel
 
 BUDGET_COLUMNS: tuple[str, ...] = (
     "brand", "channel", "campaign_id", "date", "daily_budget", "currency",
 )  # fmt: skip
-# The most a platform may spend on one day against a daily budget (../shared/adapi/budgets.md):
-# Meta up to 75 % over, Google up to 2x, TikTok's dynamic daily budget 125 %.
-OVERDELIVERY: dict[str, float] = {"meta_ads": 1.75, "google_ads": 2.0, "tiktok_ads": 1.25}
+# The most a platform may spend on one day against a daily budget is its record's
+# `overdelivery` (../shared/adapi/budgets.md); this for a channel no platform is called.
 DEFAULT_OVERDELIVERY = 1.25
 REACHED = 0.95  # a day's spend at this share of the budget has reached it (platforms pace to it)
 FLAT_HOURS = 3  # a capped day: nothing left to spend for at least the last hours of the day
@@ -75,9 +75,7 @@ def pacing(
     # An inferred cap says when pacing stops delivery; only a known budget says what is too
     # much (a sale day's raised budget is not in the history).
     cap = np.where(np.isnan(known), _inferred(spend, new_day, train_end), known)
-    tolerance = np.array(
-        [OVERDELIVERY.get(c, DEFAULT_OVERDELIVERY) for c in panel.keys["channel"]]
-    )[:, None]
+    tolerance = np.array([_overdelivery(c) for c in panel.keys["channel"]])[:, None]
     with np.errstate(invalid="ignore"):
         capped = spent_before >= REACHED * cap
         allowed = tolerance * known
@@ -146,3 +144,8 @@ def _inferred(spend: np.ndarray, new_day: np.ndarray, train_end: int) -> np.ndar
         if len(capped) >= CAPPED_DAYS:
             out[c] = float(np.median(capped[-3:]))
     return out
+
+
+def _overdelivery(channel: str) -> float:
+    known = registry.overdelivery(channel)
+    return DEFAULT_OVERDELIVERY if known is None else known

@@ -45,10 +45,11 @@ from warroom_pipelines.warehouse.base import (
     WarehouseError,
     check_slices,
 )
+from warroom_pipelines.warehouse.tables import DELIVERIES
 
 LAKE = "warroom"  # the catalog's name in every connection, the pipeline's and the analysts'
 STATE = "state"
-STATE_TABLES = frozenset({TableRef("main", "alert_deliveries")})
+STATE_TABLES = frozenset({DELIVERIES})
 EXTENSIONS = {
     "sqlite_scanner": "duckdb_extension_sqlite_scanner",
     "ducklake": "duckdb_extension_ducklake",
