@@ -2,8 +2,8 @@
 per world and configuration, and the spread of the headline across brands (each brand is its
 own seed).
 
-    OMP_NUM_THREADS=1 uv run python bench/detection.py --brands 3 --days 14 \
-        --end 2026-10-31 --worlds demo held-out ecod robust_z:min_sigma=3
+    OMP_NUM_THREADS=1 uv run python bench/detection.py ecod robust_z:min_sigma=3 \
+        --brands 3 --days 14 --end 2026-10-31 --worlds demo held-out
 
 Each spec is `detector[:key=value,...]` (DetectorConfig fields). Prints markdown tables
 (bench/DETECTION.md records the results).
@@ -37,6 +37,7 @@ def main() -> None:
     parser.add_argument("--end", type=date.fromisoformat, default=date(2026, 10, 31))
     parser.add_argument("--worlds", nargs="+", choices=sorted(WORLDS), default=["demo"])
     parser.add_argument("--budgets", action="store_true")
+    parser.add_argument("--finished", action="store_true", help="finished data only, no replay")
     parser.add_argument("specs", nargs="+")
     args = parser.parse_args()
     start = args.end - timedelta(days=args.days - 1)
@@ -47,7 +48,13 @@ def main() -> None:
         demo = DemoConfig(world=WORLDS[world])
         for spec in args.specs:
             report = backtest.run(
-                brands, start, args.end, _config(spec), demo=demo, budgets=args.budgets
+                brands,
+                start,
+                args.end,
+                _config(spec),
+                demo=demo,
+                budgets=args.budgets,
+                replay=not args.finished,
             )
             line = backtest.headline(report.by_level, report.alerts).assign(
                 world=world,
@@ -58,7 +65,7 @@ def main() -> None:
                 s_per_tick_p95=report.runtime.quantile(0.95),
             )
             finished = report.finished.add_prefix("finished ")
-            lines.append(pd.concat([line, finished], axis=1))
+            lines.append(line if args.finished else pd.concat([line, finished], axis=1))
             print(f"\n{world} {spec}", flush=True)
             for title, table in (
                 ("by level", report.by_level),

@@ -199,3 +199,8 @@ def test_a_replay_raises_only_settled_hours_and_scores_every_tick() -> None:
     assert report.brand_weeks == 1 / 7
     assert set(report.alerts.index) == {"brand", "channel", "campaign", "all"}
     assert report.finished.shape[0] == 1
+    # Without the replay, the finished data alone: one detect per brand-day, its figures.
+    once = backtest.run(["acme"], day, day, config, demo=demo, replay=False)
+    assert len(once.runtime) == 1
+    pd.testing.assert_frame_equal(once.finished, report.finished)
+    assert backtest.headline(once.by_level, once.alerts).equals(once.finished)

@@ -86,13 +86,17 @@ def run(
     min_severity: str = "warning",
     budgets: bool = False,
     on_brand_day: Callable[[str, date], None] | None = None,
+    replay: bool = True,
 ) -> BacktestReport:
     """Replay `brands` over `start`..`end`. `budgets=True` gives `detect` the demo's campaign
-    budgets (the pipeline reads none yet); `on_brand_day` is called after each brand-day."""
+    budgets (the pipeline reads none yet); `on_brand_day` is called after each brand-day.
+    `replay=False` scores the finished data only, once per brand-day (about 25 times
+    cheaper, for larger samples): the report's tick figures are then those of the finished
+    data, and no alert can be on a partial hour."""
     loud = SEVERITIES[SEVERITIES.index(min_severity) :]
     raised, finished, labels, events, seconds = [], [], [], [], []
     for brand in brands:
-        replay = BrandReplay(brand, demo)
+        stored = BrandReplay(brand, demo)
         for day in _days(start, end):
             first = history_window(day, config)[0]
             plan = (
@@ -100,20 +104,23 @@ def run(
                 if budgets
                 else None
             )
-            complete = replay.complete_at(day)
-            for tick in ticks_scoring(day, replay):
-                history = replay.history(first, day, tick)
+            complete = stored.complete_at(day)
+            for tick in ticks_scoring(day, stored) if replay else ():
+                history = stored.history(first, day, tick)
                 t0 = time.perf_counter()
                 rows = detect(history, day, config, budgets=plan)
                 seconds.append(time.perf_counter() - t0)
                 rows = rows.loc[rows["severity"].isin(loud)]
                 raised.append(rows.assign(raised_at=tick, partial=_partial(rows, complete, tick)))
-            final = replay.history(first, day, None)
+            final = stored.history(first, day, None)
+            t0 = time.perf_counter()
             rows = detect(final, day, config, budgets=plan)
+            if not replay:
+                seconds.append(time.perf_counter() - t0)
             rows = rows.loc[rows["severity"].isin(loud)]
             finished.append(rows.assign(raised_at=rows["detected_at"], partial=False))
             labels.append(_with_volume(demo_incidents(brand, day, day, demo), final))
-            replay.forget_before(first + timedelta(days=1))
+            stored.forget_before(first + timedelta(days=1))
             if on_brand_day is not None:
                 on_brand_day(brand, day)
         local = (start - timedelta(days=1), end + timedelta(days=1))
@@ -121,10 +128,10 @@ def run(
     truth = _utc(pd.concat(labels, ignore_index=True), "start", "end")
     benign = _utc(pd.concat(events, ignore_index=True), "start", "end")
     weeks = len(brands) * ((end - start).days + 1) / 7.0
-    rows = _first_raised(pd.concat(raised, ignore_index=True))
+    done = _first_raised(pd.concat(finished, ignore_index=True))
+    rows = _first_raised(pd.concat(raised, ignore_index=True)) if replay else done
     scored = _score_incidents(truth, rows)
     alerts = _score_alerts(rows, truth, benign)
-    done = _first_raised(pd.concat(finished, ignore_index=True))
     return BacktestReport(
         by_level=by_level(scored),
         by_type=_by_type(scored),
