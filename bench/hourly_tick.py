@@ -201,9 +201,7 @@ def dispatch(mode: str, brands: list[str], today: date) -> None:
         dispatcher = resources["alerts"].dispatcher(
             resources["warehouse"].get(), resources["vault"]
         )
-        with dispatcher.log.session():
-            for brand in brands:
-                dispatcher.plan_brand_day(brand, today, run_id="plain")
+        dispatcher.plan_brand_days([(brand, today, "plain") for brand in brands])
         dispatcher.deliver_due(time.monotonic() + 600)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     print(json.dumps({"wall_s": wall, "cpu_s": cpu}))
@@ -269,9 +267,17 @@ def run_mode(
         path = LakeFiles(template).copy_to(home / "warehouse.ducklake").catalog
         env = {**os.environ, "DAGSTER_HOME": str(home), "WARROOM_DUCKDB_PATH": str(path)}
         if mode == "dagster":
-            register = "import dagster as dg, sys; dg.DagsterInstance.get().add_dynamic_partitions"
+            # Demo brands, as `warroom brands add --demo` registers them: only the demo
+            # source serves them (a brand in "brands" alone is a connected one, without keys).
+            register = (
+                "import sys, dagster as dg\n"
+                "from warroom_pipelines.brand_keys import BRANDS, DEMO_REGISTRY\n"
+                "instance = dg.DagsterInstance.get()\n"
+                "for registry in (BRANDS, DEMO_REGISTRY):\n"
+                "    instance.add_dynamic_partitions(registry, sys.argv[1:])\n"
+            )
             subprocess.run(
-                [sys.executable, "-c", f"{register}('brands', sys.argv[1:])", *brands],
+                [sys.executable, "-c", register, *brands],
                 check=True,
                 env=env,
             )

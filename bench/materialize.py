@@ -49,13 +49,17 @@ def run_dagster(brands: int, days: int, home: Path) -> int:
     os.environ["WARROOM_DUCKDB_PATH"] = str(home / "dagster.ducklake")
     import dagster as dg
 
+    from warroom_pipelines.brand_keys import BRANDS, DEMO_REGISTRY
     from warroom_pipelines.definitions import defs
     from warroom_pipelines.partitions import partition_key
     from warroom_pipelines.warehouse import DuckDBWarehouse
 
     instance = dg.DagsterInstance.get()
     work = _work(brands, days)
-    instance.add_dynamic_partitions("brands", sorted({b for b, _ in work}))
+    # Demo brands, as `warroom brands add --demo` registers them (only the demo source serves
+    # them; a brand in BRANDS alone is a connected brand, read from platforms it has no keys for).
+    for registry in (BRANDS, DEMO_REGISTRY):
+        instance.add_dynamic_partitions(registry, sorted({b for b, _ in work}))
     job = defs.resolve_job_def("brand_refresh")
     quiet = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     for brand, day in work:

@@ -100,10 +100,11 @@ def channel_resources(resources, tmp_path: Path, httpserver: HTTPServer) -> dict
         vault=vault,
         demo_source=DemoSourceResource(brands=[]),  # real platforms only
         ad_platforms=AdPlatformsResource(
-            meta_base_url=base,
-            tiktok_base_url=f"{base}/open_api",
-            google_base_url=base,
-            google_token_url=f"{base}/token",
+            settings={
+                "meta_ads": {"base_url": base},
+                "tiktok_ads": {"base_url": f"{base}/open_api"},
+                "google_ads": {"base_url": base, "token_url": f"{base}/token"},
+            }
         ),
     )
 

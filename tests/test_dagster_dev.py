@@ -2,9 +2,9 @@
 have ticked (so their resources and threads exist): nothing of War Room keeps it alive.
 
 How long it takes is measured by bench/RESULTS.md (issue 19, item 9); this test only tells
-"stops" from "hangs until Dagster's own 60 s kill timeout". Dagster turns SIGTERM into
-SIGINT's handler, so a `dagster dev` started with SIGINT ignored (`dagster dev &` from a
-script) ignores both; the README says how to start it in the background.
+"stops" from "hangs until Dagster's own 60 s kill timeout", which Dagster reports in its log.
+Dagster turns SIGTERM into SIGINT's handler, so a `dagster dev` started with SIGINT ignored
+(`dagster dev &` from a script) ignores both; the README says how to start it in the background.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,10 @@ import pytest
 from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
-STOPS_WITHIN_S = 40  # below Dagster's 60 s before it kills what did not stop
+# Dagster waits 60 s for each of its webserver and daemon, then kills it and says "did not
+# terminate cleanly": that message, not the time taken on a busy machine, tells a hang.
+DAGSTER_GIVES_UP_AFTER_S = 2 * 60 + 30
+CHILDREN_STOP_WITHIN_S = 60
 SENSOR_TICKED = "Checking for new runs for sensor: alert_dispatch"
 
 
@@ -34,11 +38,12 @@ def _default_sigint() -> None:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_dagster_dev_stops_on_a_signal(tmp_path: Path, sig: signal.Signals) -> None:
     log = tmp_path / "dagster-dev.log"
+    port = free_port()
     env = {**os.environ, "DAGSTER_HOME": str(tmp_path / "home"), "WARROOM_PROFILE": "local"}
     (tmp_path / "home").mkdir()
     with log.open("w") as out:
         process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("dagster")), "dev", "-p", str(free_port())],
+            [str(Path(sys.executable).with_name("dagster")), "dev", "-p", str(port)],
             cwd=ROOT,
             env=env,
             stdout=out,
@@ -48,25 +53,44 @@ def test_dagster_dev_stops_on_a_signal(tmp_path: Path, sig: signal.Signals) -> N
         )
     try:
         deadline = time.monotonic() + 240
-        while SENSOR_TICKED not in log.read_text(errors="replace"):
+        # Signalled once it has started: the webserver answers and War Room's sensors ticked. A
+        # signal during Dagster's own start-up is Dagster's business, not War Room's.
+        while not (SENSOR_TICKED in log.read_text(errors="replace") and _answers(port)):
             assert process.poll() is None, log.read_text()[-3000:]
             assert time.monotonic() < deadline, log.read_text()[-3000:]
             time.sleep(1)
         process.send_signal(sig)
-        process.wait(timeout=STOPS_WITHIN_S)
+        signalled = time.monotonic()
+        try:
+            process.wait(timeout=DAGSTER_GIVES_UP_AFTER_S)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"running {DAGSTER_GIVES_UP_AFTER_S} s after {sig.name}:\n{_tail(log)}")
+        print(f"stopped {time.monotonic() - signalled:.1f} s after {sig.name}")
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
     text = log.read_text(errors="replace")
-    assert "Dagster services shut down." in text
-    assert "did not terminate cleanly" not in text
+    assert "Dagster services shut down." in text, _tail(log)
+    assert "did not terminate cleanly" not in text, _tail(log)
     # Its children (webserver, daemon, code servers) follow: the code server stops when its
     # shutdown request or its heartbeat runs out, a few seconds later.
-    deadline = time.monotonic() + STOPS_WITHIN_S
+    deadline = time.monotonic() + CHILDREN_STOP_WITHIN_S
     while left := _processes_of_group(process.pid):
         assert time.monotonic() < deadline, f"still running: {left}"
         time.sleep(1)
+
+
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=5) as reply:
+            return bool(reply.status == 200)
+    except OSError:
+        return False
+
+
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-6000:]
 
 
 def _processes_of_group(group: int) -> list[str]:

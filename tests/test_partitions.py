@@ -1,11 +1,16 @@
 from datetime import date
 
+import dagster as dg
 import pytest
 
 from warroom_pipelines.partitions import (
+    PARTITION_TAG,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
     InvalidBrandKey,
     brand_date_partitions,
     partition_key,
+    run_tags_brand_dates,
     validate_brand_key,
 )
 
@@ -34,3 +39,18 @@ def test_partition_key_round_trips_through_the_multi_partition_definition() -> N
 def test_partition_key_refuses_a_bad_brand() -> None:
     with pytest.raises(InvalidBrandKey):
         partition_key("acme|eu", date(2026, 3, 8))
+
+
+def test_dagster_reads_the_partition_and_range_tags_it_does_not_export(instance) -> None:
+    # A run of one brand-day carries PARTITION_TAG; a batch run, the range tags.
+    first, last = partition_key("acme", date(2026, 3, 8)), partition_key("globex", date(2026, 3, 9))
+    batch = dg.RunRequest(tags={RANGE_START_TAG: str(first), RANGE_END_TAG: str(last)})
+    assert batch.partition_key_range == dg.PartitionKeyRange(str(first), str(last))
+
+    @dg.asset(partitions_def=brand_date_partitions)
+    def probe() -> None: ...
+
+    instance.add_dynamic_partitions("brands", ["acme"])
+    run = dg.materialize([probe], instance=instance, partition_key=str(first))
+    assert run.dagster_run.tags[PARTITION_TAG] == str(first)
+    assert run_tags_brand_dates(run.dagster_run.tags, instance) == {"acme": [date(2026, 3, 8)]}

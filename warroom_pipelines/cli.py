@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "backtest": "score anomaly detection against the demo source's labelled incidents",
 }
 _shown: set[str] = set()
+_python_show_warning = warnings.showwarning
 
 
 def chosen_command(argv: Sequence[str]) -> str | None:
@@ -56,7 +57,12 @@ def show_warning(
     line: str | None = None,
 ) -> None:
     """A warning as one line a user can read, without the `file:line` of Python's format,
-    and once per command: Dagster resets the warning registry around each run."""
+    and once per command: Dagster resets the warning registry around each run. Deprecations
+    are for War Room's developers: Python shows them its way (and the tests record them);
+    Python's default filters keep libraries' deprecations from users."""
+    if issubclass(category, DeprecationWarning):
+        _python_show_warning(message, category, filename, lineno, file, line)
+        return
     text = str(message)
     if text not in _shown:
         _shown.add(text)
@@ -68,8 +74,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     command = chosen_command(arguments)
     with warnings.catch_warnings():
         warnings.showwarning = show_warning
-        # Library deprecations are for War Room's developers (the tests show them), not users.
-        warnings.simplefilter("ignore", DeprecationWarning)
         args = build_parser(command).parse_args(arguments)
         try:
             return int(args.handler(args))

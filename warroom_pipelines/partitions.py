@@ -17,11 +17,6 @@ from datetime import date
 from typing import cast
 
 import dagster as dg
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
-    PARTITION_NAME_TAG,
-)
 
 # Brand keys are checked without Dagster so that the vault (plain Python) shares the rule.
 from warroom_pipelines.brand_keys import BRANDS as BRANDS
@@ -33,6 +28,13 @@ from warroom_pipelines.brand_keys import validate_brand_key as validate_brand_ke
 BRAND_DIMENSION = "brand"
 DATE_DIMENSION = "date"
 DEFAULT_START_DATE = "2026-01-01"
+# The run tags Dagster reads a run's partition and partition range from: a run of one
+# partition, or a single run over a range (what the schedules request for a batch, as Dagster's
+# maintainers show in github.com/dagster-io/dagster/discussions/11653). Dagster does not export
+# these names; tests/test_partitions.py checks that Dagster reads them.
+PARTITION_TAG = "dagster/partition"
+RANGE_START_TAG = "dagster/asset_partition_range_start"
+RANGE_END_TAG = "dagster/asset_partition_range_end"
 
 
 def start_date() -> str:
@@ -96,11 +98,11 @@ def run_tags_brand_dates(
     """The brand-days of a run from its tags, for one partition (`dagster/partition`) or a
     range (batch runs and backfills carry only the range's start and end keys); empty for a
     run without partitions."""
-    start, end = tags.get(ASSET_PARTITION_RANGE_START_TAG), tags.get(ASSET_PARTITION_RANGE_END_TAG)
+    start, end = tags.get(RANGE_START_TAG), tags.get(RANGE_END_TAG)
     if start and end:
         keys = brand_date_partitions.get_partition_keys_in_range(
             dg.PartitionKeyRange(start, end), dynamic_partitions_store=instance
         )
         return brand_dates(keys)
-    key = tags.get(PARTITION_NAME_TAG)
+    key = tags.get(PARTITION_TAG)
     return brand_dates([key]) if key else {}

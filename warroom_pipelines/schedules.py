@@ -1,5 +1,5 @@
-"""The heartbeat: an hourly refresh of today (and of yesterday while its last hours settle),
-and a daily restatement.
+"""The heartbeat: the `brand_refresh` job, its hourly refresh of today (and of yesterday while
+its last hours settle), and a daily restatement.
 
 Ad platforms keep revising recent days (late conversions, invalid-click refunds), so the
 restatement re-materializes a trailing window every day.
@@ -16,21 +16,20 @@ import logging
 import os
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
 
 import dagster as dg
-from dagster._core.storage.tags import (
-    ASSET_PARTITION_RANGE_END_TAG,
-    ASSET_PARTITION_RANGE_START_TAG,
+
+from warroom_pipelines.assets.anomalies import performance_anomalies
+from warroom_pipelines.assets.channels import channel_assets
+from warroom_pipelines.assets.unified import unified_performance
+from warroom_pipelines.channels import registry
+from warroom_pipelines.partitions import (
+    BRANDS,
+    RANGE_END_TAG,
+    RANGE_START_TAG,
+    invalid_brand_keys,
+    partition_key,
 )
-
-from warroom_pipelines.channels import RESTATEMENT_DAYS
-from warroom_pipelines.partitions import BRANDS, invalid_brand_keys, partition_key
-
-if TYPE_CHECKING:
-    from dagster._core.definitions.unresolved_asset_job_definition import (
-        UnresolvedAssetJobDefinition,
-    )
 
 DEMO_RESTATEMENT_DAYS = 7
 DEFAULT_BATCH_BRANDS = 25
@@ -40,6 +39,21 @@ YESTERDAY_SETTLES_HOUR = 6
 BATCH_TAG = "warroom/batch"
 BRAND_TAG = "warroom/brand"
 REASON_TAG = "warroom/reason"
+
+brand_assets = [*channel_assets, unified_performance, performance_anomalies]
+# The partitioning (brand x date) is the assets': Dagster infers the job's from them.
+brand_refresh_job = dg.define_asset_job(
+    "brand_refresh",
+    selection=dg.AssetSelection.assets(*brand_assets),
+    description="Ingest, unify, check and score brand-days: one, or a batch of brands.",
+    # Steps run in the run's own process: a process per step would import the definitions
+    # (~2 s) six times a run and PyOD (~5 s) once more; batches already give the parallelism
+    # (bench/RESULTS.md).
+    executor_def=dg.in_process_executor,
+)
+# The ingestion asset of each source, and what is rebuilt from them.
+SOURCES: dict[str, dg.AssetKey] = {asset.key.path[-1]: asset.key for asset in channel_assets}
+DOWNSTREAM: list[dg.AssetKey] = [a.key for a in brand_assets if a not in channel_assets]
 
 
 def batch_size(environ: Mapping[str, str] | None = None) -> int:
@@ -55,12 +69,12 @@ def batch_size(environ: Mapping[str, str] | None = None) -> int:
 def restatement_windows(environ: Mapping[str, str] | None = None) -> dict[str, int]:
     """Days before yesterday that the restatement re-pulls, per source.
 
-    Defaults: each platform's restatement window (RESTATEMENT_DAYS) and 7 for the demo.
+    Defaults: each platform's restatement window (its registry record) and 7 for the demo.
     WARROOM_RESTATEMENT_DAYS is one number for every source ("7") or source=days pairs
     ("meta_ads=28,demo=3") that override the defaults.
     """
     env = os.environ if environ is None else environ
-    windows = {"demo": DEMO_RESTATEMENT_DAYS, **RESTATEMENT_DAYS}
+    windows = {"demo": DEMO_RESTATEMENT_DAYS, **registry.restatement_days()}
     value = env.get("WARROOM_RESTATEMENT_DAYS", "").strip()
     if not value:
         return windows
@@ -76,6 +90,12 @@ def restatement_windows(environ: Mapping[str, str] | None = None) -> dict[str, i
             )
         windows[source.strip()] = int(days)
     return windows
+
+
+def restatement_text() -> str:
+    """The default windows as people read them: "Meta Ads 28, ..., demo 7"."""
+    platforms = [f"{p.label} {p.restatement_days}" for p in registry.platforms()]
+    return ", ".join([*platforms, f"demo {DEMO_RESTATEMENT_DAYS}"])
 
 
 def restatement_spans(windows: Mapping[str, int]) -> list[tuple[list[str], int, int]]:
@@ -144,8 +164,8 @@ def batch_requests(
             partition: dg.MultiPartitionKey | None = partition_key(chunk[0], first)
         else:
             partition = None
-            tags[ASSET_PARTITION_RANGE_START_TAG] = str(partition_key(chunk[0], first))
-            tags[ASSET_PARTITION_RANGE_END_TAG] = str(partition_key(chunk[-1], last))
+            tags[RANGE_START_TAG] = str(partition_key(chunk[0], first))
+            tags[RANGE_END_TAG] = str(partition_key(chunk[-1], last))
         requests.append(
             dg.RunRequest(
                 run_key=f"{reason}:{tick}:{who}:{days}",
@@ -157,65 +177,57 @@ def batch_requests(
     return requests
 
 
-def build_schedules(
-    job: "UnresolvedAssetJobDefinition",
-    sources: Mapping[str, dg.AssetKey],
-    downstream: Sequence[dg.AssetKey],
-) -> list[dg.ScheduleDefinition]:
-    """`sources`: the ingestion asset of each source; `downstream`: what is rebuilt from them."""
-
-    @dg.schedule(
-        name="hourly_refresh",
-        cron_schedule="5 * * * *",
-        job=job,
-        execution_timezone="UTC",
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-        description="Refresh today's metrics for every brand, hourly, in batches of brands "
-        f"(and yesterday's until {YESTERDAY_SETTLES_HOUR:02d}:00 UTC, while its last hours "
-        "settle).",
+@dg.schedule(
+    name="hourly_refresh",
+    cron_schedule="5 * * * *",
+    job=brand_refresh_job,
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Refresh today's metrics for every brand, hourly, in batches of brands "
+    f"(and yesterday's until {YESTERDAY_SETTLES_HOUR:02d}:00 UTC, while its last hours "
+    "settle).",
+)
+def hourly_refresh(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
+    now = context.scheduled_execution_time
+    brands = context.instance.get_dynamic_partitions(BRANDS)
+    warn_invalid_brands(context.log, brands, "hourly_refresh")
+    today = now.date()
+    first = today - timedelta(days=1) if now.hour < YESTERDAY_SETTLES_HOUR else today
+    return batch_requests(
+        brands,
+        first,
+        today,
+        tick=now.strftime("%Y-%m-%dT%H"),
+        reason="hourly",
+        size=batch_size(),
     )
-    def hourly_refresh(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
-        now = context.scheduled_execution_time
-        brands = context.instance.get_dynamic_partitions(BRANDS)
-        warn_invalid_brands(context.log, brands, "hourly_refresh")
-        today = now.date()
-        first = today - timedelta(days=1) if now.hour < YESTERDAY_SETTLES_HOUR else today
-        return batch_requests(
+
+
+@dg.schedule(
+    name="daily_restatement",
+    cron_schedule="30 6 * * *",
+    job=brand_refresh_job,
+    execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Re-pull the days before yesterday that each ad platform still revises "
+    f"({restatement_text()}; WARROOM_RESTATEMENT_DAYS overrides) and rebuild what depends "
+    "on them.",
+)
+def daily_restatement(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
+    now = context.scheduled_execution_time
+    brands = context.instance.get_dynamic_partitions(BRANDS)
+    warn_invalid_brands(context.log, brands, "daily_restatement")
+    requests: list[dg.RunRequest] = []
+    # Days restated by the same sources make one range: e.g. 2-8 days back all sources,
+    # 9-15 Meta and Google, 16-29 Meta only.
+    for restated, back_from, back_to in restatement_spans(restatement_windows()):
+        requests += batch_requests(
             brands,
-            first,
-            today,
-            tick=now.strftime("%Y-%m-%dT%H"),
-            reason="hourly",
+            now.date() - timedelta(days=back_to),
+            now.date() - timedelta(days=back_from),
+            tick=now.strftime("%Y-%m-%d"),
+            reason="restatement",
             size=batch_size(),
+            assets=[*(SOURCES[s] for s in restated), *DOWNSTREAM],
         )
-
-    @dg.schedule(
-        name="daily_restatement",
-        cron_schedule="30 6 * * *",
-        job=job,
-        execution_timezone="UTC",
-        default_status=dg.DefaultScheduleStatus.RUNNING,
-        description="Re-pull the days before yesterday that each ad platform still revises "
-        "(Meta 28, Google 14, TikTok 7, demo 7; WARROOM_RESTATEMENT_DAYS overrides) and rebuild "
-        "what depends on them.",
-    )
-    def daily_restatement(context: dg.ScheduleEvaluationContext) -> list[dg.RunRequest]:
-        now = context.scheduled_execution_time
-        brands = context.instance.get_dynamic_partitions(BRANDS)
-        warn_invalid_brands(context.log, brands, "daily_restatement")
-        requests: list[dg.RunRequest] = []
-        # Days restated by the same sources make one range: e.g. 2-8 days back all sources,
-        # 9-15 Meta and Google, 16-29 Meta only.
-        for restated, back_from, back_to in restatement_spans(restatement_windows()):
-            requests += batch_requests(
-                brands,
-                now.date() - timedelta(days=back_to),
-                now.date() - timedelta(days=back_from),
-                tick=now.strftime("%Y-%m-%d"),
-                reason="restatement",
-                size=batch_size(),
-                assets=[*(sources[s] for s in restated), *downstream],
-            )
-        return requests
-
-    return [hourly_refresh, daily_restatement]
+    return requests

@@ -14,13 +14,9 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 
-CHANNELS: tuple[str, ...] = ("meta_ads", "google_ads", "tiktok_ads")
-# How people name each channel, on the pages and in health sentences.
-CHANNEL_LABELS: dict[str, str] = {
-    "meta_ads": "Meta Ads",
-    "google_ads": "Google Ads",
-    "tiktok_ads": "TikTok Ads",
-}
+from warroom_pipelines.days import utc_dates
+from warroom_pipelines.metrics import RATIOS
+
 DEMO_SOURCE = "demo"  # the `source` of the demo source's rows, whatever their channel
 
 KEY_COLUMNS: tuple[str, ...] = ("brand", "channel", "account_id", "campaign_id", "hour_start")
@@ -44,14 +40,8 @@ RAW_COLUMNS: dict[str, str] = {
     "source": "string",
     "conversions_source": "string",
 }
-DERIVED_COLUMNS: dict[str, str] = {
-    "ctr": "float64",
-    "cpc": "float64",
-    "cpm": "float64",
-    "cpa": "float64",
-    "cvr": "float64",
-    "roas": "float64",
-}
+# The derived ratios of the metric catalogue, each a DOUBLE.
+DERIVED_COLUMNS: dict[str, str] = {name: "float64" for name in RATIOS}
 COLUMNS: dict[str, str] = {**RAW_COLUMNS, **DERIVED_COLUMNS, "ingested_at": "datetime64[us, UTC]"}
 
 COUNT_COLUMNS = ("impressions", "clicks")
@@ -67,25 +57,6 @@ class SchemaError(ValueError):
         super().__init__(f"{message} ({where})")
 
 
-@dataclass(frozen=True)
-class Ratio:
-    """A derived metric: numerator / denominator * scale, null when the denominator is 0."""
-
-    numerator: str
-    denominator: str
-    scale: float = 1.0
-
-
-RATIOS: dict[str, Ratio] = {
-    "ctr": Ratio("clicks", "impressions"),
-    "cpc": Ratio("spend", "clicks"),
-    "cpm": Ratio("spend", "impressions", 1000.0),
-    "cpa": Ratio("spend", "conversions"),
-    "cvr": Ratio("conversions", "clicks"),
-    "roas": Ratio("conversion_value", "spend"),
-}
-
-
 def safe_ratio(numerator: pd.Series, denominator: pd.Series, scale: float = 1.0) -> pd.Series:
     """numerator / denominator, NaN (null in the warehouse) where the denominator is 0."""
     num = numerator.astype("float64").to_numpy()
@@ -96,7 +67,7 @@ def safe_ratio(numerator: pd.Series, denominator: pd.Series, scale: float = 1.0)
 
 
 def add_derived_metrics(frame: pd.DataFrame) -> pd.DataFrame:
-    """Add ctr, cpc, cpm, cpa, cvr, roas computed from the row's own totals."""
+    """Add the catalogue's ratios (ctr, cpc, cpm, cpa, cvr, roas) from the row's own totals."""
     out = frame.copy()
     for name, ratio in RATIOS.items():
         out[name] = safe_ratio(out[ratio.numerator], out[ratio.denominator], ratio.scale)
@@ -176,7 +147,7 @@ def finalize(frame: pd.DataFrame, *, brand: str, ingested_at: datetime) -> pd.Da
     validate_raw(frame, brand=brand)
     out = frame.loc[:, list(RAW_COLUMNS)].copy()
     out["hour_start"] = pd.to_datetime(out["hour_start"], utc=True)
-    out["date"] = out["hour_start"].dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize()
+    out["date"] = utc_dates(out["hour_start"])
     out = add_derived_metrics(out)
     out["ingested_at"] = pd.Timestamp(ingested_at).tz_convert("UTC")
     out = out.astype(COLUMNS)

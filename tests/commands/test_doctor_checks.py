@@ -19,7 +19,7 @@ from tests.support import free_port
 from tests.vault.samples import SAMPLES, SECRET_MARKERS
 from warroom_pipelines import clock
 from warroom_pipelines.cli import main
-from warroom_pipelines.resources.ad_platforms import ENDPOINT_SETTINGS
+from warroom_pipelines.resources.ad_platforms import endpoint_variables
 from warroom_pipelines.warehouse import DuckDBWarehouse
 
 NOW = "2026-11-15T18:20:00+00:00"
@@ -142,7 +142,7 @@ def test_what_is_broken_is_named_with_what_to_do(
 def test_a_malformed_endpoint_setting_is_named(
     home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert "WARROOM_META_API_VERSION" in ENDPOINT_SETTINGS
+    assert "WARROOM_META_API_VERSION" in {s.env_var for _, s in endpoint_variables()}
     monkeypatch.setenv("WARROOM_META_API_VERSION", "latest")
     status, lines = doctor(capsys)
     assert status == 1

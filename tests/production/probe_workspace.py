@@ -6,9 +6,9 @@ dispatch): what is tested is that the daemon records its ticks in Postgres stora
 
 import dagster as dg
 
-from warroom_pipelines.definitions import brand_refresh_job
 from warroom_pipelines.definitions import defs as warroom_defs
 from warroom_pipelines.partitions import brands_partitions
+from warroom_pipelines.schedules import brand_refresh_job
 
 
 @dg.sensor(

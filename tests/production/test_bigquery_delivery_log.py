@@ -104,7 +104,7 @@ def test_an_alert_is_recorded_claimed_and_settled_with_merges_and_no_secret(
 
     # 1. Recorded before anything is sent: one MERGE that inserts only unknown keys.
     api.dml_affected_rows = 1
-    assert dispatcher.plan(incidents, run_id="run-1") == 1
+    assert dispatcher.plan([(incident, "run-1") for incident in incidents]) == 1
     table = api.tables[f"{PROJECT}.{DATASET}.alert_deliveries"]
     assert table["timePartitioning"] == {"type": "DAY", "field": "date"}
     assert table["clustering"] == {"fields": ["brand"]}
@@ -188,19 +188,25 @@ def test_a_failure_notice_is_scrubbed_before_it_is_logged(
         assert secret.encode() not in sent
 
 
-def test_incidents_are_read_for_one_brand_day(
+def test_incidents_are_read_for_a_page_of_brand_days_in_one_query(
     api: BigQueryAPI, warehouse: BigQueryWarehouse
 ) -> None:
     log = BigQueryDeliveryLog(warehouse)
-    assert log.incidents("acme", date(2026, 3, 2)) == []  # no Sentry table yet: no query
+    page = [("acme", date(2026, 3, 2)), ("globex", date(2026, 3, 1))]
+    assert log.incidents(page) == {}  # no Sentry table yet: no query
     assert api.queries == []
     api.add_table("performance_anomalies")
-    log.incidents("acme", date(2026, 3, 2))
+    log.incidents(page)
     (query,) = api.queries
-    assert "WHERE brand = @brand AND incident_id IN" in query["query"]
-    assert {k: p["parameterValue"]["value"] for k, p in _params(query).items()} == {
-        "brand": "acme",
-        "day": "2026-03-02",
+    assert "WHERE brand IN UNNEST(@brands) AND incident_id IN" in query["query"]
+    values = {
+        name: [v["value"] for v in p["parameterValue"]["arrayValues"]]
+        for name, p in _params(query).items()
+    }
+    assert values == {
+        "brands": ["acme", "globex"],
+        "dates": ["2026-03-01", "2026-03-02"],
+        "slices": ["acme/2026-03-02", "globex/2026-03-01"],
     }
 
 

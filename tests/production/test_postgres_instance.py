@@ -16,9 +16,9 @@ import yaml
 
 from tests.production.conftest import Postgres
 from tests.support import AFTER_THE_FIXTURES, local_resources
-from warroom_pipelines.definitions import brand_assets
 from warroom_pipelines.partitions import brands_partitions, partition_key
 from warroom_pipelines.resources.demo import DemoSourceResource
+from warroom_pipelines.schedules import brand_assets
 from warroom_pipelines.warehouse import DuckDBWarehouse
 
 pytestmark = AFTER_THE_FIXTURES

@@ -19,9 +19,9 @@ from tests.channels.fakes import FakeMeta, meta_row
 from warroom_pipelines.assets.channels import channel_assets
 from warroom_pipelines.profiles import local_resources
 from warroom_pipelines.resources.ad_platforms import (
-    ENDPOINT_SETTINGS,
     EndpointSettingError,
     ad_platforms_from_env,
+    endpoint_variables,
 )
 from warroom_pipelines.schedules import batch_requests
 
@@ -35,8 +35,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
     monkeypatch.setenv("WARROOM_DUCKDB_PATH", str(tmp_path / "warroom.duckdb"))
     monkeypatch.setenv("PERFORMANCE_ENCRYPTION_KEY", base64.b64encode(os.urandom(32)).decode())
-    for name in ENDPOINT_SETTINGS:
-        monkeypatch.delenv(name, raising=False)
+    for _, setting in endpoint_variables():
+        monkeypatch.delenv(str(setting.env_var), raising=False)
     return tmp_path
 
 
@@ -73,19 +73,26 @@ def test_a_scheduled_run_reads_the_platform_the_environment_names(
 
 def test_unset_variables_keep_the_platforms_own_endpoints(home: Path) -> None:
     platforms = ad_platforms_from_env({})
-    assert platforms.meta_base_url == "https://graph.facebook.com"
-    assert platforms.google_base_url == "https://googleads.googleapis.com"
-    assert platforms.tiktok_base_url == "https://business-api.tiktok.com/open_api"
+    base_urls = {p.name: platforms.settings_of(p)["base_url"] for p, _ in endpoint_variables()}
+    assert base_urls == {
+        "meta_ads": "https://graph.facebook.com",
+        "google_ads": "https://googleads.googleapis.com",
+        "tiktok_ads": "https://business-api.tiktok.com/open_api",
+    }
 
 
 def test_every_variable_sets_its_field(home: Path) -> None:
+    variables = endpoint_variables()
+    assert len(variables) == 7  # Meta 2, Google Ads 3, TikTok 2
     env = {
-        name: ("v9.9" if field.endswith("_api_version") else f"https://proxy.example/{field}/")
-        for name, field in ENDPOINT_SETTINGS.items()
+        str(s.env_var): "v9.9" if s.kind == "api_version" else f"https://proxy.example/{p.name}/"
+        for p, s in variables
     }
     platforms = ad_platforms_from_env(env)
-    for name, field in ENDPOINT_SETTINGS.items():
-        assert getattr(platforms, field) == env[name].rstrip("/")
+    for platform, setting in variables:
+        assert platforms.settings_of(platform)[setting.name] == env[str(setting.env_var)].rstrip(
+            "/"
+        )
 
 
 def test_a_malformed_endpoint_fails_the_load_naming_the_variable(

@@ -178,10 +178,11 @@ def test_an_echoed_token_reaches_no_event_log_run_storage_or_page(
         vault=vault,
         demo_source=DemoSourceResource(brands=[]),
         ad_platforms=AdPlatformsResource(
-            meta_base_url=base,
-            tiktok_base_url=f"{base}/open_api",
-            google_base_url=base,
-            google_token_url=f"{base}/token",
+            settings={
+                "meta_ads": {"base_url": base},
+                "tiktok_ads": {"base_url": f"{base}/open_api"},
+                "google_ads": {"base_url": base, "token_url": f"{base}/token"},
+            }
         ),
     )
     instance.add_dynamic_partitions("brands", ["acme"])

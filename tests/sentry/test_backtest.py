@@ -20,7 +20,7 @@ from warroom_pipelines.sentry.backtest import (
 )
 from warroom_pipelines.sentry.detectors import DetectorConfig
 from warroom_pipelines.sentry.replay import BrandReplay, last_pull, ticks_scoring
-from warroom_pipelines.sentry.settle import SETTLE_LAG
+from warroom_pipelines.sentry.settle import settle_lag
 
 T0 = pd.Timestamp("2026-10-05 10:00", tz="UTC")
 H = pd.Timedelta(hours=1)
@@ -155,7 +155,7 @@ def test_a_tick_reads_each_day_as_its_last_pull_stored_it() -> None:
 def test_the_ticks_that_score_a_day_start_when_its_first_hour_can_settle() -> None:
     day = date(2026, 11, 10)
     ticks = list(ticks_scoring(day, BrandReplay("acme", QUIET)))
-    soonest = min(SETTLE_LAG.values())
+    soonest = min(settle_lag(channel) for channel in QUIET.sources())
     assert ticks[0] - soonest >= pd.Timestamp(day, tz="UTC") + H
     assert ticks[0] - soonest - H < pd.Timestamp(day, tz="UTC") + H
     assert pd.Timestamp("2026-11-11 05:05Z") in ticks
@@ -193,8 +193,10 @@ def test_a_replay_raises_only_settled_hours_and_scores_every_tick() -> None:
     assert len(report.runtime) == len(ticks)
     rows = report.anomalies
     if len(rows):  # every row was raised at a tick after its hour had settled
-        lag = rows["channel"].map(SETTLE_LAG).fillna(max(SETTLE_LAG.values()))
-        assert (rows["raised_at"] >= rows["hour_start"] + H + lag).all()
+        slowest = max(settle_lag(channel) for channel in demo.sources())
+        lag = [settle_lag(c) if level != "brand" else slowest for c, level in
+               zip(rows["channel"], rows["level"], strict=True)]  # fmt: skip
+        assert (rows["raised_at"] >= rows["hour_start"] + H + pd.Series(lag)).all()
     assert set(report.by_level.index) >= {"brand", "channel", "campaign", "all"}
     assert report.brand_weeks == 1 / 7
     assert set(report.alerts.index) == {"brand", "channel", "campaign", "all"}

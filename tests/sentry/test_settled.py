@@ -8,7 +8,7 @@ import pytest
 
 from tests.sentry import synthetic as syn
 from warroom_pipelines.sentry.engine import ANOMALY_COLUMNS, detect
-from warroom_pipelines.sentry.settle import SETTLE_LAG
+from warroom_pipelines.sentry.settle import settle_lag
 
 ALERTS = ("warning", "critical")
 DAY_START = pd.Timestamp(syn.DAY, tz="UTC")
@@ -29,7 +29,7 @@ def test_a_partial_last_hour_never_alerts(arrived) -> None:
     last = arrived.loc[arrived["hour_start"] == tick - pd.Timedelta(minutes=65)].copy()
     last = syn.scale(last, 0.01).assign(ingested_at=tick)
     rows = detect(pd.concat([seen, last], ignore_index=True), syn.DAY)
-    settled = (tick - max(SETTLE_LAG["meta_ads"], SETTLE_LAG["google_ads"])).floor("h")
+    settled = (tick - max(settle_lag("meta_ads"), settle_lag("google_ads"))).floor("h")
     assert (rows["hour_start"] < settled).all()
     assert rows.loc[rows["severity"].isin(ALERTS)].empty
 
@@ -70,7 +70,7 @@ def test_cutting_the_history_at_every_hour_leaves_earlier_rows_identical(arrived
         # ... and every hour settled by then (its channel's newest row, less the settle lag;
         # the brand's oldest channel) was raised then.
         seen = syn.seen_at(broken, tick).groupby("channel")["ingested_at"].max()
-        until = {c: (t - SETTLE_LAG[c]).floor("h") for c, t in seen.items()}
+        until = {c: (t - settle_lag(c)).floor("h") for c, t in seen.items()}
         bound = full["channel"].map(until).where(full["level"] != "brand", min(until.values()))
         settled = full.loc[full["hour_start"] < bound]
         assert len(settled.merge(partial[key], on=key)) == len(settled) == len(partial)

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -45,7 +45,7 @@ from warroom_pipelines.alerts.incidents import (
     SeriesMemory,
     VersionPolicy,
     decide,
-    group_incidents,
+    incidents_by_brand_day,
 )
 from warroom_pipelines.alerts.messages import (
     FailureNotice,
@@ -166,8 +166,11 @@ class DeliveryStore(Protocol):
         """Group the calls inside the block (one connection where the warehouse has them)."""
         ...
 
-    def incidents(self, brand: str, day: date) -> list[Incident]:
-        """The incidents with hours on one brand-day, with all of their hours."""
+    def incidents(
+        self, brand_days: Sequence[tuple[str, date]]
+    ) -> dict[tuple[str, date], list[Incident]]:
+        """The incidents with hours on each brand-day, with all of their hours (one read for
+        a page of brand-days: every warehouse query has a fixed cost)."""
         ...
 
     def notified(
@@ -239,18 +242,25 @@ class DeliveryLog:
                 if attempt == _CONFLICT_RETRIES - 1:
                     raise
 
-    def incidents(self, brand: str, day: date) -> list[Incident]:
-        """The incidents with hours on one brand-day, with all of their hours (across
-        midnight)."""
+    def incidents(
+        self, brand_days: Sequence[tuple[str, date]]
+    ) -> dict[tuple[str, date], list[Incident]]:
+        """The incidents with hours on each brand-day, with all of their hours (across
+        midnight), in one query."""
+        if not brand_days:
+            return {}
+        brands = sorted({brand for brand, _ in brand_days})
+        slices = [f"{brand}/{day.isoformat()}" for brand, day in brand_days]
         with self.session() as con:
             if not self.warehouse.table_exists(con, ANOMALIES):
-                return []
+                return {}
             frame = con.execute(
-                f"SELECT * FROM {ANOMALIES} WHERE brand = ? AND incident_id IN "
-                f"(SELECT incident_id FROM {ANOMALIES} WHERE brand = ? AND date = ?)",
-                [brand, brand, day],
+                f"SELECT * FROM {ANOMALIES} WHERE brand IN (SELECT UNNEST(?::VARCHAR[])) "
+                f"AND incident_id IN (SELECT incident_id FROM {ANOMALIES} "
+                "WHERE concat(brand, '/', CAST(date AS VARCHAR)) IN (SELECT UNNEST(?::VARCHAR[])))",
+                [brands, slices],
             ).df()
-        return group_incidents(frame)
+        return incidents_by_brand_day(frame, brand_days)
 
     def notified(
         self, incident_ids: Sequence[str]
@@ -526,42 +536,56 @@ class Dispatcher:
             self._by_brand[brand] = self.provider.destinations(brand)
         return self._by_brand[brand]
 
-    def plan_brand_day(self, brand: str, day: date, run_id: str) -> int:
-        """Record what the brand must hear about this brand-day; returns new intents.
+    def plan_brand_days(self, brand_days: Sequence[tuple[str, date, str]]) -> int:
+        """Record what each brand must hear about these brand-days (brand, day, the run that
+        materialized it: a page of materializations); returns new intents. The page's
+        incidents and what the log knows of them are read once.
 
         A brand whose destinations cannot be read has its alerts logged as dead letters, with
         the reason, and the platform told: the fault stays within the brand."""
         with self.log.session():
-            incidents = self.log.incidents(brand, day)
-            try:
-                self.destinations(brand)
-            except Exception as exc:
-                reason = unreadable_reason(brand, exc)
-                self.held.append(reason)
-                self.record_failure(
-                    run_id=run_id,
-                    job="alert_dispatch",
-                    brand=brand,
-                    day=day.isoformat(),
-                    error=f"{reason}; its alerts are dead letters until the destinations "
-                    f"are fixed and re-sent (`warroom alerts retry --brand {brand}`)",
-                    scope=f"alerts-{brand}-{day.isoformat()}",
-                )
-                return self.plan(incidents, run_id, UnreadableDestinations(reason))
-            return self.plan(incidents, run_id)
+            found = self.log.incidents([(brand, day) for brand, day, _ in brand_days])
+            planned: dict[str, tuple[Incident, str]] = {}  # the run of its first brand-day
+            held: dict[str, UnreadableDestinations] = {}
+            for brand, day, run_id in brand_days:
+                try:
+                    self.destinations(brand)
+                except Exception as exc:
+                    held[brand] = self._hold(brand, day, run_id, exc)
+                for incident in found.get((brand, day), []):
+                    planned.setdefault(incident.incident_id, (incident, run_id))
+            return self.plan(list(planned.values()), held)
+
+    def _hold(self, brand: str, day: date, run_id: str, exc: Exception) -> UnreadableDestinations:
+        """The stand-in for a brand's unreadable destinations, and the platform's notice."""
+        reason = unreadable_reason(brand, exc)
+        self.held.append(reason)
+        self.record_failure(
+            run_id=run_id,
+            job="alert_dispatch",
+            brand=brand,
+            day=day.isoformat(),
+            error=f"{reason}; its alerts are dead letters until the destinations "
+            f"are fixed and re-sent (`warroom alerts retry --brand {brand}`)",
+            scope=f"alerts-{brand}-{day.isoformat()}",
+        )
+        return UnreadableDestinations(reason)
 
     def plan(
         self,
-        incidents: Sequence[Incident],
-        run_id: str,
-        unreadable: UnreadableDestinations | None = None,
+        incidents: Sequence[tuple[Incident, str]],
+        held: Mapping[str, UnreadableDestinations] | None = None,
     ) -> int:
-        """Record intents for what changed; with `unreadable`, one dead letter per alert."""
-        notified, reached = self.log.notified([i.incident_id for i in incidents])
-        memory = self.log.series_memory(sorted({i.series_key for i in incidents}))
+        """Record intents for what changed in these incidents (each with the run that found
+        it); a brand in `held` gets one dead letter per alert, to its stand-in."""
+        held = held or {}
+        notified, reached = self.log.notified([i.incident_id for i, _ in incidents])
+        memory = self.log.series_memory(sorted({i.series_key for i, _ in incidents}))
         intents: list[Intent] = []
         # Oldest first, so that within one batch a flapping series meets its own cooldown.
-        for incident in sorted(incidents, key=lambda i: (i.incident_start, i.incident_id)):
+        for incident, run_id in sorted(
+            incidents, key=lambda item: (item[0].incident_start, item[0].incident_id)
+        ):
             decision = decide(
                 incident,
                 notified.get(incident.incident_id),
@@ -579,6 +603,7 @@ class Dispatcher:
             )
             told = reached.get(incident.incident_id)
             planned = len(intents)
+            unreadable = held.get(incident.brand)
             targets = [unreadable] if unreadable else self._audience(incident)
             for destination in targets:
                 if unreadable is not None:
@@ -594,10 +619,13 @@ class Dispatcher:
                     incident.incident_id, incident.incident_start, incident.severity
                 )
         recorded = self.log.record(intents, self.clock())
-        if unreadable is not None and intents:
-            now = self.clock()
-            dead = [Outcome(i.key, DEAD_LETTER, None, unreadable.reason, None) for i in intents]
-            self.log.settle(dead, now, unsent=())
+        dead = [
+            Outcome(i.key, DEAD_LETTER, None, i.destination.reason, None)
+            for i in intents
+            if isinstance(i.destination, UnreadableDestinations)
+        ]
+        if dead:
+            self.log.settle(dead, self.clock(), unsent=())
             self.dead_at_planning += len(dead)
         return recorded
 

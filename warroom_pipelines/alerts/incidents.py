@@ -13,9 +13,9 @@ the brand never heard of. It stays on the dashboard and in `performance_anomalie
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
 import pandas as pd
@@ -142,6 +142,30 @@ def group_incidents(anomalies: pd.DataFrame) -> list[Incident]:
             )
         )
     return incidents
+
+
+def incidents_by_brand_day(
+    anomalies: pd.DataFrame, brand_days: Sequence[tuple[str, date]]
+) -> dict[tuple[str, date], list[Incident]]:
+    """The incidents with hours on each of `brand_days`, each with all of its hours: an
+    incident across midnight is listed under both of its days."""
+    if anomalies.empty:
+        return {}
+    by_id = {incident.incident_id: incident for incident in group_incidents(anomalies)}
+    hours = set(
+        zip(
+            anomalies["brand"].astype(str),
+            pd.to_datetime(anomalies["date"]).dt.date,
+            anomalies["incident_id"].astype(str),
+            strict=True,
+        )
+    )
+    wanted = set(brand_days)
+    found: dict[tuple[str, date], list[Incident]] = {}
+    for brand, day, incident_id in sorted(hours):
+        if (brand, day) in wanted:
+            found.setdefault((brand, day), []).append(by_id[incident_id])
+    return found
 
 
 @dataclass(frozen=True)

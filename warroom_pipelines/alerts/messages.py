@@ -14,6 +14,7 @@ from email.utils import formatdate
 from typing import Any
 
 from warroom_pipelines.alerts.incidents import Incident, MessageKind
+from warroom_pipelines.metrics import CATALOGUE
 
 DOCUMENT_SCHEMA = "warroom.alert/v1"
 _KIND_TITLE = {
@@ -26,8 +27,6 @@ _SEVERITY_EMOJI = {
     "warning": ":warning:",
     "critical": ":rotating_light:",
 }
-_PERCENT_METRICS = {"ctr", "cvr"}
-_MONEY_METRICS = {"cpc", "cpa", "spend"}
 
 
 @dataclass(frozen=True)
@@ -114,11 +113,13 @@ def notice_from_dict(data: dict[str, Any]) -> Notice:
 
 
 def format_value(metric: str, value: float, currency: str) -> str:
-    if metric in _PERCENT_METRICS:
+    """A value in the metric's catalogue format, plain text for every destination."""
+    form = CATALOGUE[metric].format
+    if form == "percent":
         return f"{value:.2%}"
-    if metric in _MONEY_METRICS:
+    if form == "money":
         return f"{currency} {value:,.2f}".strip()
-    if metric == "roas":
+    if form == "multiple":
         return f"{value:.2f}x"
     return f"{value:,.0f}"
 

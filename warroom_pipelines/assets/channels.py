@@ -14,6 +14,7 @@ import pandas as pd
 
 from warroom_pipelines import clock
 from warroom_pipelines.assets.metadata import add_brand_day_metadata, batch_summary
+from warroom_pipelines.channels import registry
 from warroom_pipelines.channels.health import (
     DEMO,
     NO_KEYS,
@@ -31,7 +32,7 @@ from warroom_pipelines.partitions import (
     partition_key,
     run_brand_dates,
 )
-from warroom_pipelines.resources.ad_platforms import PLATFORMS, AdPlatformsResource
+from warroom_pipelines.resources.ad_platforms import AdPlatformsResource
 from warroom_pipelines.resources.demo import DemoSourceResource
 from warroom_pipelines.resources.vault import VaultResource
 from warroom_pipelines.resources.warehouse import WarehouseResource
@@ -262,4 +263,4 @@ def _of_brand_day(frame: pd.DataFrame, brand: str, day: date) -> pd.DataFrame:
     return frame.loc[(frame["brand"] == brand) & (frame["date"] == pd.Timestamp(day))]
 
 
-channel_assets = [demo_channel_metrics, *(platform_asset(c) for c in PLATFORMS)]
+channel_assets = [demo_channel_metrics, *(platform_asset(c) for c in registry.names())]

@@ -33,14 +33,15 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
-from warroom_pipelines.channels.clock import (
-    aggregate_hours,
+from warroom_pipelines.channels import registry
+from warroom_pipelines.channels.report import aggregate_hours
+from warroom_pipelines.days import (
     in_utc_day,
     local_dates_covering,
     local_hours_to_utc,
     utc_day_bounds,
 )
-from warroom_pipelines.schema import CHANNELS, RAW_COLUMNS, empty_raw_frame
+from warroom_pipelines.schema import RAW_COLUMNS, empty_raw_frame
 
 INCIDENT_TYPES: tuple[str, ...] = (
     "ctr_collapse",
@@ -50,18 +51,6 @@ INCIDENT_TYPES: tuple[str, ...] = (
     "roas_drop",
 )
 
-# Plausible funnels per channel: (low, high) of the campaign-level base rate.
-_FUNNELS: dict[str, dict[str, tuple[float, float]]] = {
-    "meta_ads": {"ctr": (0.008, 0.02), "cpc": (0.45, 1.6), "cvr": (0.015, 0.045), "aov": (40, 120)},
-    "google_ads": {"ctr": (0.025, 0.065), "cpc": (0.6, 2.2), "cvr": (0.04, 0.09), "aov": (70, 180)},
-    "tiktok_ads": {
-        "ctr": (0.005, 0.015),
-        "cpc": (0.25, 1.0),
-        "cvr": (0.008, 0.025),
-        "aov": (30, 80),
-    },
-}
-_DAILY_IMPRESSIONS = {"meta_ads": 60_000.0, "google_ads": 18_000.0, "tiktok_ads": 80_000.0}
 _TIME_ZONES = (
     "America/New_York",
     "America/Los_Angeles",
@@ -166,12 +155,16 @@ WORLDS: dict[str, DemoWorld] = {"demo": DemoWorld(), "held-out": HELD_OUT}
 
 @dataclass(frozen=True)
 class DemoConfig:
-    """How a brand's demo data looks. `campaigns_per_channel=None` picks 5-40 per channel."""
+    """How a brand's demo data looks. `campaigns_per_channel=None` picks 5-40 per channel;
+    no `channels` means every registered platform (each with its record's demo funnel)."""
 
     campaigns_per_channel: int | None = None
     incident_rate: float = 0.25  # expected incidents per brand per day
-    channels: tuple[str, ...] = CHANNELS
+    channels: tuple[str, ...] = ()
     world: DemoWorld = DemoWorld()
+
+    def sources(self) -> tuple[str, ...]:
+        return self.channels or registry.names()
 
 
 @dataclass(frozen=True)
@@ -220,11 +213,11 @@ def brand_accounts(brand: str, config: DemoConfig = DemoConfig()) -> tuple[Accou
     currency = _CURRENCIES[int(rng.integers(len(_CURRENCIES)))]
     scale = float(rng.lognormal(0.0, 0.5))  # brands differ in size
     accounts: list[Account] = []
-    for channel in config.channels:
+    for channel in config.sources():
         crng = _rng("channel", brand, channel)
         n_campaigns = config.campaigns_per_channel or int(crng.integers(5, 41))
         n_accounts = 2 if n_campaigns >= 12 else 1
-        funnel = _FUNNELS[channel]
+        funnel = registry.platform(channel).demo
         campaigns: list[Campaign] = []
         for i in range(n_campaigns):
             launch = _CAMPAIGN_EPOCH + timedelta(
@@ -240,11 +233,11 @@ def brand_accounts(brand: str, config: DemoConfig = DemoConfig()) -> tuple[Accou
                     name=f"{brand.title()} {_THEMES[i % len(_THEMES)]} {i + 1:02d}",
                     launch=launch,
                     ends=ends,
-                    daily_impressions=_DAILY_IMPRESSIONS[channel] * scale * share / 3.0,
-                    ctr=float(crng.uniform(*funnel["ctr"])),
-                    cpc=float(crng.uniform(*funnel["cpc"])),
-                    cvr=float(crng.uniform(*funnel["cvr"])),
-                    aov=float(crng.uniform(*funnel["aov"])),
+                    daily_impressions=funnel.daily_impressions * scale * share / 3.0,
+                    ctr=float(crng.uniform(*funnel.ctr)),
+                    cpc=float(crng.uniform(*funnel.cpc)),
+                    cvr=float(crng.uniform(*funnel.cvr)),
+                    aov=float(crng.uniform(*funnel.aov)),
                     appetite=float(crng.uniform(*config.world.appetite)),
                 )
             )
@@ -328,7 +321,8 @@ def _incidents_on(brand: str, day: date, config: DemoConfig) -> list[Incident]:
         kind = INCIDENT_TYPES[int(rng.integers(len(INCIDENT_TYPES)))]
         draw = rng.random()
         level = "brand" if draw < 0.2 else "campaign" if draw < 0.5 else "channel"
-        channel: str | None = config.channels[int(rng.integers(len(config.channels)))]
+        sources = config.sources()
+        channel: str | None = sources[int(rng.integers(len(sources)))]
         campaign_id: str | None = None
         if level == "campaign":
             campaigns = [c for a in accounts if a.channel == channel for c in a.campaigns]

@@ -14,14 +14,13 @@ import functools
 import random
 import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import requests
 
-from warroom_pipelines.channels.clock import local_dates_covering
 from warroom_pipelines.channels.errors import ChannelAuthError, ChannelError
 from warroom_pipelines.channels.http import (
     CallStats,
@@ -32,6 +31,7 @@ from warroom_pipelines.channels.http import (
     Verdict,
     generic_verdict,
 )
+from warroom_pipelines.channels.platform import DemoFunnel, Platform, Setting
 from warroom_pipelines.channels.report import (
     Account,
     AccountStats,
@@ -39,6 +39,8 @@ from warroom_pipelines.channels.report import (
     LocalRow,
     fetch_accounts,
 )
+from warroom_pipelines.days import local_dates_covering
+from warroom_pipelines.vault import models as keys
 from warroom_pipelines.vault.secret import Secret
 
 CHANNEL = "google_ads"
@@ -336,3 +338,54 @@ class GoogleAdsClient:
             ),
             conversions_source="hourly_segments",
         )
+
+
+def connect(
+    brand: str, credentials: keys.GoogleAdsCredentials, settings: Mapping[str, str]
+) -> GoogleAdsClient:
+    """The brand's client at the configured Google Ads API and OAuth token endpoint."""
+    return GoogleAdsClient(
+        brand=brand,
+        credentials=GoogleAdsCredentials(
+            client_id=credentials.client_id,
+            client_secret=credentials.client_secret,
+            refresh_token=credentials.refresh_token,
+            developer_token=credentials.developer_token,
+            login_customer_id=credentials.login_customer_id,
+        ),
+        config=GoogleAdsConfig(
+            base_url=settings["base_url"],
+            api_version=settings["api_version"],
+            token_url=settings["token_url"],
+        ),
+    )
+
+
+PLATFORM = Platform(
+    name=CHANNEL,
+    label="Google Ads",
+    # Conversions arrive over the conversion window and are restated for about two weeks.
+    restatement_days=14,
+    # Google Ads documents reporting "typically delayed up to 3 hours".
+    settle_lag=timedelta(hours=3),
+    credentials=keys.GoogleAdsCredentials,
+    settings=(
+        Setting("base_url", GoogleAdsConfig.base_url, "WARROOM_GOOGLE_ADS_BASE_URL", "url"),
+        Setting(
+            "api_version",
+            GoogleAdsConfig.api_version,
+            "WARROOM_GOOGLE_ADS_API_VERSION",
+            "api_version",
+        ),
+        Setting("token_url", GoogleAdsConfig.token_url, "WARROOM_GOOGLE_ADS_TOKEN_URL", "url"),
+    ),
+    connect=connect,
+    accounts=lambda credentials: credentials.customer_ids,
+    demo=DemoFunnel(
+        ctr=(0.025, 0.065),
+        cpc=(0.6, 2.2),
+        cvr=(0.04, 0.09),
+        aov=(70, 180),
+        daily_impressions=18_000.0,
+    ),
+)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from warroom_pipelines.channels import registry
 from warroom_pipelines.channels.errors import (
     ChannelAuthError,
     ChannelError,
@@ -21,7 +22,7 @@ from warroom_pipelines.channels.errors import (
     ChannelResponseError,
     ChannelRetriesExhausted,
 )
-from warroom_pipelines.schema import CHANNEL_LABELS, DEMO_SOURCE, SchemaError
+from warroom_pipelines.schema import DEMO_SOURCE, SchemaError
 from warroom_pipelines.vault.crypto import VaultError
 from warroom_pipelines.vault.redact import redact
 
@@ -40,12 +41,11 @@ HEALTH_COLUMNS: dict[str, str] = {
     "checked_at": "datetime64[us, UTC]",
     "reported_hours": "Int64",  # account-hours the source reported (null: never read)
 }
-SOURCE_NAMES = {**CHANNEL_LABELS, DEMO: "The demo source"}
 _DETAIL_LIMIT = 200
 
 
 def source_name(channel: str) -> str:
-    return SOURCE_NAMES.get(channel, channel)
+    return "The demo source" if channel == DEMO else registry.label(channel)
 
 
 def failure_reason(exc: Exception, channel: str) -> str:

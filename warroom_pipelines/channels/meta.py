@@ -18,13 +18,12 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any, Literal
+from datetime import date, datetime, timedelta
+from typing import Any, Literal, get_args
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
-from warroom_pipelines.channels.clock import local_dates_covering
 from warroom_pipelines.channels.errors import ChannelError
 from warroom_pipelines.channels.http import (
     CallStats,
@@ -35,6 +34,7 @@ from warroom_pipelines.channels.http import (
     Verdict,
     generic_verdict,
 )
+from warroom_pipelines.channels.platform import DemoFunnel, Platform, Setting
 from warroom_pipelines.channels.report import (
     Account,
     AccountStats,
@@ -42,6 +42,8 @@ from warroom_pipelines.channels.report import (
     LocalRow,
     fetch_accounts,
 )
+from warroom_pipelines.days import local_dates_covering
+from warroom_pipelines.vault.models import MetaAdsCredentials
 from warroom_pipelines.vault.secret import Secret
 
 CHANNEL = "meta_ads"
@@ -359,3 +361,47 @@ def _local_date(account: Account, row: dict[str, Any]) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise account.error(f"expected YYYY-MM-DD, got {text[:20]!r}", "date_start") from None
+
+
+def connect(
+    brand: str, credentials: MetaAdsCredentials, settings: Mapping[str, str]
+) -> MetaAdsClient:
+    """The brand's client at the configured Graph API."""
+    mode = settings["hourly_conversions"]
+    if mode not in get_args(HourlyConversions):
+        raise ValueError(
+            f"meta_ads setting hourly_conversions must be one of {get_args(HourlyConversions)}, "
+            f"got {mode!r}"
+        )
+    config = MetaConfig(
+        base_url=settings["base_url"],
+        api_version=settings["api_version"],
+        hourly_conversions=mode,  # type: ignore[arg-type]  # checked above
+    )
+    return MetaAdsClient(brand=brand, access_token=credentials.access_token, config=config)
+
+
+PLATFORM = Platform(
+    name=CHANNEL,
+    label="Meta Ads",
+    # Meta freezes insights after 28 days; until then attribution keeps revising them.
+    restatement_days=28,
+    # Hourly insights fill in over the following hours (delivery and attribution are batched).
+    settle_lag=timedelta(hours=3),
+    credentials=MetaAdsCredentials,
+    settings=(
+        Setting("base_url", MetaConfig.base_url, "WARROOM_META_BASE_URL", "url"),
+        Setting("api_version", MetaConfig.api_version, "WARROOM_META_API_VERSION", "api_version"),
+        # daily_report_allocated (pixel conversions included) or hourly_actions
+        Setting("hourly_conversions", MetaConfig.hourly_conversions),
+    ),
+    connect=connect,
+    accounts=lambda credentials: credentials.ad_account_ids,
+    demo=DemoFunnel(
+        ctr=(0.008, 0.02),
+        cpc=(0.45, 1.6),
+        cvr=(0.015, 0.045),
+        aov=(40, 120),
+        daily_impressions=60_000.0,
+    ),
+)

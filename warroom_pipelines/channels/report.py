@@ -2,7 +2,7 @@
 
 Platform modules parse their wire format into `LocalRow`s (account-local date and hour,
 numbers already checked); `to_unified` turns them into the unified RAW columns of one UTC
-day, using the shared clock helpers, so time-zone handling exists once.
+day, using the shared UTC-day helpers (days.py), so time-zone handling exists once.
 """
 
 from __future__ import annotations
@@ -17,10 +17,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import pandas as pd
 
 from warroom_pipelines import clock
-from warroom_pipelines.channels.clock import aggregate_hours, in_utc_day, local_hours_to_utc
 from warroom_pipelines.channels.errors import ChannelResponseError
 from warroom_pipelines.channels.http import CallStats
-from warroom_pipelines.schema import RAW_COLUMNS, empty_raw_frame
+from warroom_pipelines.days import in_utc_day, local_hours_to_utc
+from warroom_pipelines.metrics import VOLUMES
+from warroom_pipelines.schema import (
+    KEY_COLUMNS,
+    RAW_COLUMNS,
+    empty_raw_frame,
+)
 
 
 @dataclass(frozen=True)
@@ -122,6 +127,17 @@ def to_unified(rows: Sequence[LocalRow], account: Account, day: date, source: st
     frame = frame.loc[in_utc_day(frame["hour_start"], day)]
     frame = aggregate_hours(frame.reset_index(drop=True))
     return frame.astype(RAW_COLUMNS).reset_index(drop=True)
+
+
+def aggregate_hours(frame: pd.DataFrame) -> pd.DataFrame:
+    """Merge rows that landed on the same UTC hour (the spring-forward hour), summing measures."""
+    keys = list(KEY_COLUMNS)
+    if frame.empty or not frame.duplicated(keys).any():
+        return frame
+    measures = [m for m in VOLUMES if m in frame.columns]
+    rest = [c for c in frame.columns if c not in keys and c not in measures]
+    agg = {**{m: "sum" for m in measures}, **{c: "first" for c in rest}}
+    return frame.groupby(keys, as_index=False, sort=False).agg(agg)[list(frame.columns)]
 
 
 @dataclass

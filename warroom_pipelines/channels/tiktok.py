@@ -13,14 +13,13 @@ from __future__ import annotations
 import json
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import requests
 
-from warroom_pipelines.channels.clock import local_dates_covering
 from warroom_pipelines.channels.errors import ChannelError
 from warroom_pipelines.channels.http import (
     CallStats,
@@ -31,6 +30,7 @@ from warroom_pipelines.channels.http import (
     Verdict,
     generic_verdict,
 )
+from warroom_pipelines.channels.platform import DemoFunnel, Platform, Setting
 from warroom_pipelines.channels.report import (
     Account,
     AccountStats,
@@ -38,6 +38,8 @@ from warroom_pipelines.channels.report import (
     LocalRow,
     fetch_accounts,
 )
+from warroom_pipelines.days import local_dates_covering
+from warroom_pipelines.vault.models import TikTokAdsCredentials
 from warroom_pipelines.vault.secret import Secret
 
 CHANNEL = "tiktok_ads"
@@ -270,3 +272,37 @@ def _data(account: Account, body: Any) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise account.error("response has no data object", "data")
     return data
+
+
+def connect(
+    brand: str, credentials: TikTokAdsCredentials, settings: Mapping[str, str]
+) -> TikTokAdsClient:
+    """The brand's client at the configured Business API."""
+    config = TikTokConfig(base_url=settings["base_url"], api_version=settings["api_version"])
+    return TikTokAdsClient(brand=brand, access_token=credentials.access_token, config=config)
+
+
+PLATFORM = Platform(
+    name=CHANNEL,
+    label="TikTok Ads",
+    # TikTok's attribution windows need at least a week.
+    restatement_days=7,
+    # Basic reports lag about 10 minutes on average, stragglers up to an hour.
+    settle_lag=timedelta(hours=1),
+    credentials=TikTokAdsCredentials,
+    settings=(
+        Setting("base_url", TikTokConfig.base_url, "WARROOM_TIKTOK_BASE_URL", "url"),
+        Setting(
+            "api_version", TikTokConfig.api_version, "WARROOM_TIKTOK_API_VERSION", "api_version"
+        ),
+    ),
+    connect=connect,
+    accounts=lambda credentials: credentials.advertiser_ids,
+    demo=DemoFunnel(
+        ctr=(0.005, 0.015),
+        cpc=(0.25, 1.0),
+        cvr=(0.008, 0.025),
+        aov=(30, 80),
+        daily_impressions=80_000.0,
+    ),
+)

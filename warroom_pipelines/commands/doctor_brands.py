@@ -94,9 +94,8 @@ def check_platform_endpoints(profile: str, env: Mapping[str, str]) -> list[Findi
     (any status counts: the point is that it is there), within a timeout."""
     import requests
 
+    from warroom_pipelines.channels import registry
     from warroom_pipelines.resources.ad_platforms import (
-        ENDPOINT_SETTINGS,
-        PLATFORMS,
         EndpointSettingError,
         ad_platforms_from_env,
     )
@@ -114,12 +113,12 @@ def check_platform_endpoints(profile: str, env: Mapping[str, str]) -> list[Findi
                 for name in manager.store.list_integrations(b)
             }
     except VaultError:
-        used = set(PLATFORMS)  # check_brand_keys reports the vault; check every platform
+        used = set(registry.names())  # check_brand_keys reports the vault; check every one
     findings = []
-    for platform in PLATFORMS:
-        prefix = platform.removesuffix("_ads")
-        url = getattr(platforms, f"{prefix}_base_url")
-        setting = next(n for n, f in ENDPOINT_SETTINGS.items() if f == f"{prefix}_base_url")
+    for record in registry.platforms():
+        platform = record.name
+        url = platforms.settings_of(record)["base_url"]
+        setting = next(s.env_var for s in record.settings if s.name == "base_url")
         check = f"endpoint {platform}"
         if platform not in used:
             findings.append(Finding(check, "ok", f"no brand connects {platform}; not checked"))

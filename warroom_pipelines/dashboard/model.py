@@ -16,9 +16,10 @@ from typing import Any, Literal
 
 import pandas as pd
 
+from warroom_pipelines.channels import registry
 from warroom_pipelines.channels.health import DEMO, FAILED, NO_KEYS, STALE, source_name
 from warroom_pipelines.dashboard.queries import CommandCenterReader, Periods, Window, periods_at
-from warroom_pipelines.schema import CHANNELS
+from warroom_pipelines.metrics import CATALOGUE, Metric
 from warroom_pipelines.vault.redact import redact
 
 Verdict = Literal["good", "bad", "neutral", "none"]
@@ -33,22 +34,10 @@ COMPARABLE_SHARE = 0.9
 SPARK_HOURS = 3  # the overview's sparklines: spend per 3 hours
 
 
-@dataclass(frozen=True)
-class Metric:
-    key: str
-    label: str
-    kind: Literal["money", "count", "ratio", "percent"]
-    higher_is: Literal["good", "bad", "neutral"]
-
-
-METRICS: tuple[Metric, ...] = (
-    Metric("spend", "Spend", "money", "neutral"),
-    Metric("conversions", "Conversions", "count", "good"),
-    Metric("cpa", "CPA", "money", "bad"),
-    Metric("roas", "ROAS", "ratio", "good"),
-    Metric("ctr", "CTR", "percent", "good"),
+# The headline metrics, from the catalogue (label, format, which direction is good).
+METRICS: tuple[Metric, ...] = tuple(
+    CATALOGUE[name] for name in ("spend", "conversions", "cpa", "roas", "ctr")
 )
-METRIC_BY_KEY = {m.key: m for m in METRICS}
 # Which chart panel an anomaly of a metric is drawn on.
 PANEL_OF_METRIC = {
     "spend": "spend",
@@ -342,7 +331,7 @@ def build_tiles(totals: pd.DataFrame, currency: str) -> list[Tile]:
         fair = comparable(now, before)
         for metric in METRICS:
             tiles.append(
-                Tile(metric, period, currency, now.get(metric.key), before.get(metric.key), fair)
+                Tile(metric, period, currency, now.get(metric.name), before.get(metric.name), fair)
             )
     return tiles
 
@@ -376,7 +365,8 @@ def build_channels(totals: pd.DataFrame, currencies: list[str]) -> list[ChannelR
 
 
 def _channel_order(channel: str) -> tuple[int, str]:
-    return (CHANNELS.index(channel) if channel in CHANNELS else len(CHANNELS), channel)
+    known = registry.names()
+    return (known.index(channel) if channel in known else len(known), channel)
 
 
 def _hour_index(window: Window, moment: pd.Timestamp) -> int:
@@ -404,13 +394,9 @@ def build_charts(
         index = [_hour_index(window, h) for h in rows["hour_start"]]
         bands = _bands(incidents, channel, window, hours)
         for metric in METRICS:
-            # Hours without rows delivered nothing: zero spend and conversions, no ratio.
-            values: list[float | None] = [
-                0.0
-                if metric.kind in ("money", "count") and metric.key in ("spend", "conversions")
-                else None
-            ] * hours
-            for i, value in zip(index, rows[metric.key], strict=True):
+            # Hours without rows delivered nothing: zero volumes (spend, conversions), no ratio.
+            values: list[float | None] = [0.0 if metric.kind == "volume" else None] * hours
+            for i, value in zip(index, rows[metric.name], strict=True):
                 if 0 <= i < hours:
                     values[i] = _number(value)
             charts.append(
@@ -419,7 +405,7 @@ def build_charts(
                     currency,
                     metric,
                     values,
-                    markers.get((channel, metric.key), []),
+                    markers.get((channel, metric.name), []),
                     bands,
                 )
             )
@@ -483,7 +469,7 @@ def build_freshness(
 ) -> list[Freshness]:
     known = {str(r["channel"]): r for r in frame.to_dict("records")} if not frame.empty else {}
     out = []
-    for channel in sorted(set(CHANNELS) | set(known) | set(errors), key=_channel_order):
+    for channel in sorted(set(registry.names()) | set(known) | set(errors), key=_channel_order):
         row = known.get(channel)
         error = error_text(errors[channel]) if errors.get(channel) else None
         if row is None:

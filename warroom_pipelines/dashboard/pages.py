@@ -15,10 +15,10 @@ from urllib.parse import quote
 
 import pandas as pd
 
+from warroom_pipelines.channels import registry
 from warroom_pipelines.dashboard.charts import line_chart, sparkline
 from warroom_pipelines.dashboard.model import (
     ALL_CHANNELS,
-    METRIC_BY_KEY,
     NOT_MONITORED,
     SPARK_HOURS,
     BrandSummary,
@@ -26,10 +26,9 @@ from warroom_pipelines.dashboard.model import (
     ChannelRow,
     Chart,
     Freshness,
-    Metric,
     Tile,
 )
-from warroom_pipelines.schema import CHANNEL_LABELS
+from warroom_pipelines.metrics import CATALOGUE, Metric
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 REFRESH_SECONDS = 300
@@ -45,9 +44,9 @@ CSS = """
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--text);font:16px/1.45 system-ui,-apple-system,
 "Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;font-variant-numeric:tabular-nums}
-main{max-width:1800px;margin:0 auto;padding:24px 32px 48px}
+main{max-width:1800px;margin:0 auto;padding:24px clamp(12px,2.5vw,32px) 48px}
 header{display:flex;flex-wrap:wrap;align-items:baseline;gap:8px 24px;margin-bottom:20px}
-h1{font-size:2.2rem;margin:0;letter-spacing:.01em}
+h1{font-size:clamp(1.6rem,4vw,2.2rem);margin:0;letter-spacing:.01em;overflow-wrap:anywhere}
 h2{font-size:1.25rem;margin:28px 0 12px;color:var(--muted);font-weight:600;
 text-transform:uppercase;letter-spacing:.08em}
 h3{font-size:1.05rem;margin:0 0 8px}
@@ -61,26 +60,33 @@ font-size:.9rem;text-transform:uppercase;letter-spacing:.06em;border:2px solid c
 .pill.sev-error,.pill.sev-datamissing{color:var(--bad);border-color:var(--bad)}
 .demo-badge{display:inline-block;padding:1px 8px;margin:0 6px;border-radius:4px;font-size:12px;
 font-weight:700;letter-spacing:.05em;color:var(--warning);border:1px solid var(--warning)}
-.tiles{display:grid;grid-template-columns:repeat(5,minmax(0,1fr));gap:14px;margin-bottom:10px}
+.tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(165px,100%),1fr));
+gap:clamp(8px,1vw,14px);margin-bottom:10px}
 .tiles-title{grid-column:1/-1;color:var(--muted);font-weight:600;margin-top:6px}
 .tile{background:var(--panel);border:1px solid var(--line);border-left:6px solid var(--line);
-border-radius:10px;padding:14px 18px}
+border-radius:10px;padding:clamp(10px,1vw,14px) clamp(10px,1.2vw,18px);min-width:0;
+container-type:inline-size}
 .tile.verdict-good{border-left-color:var(--good)}.tile.verdict-bad{border-left-color:var(--bad)}
 .tile.verdict-neutral{border-left-color:var(--neutral)}
 .tile-label{color:var(--muted);font-weight:600;text-transform:uppercase;letter-spacing:.06em;
 font-size:.85rem}
-.tile-value{font-size:2.3rem;font-weight:700;line-height:1.2;margin:4px 0}
+/* The value scales with its tile (cqi): a tile never lets a long amount out. */
+.tile-value{font-size:clamp(1rem,12cqi,2.3rem);font-weight:700;line-height:1.2;margin:4px 0;
+overflow-wrap:anywhere}
 .tile-change{font-size:.95rem;color:var(--muted)}
 .verdict-good .delta{color:var(--good)}.verdict-bad .delta{color:var(--bad)}
 .verdict-neutral .delta{color:var(--neutral)}
 .delta{font-weight:700}
-.cols{display:grid;grid-template-columns:3fr 2fr;gap:24px}
-table{width:100%;border-collapse:collapse;background:var(--panel);border-radius:10px;
-overflow:hidden}
+.cols{display:grid;grid-template-columns:minmax(0,1fr);gap:0 24px}
+.cols>section{min-width:0}
+/* A table wider than a phone scrolls inside its own box; the page stays as wide as the screen. */
+.table-wrap{overflow-x:auto;background:var(--panel);border-radius:10px}
+table{width:100%;border-collapse:collapse}
 th,td{padding:9px 12px;text-align:left;border-bottom:1px solid var(--line);vertical-align:top}
 th{color:var(--muted);font-size:.8rem;text-transform:uppercase;letter-spacing:.06em;
 background:var(--panel2)}
 td.num,th.num{text-align:right}
+td.error{overflow-wrap:anywhere;min-width:14em}
 tr:last-child td{border-bottom:0}
 .sev{font-weight:700;text-transform:uppercase;font-size:.85rem}
 .sev.sev-critical{color:var(--critical)}.sev.sev-warning{color:var(--warning)}
@@ -90,9 +96,9 @@ tr:last-child td{border-bottom:0}
 .fresh-not-connected{color:var(--muted)}
 .empty{background:var(--panel);border:1px dashed var(--line);border-radius:10px;padding:16px;
 color:var(--muted)}
-.chart-row{display:grid;grid-template-columns:160px repeat(5,minmax(0,1fr));gap:10px;
-align-items:center;margin-bottom:10px}
-.chart-row .who{font-weight:700}
+.chart-row{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(330px,100%),1fr));
+gap:10px;margin-bottom:14px}
+.chart-row .who{font-weight:700;grid-column:1/-1}
 .chart-cell{background:var(--panel);border:1px solid var(--line);border-radius:8px;padding:4px}
 .chart-cell .name{font-size:.8rem;color:var(--muted);padding:0 4px}
 svg.chart{display:block;width:100%;height:auto}
@@ -111,8 +117,7 @@ svg.spark.sev-warning .line{stroke:var(--warning)}
 .legend{color:var(--muted);font-size:.9rem;margin:-4px 0 12px}
 .legend b.c{color:var(--critical)}.legend b.w{color:var(--warning)}.legend b.i{color:var(--info)}
 footer{margin-top:36px;color:var(--muted);font-size:.85rem}
-@media (max-width:1100px){.tiles{grid-template-columns:repeat(2,minmax(0,1fr))}
-.cols{grid-template-columns:1fr}.chart-row{grid-template-columns:1fr}}
+@media (min-width:1700px){.cols{grid-template-columns:minmax(0,3fr) minmax(0,2fr)}}
 """
 
 
@@ -137,11 +142,11 @@ def fmt(metric: Metric, value: float | None, *, currency: str) -> str:
     if _missing(value):
         return "—"
     assert value is not None
-    if metric.kind == "money":
+    if metric.format == "money":
         return money(value, currency)
-    if metric.kind == "count":
+    if metric.format == "count":
         return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
-    if metric.kind == "percent":
+    if metric.format == "percent":
         return f"{value * 100:.2f}%"
     return f"{value:.2f}{TIMES}"
 
@@ -154,7 +159,7 @@ def _raw(value: float | None) -> str:
 def channel_name(channel: str) -> str:
     if channel == ALL_CHANNELS:
         return "All channels"
-    return CHANNEL_LABELS.get(channel, channel)
+    return registry.label(channel)
 
 
 def _hour(ts: pd.Timestamp | None) -> str:
@@ -180,8 +185,8 @@ def _document(title: str, body: str) -> str:
 
 def _table(kind: str, head: str, rows: list[str]) -> str:
     return (
-        f'<table class="{kind}"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(rows)}</tbody></table>"
+        f'<div class="table-wrap"><table class="{kind}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
@@ -200,7 +205,7 @@ def _tile(tile: Tile) -> str:
             f"({e(fmt(tile.metric, tile.previous, currency=tile.currency))})"
         )
     return (
-        f'<div class="tile verdict-{tile.verdict}" data-tile="{e(tile.metric.key)}" '
+        f'<div class="tile verdict-{tile.verdict}" data-tile="{e(tile.metric.name)}" '
         f'data-period="{e(tile.period)}" data-currency="{e(tile.currency)}" '
         f'data-value="{_raw(tile.value)}" data-previous="{_raw(tile.previous)}">'
         f'<div class="tile-label">{e(tile.metric.label)}</div>'
@@ -238,7 +243,7 @@ def _channels(rows: Iterable[ChannelRow]) -> str:
         w, c = row.week, row.currency
 
         def cell(key: str, w: dict[str, float | None] = w, c: str = c) -> str:
-            return f'<td class="num">{e(fmt(METRIC_BY_KEY[key], w.get(key), currency=c))}</td>'
+            return f'<td class="num">{e(fmt(CATALOGUE[key], w.get(key), currency=c))}</td>'
 
         def change(key: str, row: ChannelRow = row) -> str:
             return _change(row.week.get(key), row.prior_week.get(key)) if row.comparable else "—"
@@ -318,8 +323,8 @@ def _incidents(view: BrandView) -> str:
         "<th>Alert</th>"
     )
     return (
-        f'<table class="incidents" data-incidents="{len(incidents)}"><thead><tr>{head}</tr>'
-        f"</thead><tbody>{''.join(rows)}</tbody></table>"
+        f'<div class="table-wrap"><table class="incidents" data-incidents="{len(incidents)}">'
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
 
 
@@ -332,7 +337,7 @@ def _freshness(items: Iterable[Freshness]) -> str:
             f'<td class="fresh-{e(status)}">{e(f.status)}</td>'
             f"<td>{e(_hour(f.last_hour_start))}</td>"
             f"<td>{e(_minute(f.last_ingested_at))}</td>"
-            f"<td>{e(f.error or '—')}</td></tr>"
+            f'<td class="error">{e(f.error or "—")}</td></tr>'
         )
     head = "".join(
         f"<th>{h}</th>"

@@ -2,7 +2,7 @@
 
 Ratios are computed from the summed totals of the period (sum(spend) / sum(conversions)), never
 averaged from hourly ratios: an hour with 2 clicks must not weigh as much as an hour with 2,000.
-The ratio formulas come from `schema.RATIOS`, the same definitions the unified table uses.
+The ratio formulas come from the metric catalogue, the same definitions the unified table uses.
 Sums are grouped by currency as well, so amounts in different currencies are never added up.
 
 One text for both warehouses: DuckDB and BigQuery Standard SQL share `max_by`, `GROUPING
@@ -15,16 +15,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from warroom_pipelines.schema import CHANNELS, DEMO_SOURCE, RATIOS
+from warroom_pipelines.channels import registry
+from warroom_pipelines.metrics import RATIOS, VOLUMES
+from warroom_pipelines.schema import DEMO_SOURCE
 from warroom_pipelines.warehouse import SqlTypes, TableRef, Warehouse
 
 UNIFIED = TableRef("main", "unified_performance")
 ANOMALIES = TableRef("main", "performance_anomalies")
 ALERTS = TableRef("main", "alert_deliveries")
-# What each source's last read of a brand-day said (the channel assets write them).
-HEALTH = tuple(TableRef("channel_health", source) for source in (DEMO_SOURCE, *CHANNELS))
 
-TOTALS = ("impressions", "clicks", "spend", "conversions", "conversion_value")
 VIEW_NAMES = ("daily_performance", "campaign_performance", "open_incidents")
 HEALTH_VIEWS = ("channel_health", "brands")
 
@@ -59,7 +58,7 @@ class CommandCenterSql:
     def totals(self) -> str:
         """sum() of every measure, then each ratio from those sums (null where the denominator
         is 0)."""
-        sums = [f"sum({c}) AS {c}" for c in TOTALS]
+        sums = [f"sum({c}) AS {c}" for c in VOLUMES]
         ratios = [
             f"{_scaled(ratio.scale)}CAST(sum({ratio.numerator}) AS {self.types.double}) / "
             f"nullif(sum({ratio.denominator}), 0) AS {name}"
@@ -198,5 +197,7 @@ def create_views(warehouse: Warehouse) -> list[str]:
 
 
 def health_tables(warehouse: Warehouse) -> list[str]:
-    """The channel health tables that exist, as the warehouse's SQL names them."""
-    return [warehouse.sql_table(t) for t in HEALTH if warehouse.has_table(t)]
+    """The channel health tables that exist, as the warehouse's SQL names them: what each
+    source's last read of a brand-day said (the channel assets write them)."""
+    health = (TableRef("channel_health", s) for s in (DEMO_SOURCE, *registry.names()))
+    return [warehouse.sql_table(t) for t in health if warehouse.has_table(t)]

@@ -1,128 +1,95 @@
 """The ad platforms as a resource: where their APIs live, and a client per brand and channel.
 
 Base URLs and API versions are configuration, so the same code talks to the real APIs in
-production, to a sandbox or a proxy, and to local servers in tests. They come from
-environment variables (`ENDPOINT_SETTINGS`) when the definitions load, so that schedules,
-sensors and manual runs all use them; run config can still override them for one run.
+production, to a sandbox or a proxy, and to local servers in tests. Each platform's record
+(`channels/registry.py`) names its settings, their defaults and the environment variables
+that replace them; the variables are read when the definitions load, so that schedules,
+sensors and manual runs all use them, and run config can still override them for one run.
 """
 
 import os
 import re
 from collections.abc import Mapping
 from datetime import date
+from typing import Any
 from urllib.parse import urlsplit
 
 import dagster as dg
 from pydantic import Field
 
-from warroom_pipelines.channels.google_ads import (
-    GoogleAdsClient,
-    GoogleAdsConfig,
-)
-from warroom_pipelines.channels.google_ads import (
-    GoogleAdsCredentials as GoogleAdsClientCredentials,
-)
-from warroom_pipelines.channels.meta import MetaAdsClient, MetaConfig
+from warroom_pipelines.channels import registry
+from warroom_pipelines.channels.platform import Platform, Setting
 from warroom_pipelines.channels.report import ChannelFetch
-from warroom_pipelines.channels.tiktok import TikTokAdsClient, TikTokConfig
 from warroom_pipelines.vault.manager import BrandVault
-from warroom_pipelines.vault.models import (
-    GoogleAdsCredentials,
-    MetaAdsCredentials,
-    TikTokAdsCredentials,
-)
 
-PLATFORMS = ("meta_ads", "google_ads", "tiktok_ads")
-# Environment variable -> the resource's field it sets.
-ENDPOINT_SETTINGS: dict[str, str] = {
-    "WARROOM_META_BASE_URL": "meta_base_url",
-    "WARROOM_META_API_VERSION": "meta_api_version",
-    "WARROOM_GOOGLE_ADS_BASE_URL": "google_base_url",
-    "WARROOM_GOOGLE_ADS_API_VERSION": "google_api_version",
-    "WARROOM_GOOGLE_ADS_TOKEN_URL": "google_token_url",
-    "WARROOM_TIKTOK_BASE_URL": "tiktok_base_url",
-    "WARROOM_TIKTOK_API_VERSION": "tiktok_api_version",
-}
 _API_VERSION = re.compile(r"v\d+(\.\d+)?")
 
 
 class EndpointSettingError(ValueError):
-    """An ad-platform endpoint variable is malformed; the message names it."""
+    """An ad-platform setting is malformed or unknown; the message names it."""
 
 
 class AdPlatformsResource(dg.ConfigurableResource):
-    """Endpoints of Meta's Graph API, the Google Ads REST API and TikTok's Business API."""
+    """Where each registered ad platform's API lives (its record's defaults otherwise)."""
 
-    meta_base_url: str = MetaConfig.base_url
-    meta_api_version: str = MetaConfig.api_version
-    meta_hourly_conversions: str = Field(
-        default=MetaConfig.hourly_conversions,
-        description="daily_report_allocated (pixel conversions included) or hourly_actions",
+    settings: dict[str, dict[str, str]] = Field(
+        default={},
+        description="Per platform, the settings that replace its defaults, e.g. "
+        '{"meta_ads": {"base_url": "https://sandbox.example", "api_version": "v26.0"}}. '
+        "Meta also takes hourly_conversions: daily_report_allocated (pixel conversions "
+        "included) or hourly_actions; Google Ads takes token_url.",
     )
-    google_base_url: str = GoogleAdsConfig.base_url
-    google_api_version: str = GoogleAdsConfig.api_version
-    google_token_url: str = GoogleAdsConfig.token_url
-    tiktok_base_url: str = TikTokConfig.base_url
-    tiktok_api_version: str = TikTokConfig.api_version
+
+    def settings_of(self, platform: Platform[Any]) -> dict[str, str]:
+        """Every setting of the platform: the configured value, else its default."""
+        strays = sorted(set(self.settings) - set(registry.names()))
+        if strays:
+            raise EndpointSettingError(
+                f"ad_platforms settings name {strays[0]!r}, which is no registered platform"
+            )
+        given = self.settings.get(platform.name, {})
+        known = {s.name for s in platform.settings}
+        unknown = sorted(set(given) - known)
+        if unknown:
+            raise EndpointSettingError(
+                f"ad_platforms setting {platform.name}.{unknown[0]} is unknown; "
+                f"{platform.name} takes {', '.join(sorted(known))}"
+            )
+        return {s.name: given.get(s.name, s.default) for s in platform.settings}
 
     def fetch(self, channel: str, vault: BrandVault, day: date) -> ChannelFetch | None:
         """The brand's campaign-hours of `day` on `channel`; None when it has no credentials."""
+        platform = registry.platform(channel)
         if channel not in vault.integrations():
             return None
-        if channel == "meta_ads":
-            meta = vault.get(MetaAdsCredentials)
-            config = MetaConfig(
-                base_url=self.meta_base_url,
-                api_version=self.meta_api_version,
-                hourly_conversions=self.meta_hourly_conversions,  # type: ignore[arg-type]
-            )
-            client = MetaAdsClient(brand=vault.brand, access_token=meta.access_token, config=config)
-            return client.fetch_day(meta.ad_account_ids, day)
-        if channel == "google_ads":
-            google = vault.get(GoogleAdsCredentials)
-            google_client = GoogleAdsClient(
-                brand=vault.brand,
-                credentials=GoogleAdsClientCredentials(
-                    client_id=google.client_id,
-                    client_secret=google.client_secret,
-                    refresh_token=google.refresh_token,
-                    developer_token=google.developer_token,
-                    login_customer_id=google.login_customer_id,
-                ),
-                config=GoogleAdsConfig(
-                    base_url=self.google_base_url,
-                    api_version=self.google_api_version,
-                    token_url=self.google_token_url,
-                ),
-            )
-            return google_client.fetch_day(google.customer_ids, day)
-        if channel == "tiktok_ads":
-            tiktok = vault.get(TikTokAdsCredentials)
-            tiktok_client = TikTokAdsClient(
-                brand=vault.brand,
-                access_token=tiktok.access_token,
-                config=TikTokConfig(
-                    base_url=self.tiktok_base_url, api_version=self.tiktok_api_version
-                ),
-            )
-            return tiktok_client.fetch_day(tiktok.advertiser_ids, day)
-        raise ValueError(f"unknown ad platform {channel!r}; expected one of {PLATFORMS}")
+        credentials = vault.get(platform.credentials)
+        client = platform.connect(vault.brand, credentials, self.settings_of(platform))
+        return client.fetch_day(platform.accounts(credentials), day)
+
+
+def endpoint_variables() -> list[tuple[Platform[Any], Setting]]:
+    """Every setting an environment variable can set, with its platform."""
+    return [(p, s) for p in registry.platforms() for s in p.settings if s.env_var]
 
 
 def endpoint_problems(environ: Mapping[str, str]) -> list[str]:
-    """Why each set ENDPOINT_SETTINGS variable is unusable (none: all are well-formed)."""
+    """Why each set endpoint variable is unusable (none: all are well-formed)."""
     problems = []
-    for name, field in ENDPOINT_SETTINGS.items():
+    for _, setting in endpoint_variables():
+        name = str(setting.env_var)
         value = environ.get(name, "").strip()
         if not value:
             continue
-        if field.endswith("_api_version"):
+        if setting.kind == "api_version":
             if not _API_VERSION.fullmatch(value):
                 problems.append(f"{name}={value!r} is not an API version such as v23 or v1.3")
             continue
-        url = urlsplit(value)
-        if url.scheme not in ("http", "https") or not url.netloc or url.query or url.fragment:
-            problems.append(f"{name}={value!r} is not an http(s) base URL, e.g. https://host/path")
+        if setting.kind == "url":
+            url = urlsplit(value)
+            if url.scheme not in ("http", "https") or not url.netloc or url.query or url.fragment:
+                problems.append(
+                    f"{name}={value!r} is not an http(s) base URL, e.g. https://host/path"
+                )
     return problems
 
 
@@ -132,10 +99,9 @@ def ad_platforms_from_env(environ: Mapping[str, str] | None = None) -> AdPlatfor
     problems = endpoint_problems(env)
     if problems:
         raise EndpointSettingError("; ".join(problems))
-    return AdPlatformsResource(
-        **{
-            field: env[name].strip().rstrip("/")
-            for name, field in ENDPOINT_SETTINGS.items()
-            if env.get(name, "").strip()
-        }
-    )
+    settings: dict[str, dict[str, str]] = {}
+    for platform, setting in endpoint_variables():
+        value = env.get(str(setting.env_var), "").strip()
+        if value:
+            settings.setdefault(platform.name, {})[setting.name] = value.rstrip("/")
+    return AdPlatformsResource(settings=settings)

@@ -83,28 +83,28 @@ def dispatch_new_anomalies(
     brand_days = 0
     recorded = 0
     blocked = None
-    while time.monotonic() < plan_until and blocked is None:
+    while time.monotonic() < plan_until:
         page = instance.fetch_materializations(
             dg.AssetRecordsFilter(asset_key=ANOMALIES_KEY, after_storage_id=cursor),
             limit=page_size,
             ascending=True,
         )
-        with dispatcher.log.session():  # one connection per page, released before sending
-            for record in page.records:
-                brand_day = brand_and_day(record.partition_key) if record.partition_key else None
-                if brand_day is not None:
-                    try:
-                        recorded += dispatcher.plan_brand_day(*brand_day, run_id=record.run_id)
-                    except Exception as exc:
-                        # The log itself failed (not one brand's settings, which plan_brand_day
-                        # holds as dead letters): the cursor waits here and what is already due
-                        # is still sent. Only the type: text may hold data.
-                        blocked = f"{brand_day[0]} {brand_day[1]}: {type(exc).__name__}"
-                        break
-                    brand_days += 1
-                cursor = record.storage_id
-                if time.monotonic() >= plan_until:
-                    break
+        planned = [
+            (*brand_day, record.run_id)
+            for record in page.records
+            if record.partition_key and (brand_day := brand_and_day(record.partition_key))
+        ]
+        try:
+            recorded += dispatcher.plan_brand_days(planned)
+        except Exception as exc:
+            # The log itself failed (not one brand's settings, which plan_brand_days holds as
+            # dead letters): the cursor waits before this page and what is already due is
+            # still sent. Only the type: text may hold data.
+            blocked = f"{len(planned)} brand-days after storage id {cursor}: {type(exc).__name__}"
+            break
+        brand_days += len(planned)
+        if page.records:
+            cursor = page.records[-1].storage_id
         if not page.has_more:
             break
     report = dispatcher.deliver_due(deadline)

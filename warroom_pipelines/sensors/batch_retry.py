@@ -7,7 +7,6 @@ never retried here (Dagster's run retries are the tool for transient failures).
 """
 
 import logging
-from typing import TYPE_CHECKING
 
 import dagster as dg
 
@@ -16,13 +15,9 @@ from warroom_pipelines.schedules import (
     BATCH_TAG,
     REASON_TAG,
     batch_requests,
+    brand_refresh_job,
     warn_invalid_brands,
 )
-
-if TYPE_CHECKING:
-    from dagster._core.definitions.unresolved_asset_job_definition import (
-        UnresolvedAssetJobDefinition,
-    )
 
 
 def retry_requests(
@@ -51,22 +46,19 @@ def retry_requests(
     )
 
 
-def build_batch_retry_sensor(job: "UnresolvedAssetJobDefinition") -> dg.SensorDefinition:
-    @dg.run_failure_sensor(
-        name="batch_retry",
-        monitored_jobs=[job],
-        request_job=job,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description="Re-runs the brands of a failed batch run one brand per run, so that one "
-        "brand's failure holds back no other brand.",
-    )
-    def batch_retry(context: dg.RunFailureSensorContext) -> list[dg.RunRequest]:
-        requests = retry_requests(context.dagster_run, context.instance, context.log)
-        if requests:
-            context.log.info(
-                f"run {context.dagster_run.run_id} ({context.dagster_run.tags[BATCH_TAG]}) "
-                f"failed: re-running its {len(requests)} brands one per run"
-            )
-        return requests
-
-    return batch_retry
+@dg.run_failure_sensor(
+    name="batch_retry",
+    monitored_jobs=[brand_refresh_job],
+    request_job=brand_refresh_job,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Re-runs the brands of a failed batch run one brand per run, so that one "
+    "brand's failure holds back no other brand.",
+)
+def batch_retry(context: dg.RunFailureSensorContext) -> list[dg.RunRequest]:
+    requests = retry_requests(context.dagster_run, context.instance, context.log)
+    if requests:
+        context.log.info(
+            f"run {context.dagster_run.run_id} ({context.dagster_run.tags[BATCH_TAG]}) "
+            f"failed: re-running its {len(requests)} brands one per run"
+        )
+    return requests

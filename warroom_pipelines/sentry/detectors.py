@@ -27,14 +27,10 @@ from typing import Any
 
 import numpy as np
 
+from warroom_pipelines.metrics import CATALOGUE
+
 DETECTORS: tuple[str, ...] = ("robust_z", "ecod", "copod", "iforest", "hbos", "knn", "lof")
 SEED = 20260101
-# The direction in which a metric's deviation is harm (+1 up, -1 down); 0: both directions
-# (a runaway budget and an outage are both news).
-HARMFUL: dict[str, int] = {
-    "ctr": -1, "cpc": +1, "cpa": +1, "cvr": -1, "roas": -1,
-    "spend": +1, "impressions": -1, "conversions": -1, "aov": -1,
-}  # fmt: skip
 # ECOD and COPOD score a batch jointly (its rows join the training ECDF), so a scored hour
 # would depend on the other hours of its day, later ones included: score them one at a time.
 JOINT_SCORING: frozenset[str] = frozenset({"ecod", "copod"})
@@ -113,8 +109,7 @@ def robust_z(scored: np.ndarray, limits: np.ndarray, factor: float) -> np.ndarra
 def harmful(metric: str, z: np.ndarray) -> np.ndarray:
     """[rows, pools] deviations -> the same in the metric's harmful direction, clipped at 0
     (NaN stays NaN): the model learns the tail that matters, not the benign one."""
-    direction = HARMFUL[metric]
-    return np.abs(z) if direction == 0 else np.maximum(direction * z, 0.0)
+    return np.maximum(CATALOGUE[metric].harmful * z, 0.0)
 
 
 def limit(metric: str, config: DetectorConfig) -> float:

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from warroom_pipelines.metrics import CATALOGUE
 from warroom_pipelines.sentry.features import Features
 
 SEVERITIES: tuple[str, ...] = ("info", "warning", "critical")
-VOLUMES: tuple[str, ...] = ("spend", "impressions", "conversions")
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def severity(
     channel twice past the threshold is critical; campaigns stop at warning."""
     if score < threshold:
         return "info"
-    if deviation < 0 and metric in VOLUMES and share > 0.1:
+    if deviation < 0 and CATALOGUE[metric].kind == "volume" and share > 0.1:
         return "info"
     if level != "campaign" and score >= 2 * max(threshold, 4.0):
         return "critical"

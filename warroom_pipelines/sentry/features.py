@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from warroom_pipelines.metrics import CATALOGUE
 from warroom_pipelines.sentry.series import Panel
 
 POOLS: tuple[int, ...] = (1, 3, 12)  # hours pooled: the hour, the last three, the last twelve
@@ -62,23 +63,34 @@ class VolumeFloor:
 
 @dataclass(frozen=True)
 class Ratio:
-    """metric = a / b. `count` says which side is the count the test is about: "a" (clicks of
-    CTR) is compared with b x baseline; "b" (clicks of CPC) with a / baseline."""
+    """How a catalogue ratio, metric = a / b, is judged with its volume. `count` says which
+    side is the count the test is about: "a" (clicks of CTR) is compared with b x baseline;
+    "b" (clicks of CPC) with a / baseline."""
 
-    a: str
-    b: str
+    metric: str
     count: str
     floor: str  # VolumeFloor field the expected count must reach
     log: bool = False  # judge on a log scale: order values are lumpy and drops multiplicative
 
+    @property
+    def a(self) -> str:
+        return CATALOGUE[self.metric].numerator
+
+    @property
+    def b(self) -> str:
+        return CATALOGUE[self.metric].denominator
+
 
 RATIOS: dict[str, Ratio] = {
-    "ctr": Ratio("clicks", "impressions", "a", "clicks"),
-    "cvr": Ratio("conversions", "clicks", "a", "conversions"),
-    "roas": Ratio("conversion_value", "spend", "a", "conversions", log=True),
-    "cpc": Ratio("spend", "clicks", "b", "clicks"),
-    "cpa": Ratio("spend", "conversions", "b", "conversions"),
-    "aov": Ratio("conversion_value", "conversions", "a", "conversions", log=True),
+    r.metric: r
+    for r in (
+        Ratio("ctr", "a", "clicks"),
+        Ratio("cvr", "a", "conversions"),
+        Ratio("roas", "a", "conversions", log=True),
+        Ratio("cpc", "b", "clicks"),
+        Ratio("cpa", "b", "conversions"),
+        Ratio("aov", "a", "conversions", log=True),
+    )
 }
 
 

@@ -19,7 +19,7 @@ from datetime import date, timedelta
 import pandas as pd
 
 from warroom_pipelines.channels.demo import DemoConfig, as_seen, demo_rows
-from warroom_pipelines.sentry.settle import SETTLE_LAG
+from warroom_pipelines.sentry.settle import settle_lag
 
 HOUR = pd.Timedelta(hours=1)
 DAY = pd.Timedelta(days=1)
@@ -105,7 +105,7 @@ def ticks_scoring(day: date, replay: BrandReplay) -> Iterator[pd.Timestamp]:
     """The ticks that score `day`: every hourly refresh that pulls it once the day's first
     hour can be settled, then each restatement run that finds the day changed (the others
     rebuild the same rows)."""
-    soonest = min(SETTLE_LAG.values())
+    soonest = min(settle_lag(channel) for channel in replay.demo.sources())
     yield from (t for t in hourly_ticks(day) if t - soonest >= _midnight(day) + HOUR)
     previous = replay.day_as_pulled(day, hourly_ticks(day)[-1])
     for tick in restatement_ticks(day):

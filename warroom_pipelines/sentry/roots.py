@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from warroom_pipelines.sentry.detectors import HARMFUL
+from warroom_pipelines.metrics import CATALOGUE
 from warroom_pipelines.sentry.explain import SEVERITIES, Rule
 from warroom_pipelines.sentry.features import Features
 
@@ -47,7 +47,7 @@ def _money(rule: Rule, campaigns: Features, day: int, hour: int) -> np.ndarray:
     observed = campaigns.observed[rule.metric][:, day, hour]
     expected = campaigns.expected[rule.metric][:, day, hour]
     with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = expected / observed if HARMFUL[rule.metric] > 0 else observed / expected
+        ratio = expected / observed if CATALOGUE[rule.metric].harmful > 0 else observed / expected
     return spend * np.clip(np.nan_to_num(1.0 - ratio, nan=0.0), 0.0, 1.0)
 
 

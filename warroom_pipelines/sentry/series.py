@@ -13,20 +13,21 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from warroom_pipelines.metrics import VOLUMES
+
 LEVELS: tuple[str, ...] = ("brand", "channel", "campaign")
 LEVEL_KEYS: dict[str, tuple[str, ...]] = {
     "brand": ("currency",),
     "channel": ("channel", "currency"),
     "campaign": ("channel", "campaign_id", "currency"),
 }
-MEASURES: tuple[str, ...] = ("impressions", "clicks", "spend", "conversions", "conversion_value")
 HISTORY_COLUMNS: tuple[str, ...] = (
     "channel",
     "campaign_id",
     "campaign_name",
     "currency",
     "hour_start",
-    *MEASURES,
+    *VOLUMES,
 )
 HOUR = pd.Timedelta(hours=1)
 
@@ -60,17 +61,17 @@ def build_panel(history: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -
             _key_frame(pd.DataFrame(columns=keys)),
             start,
             hours,
-            {m: empty for m in MEASURES},
+            {m: empty for m in VOLUMES},
             empty.astype(bool),
         )
-    grouped = rows.groupby([*keys, "hour_start"], sort=True)[list(MEASURES)].sum()
+    grouped = rows.groupby([*keys, "hour_start"], sort=True)[list(VOLUMES)].sum()
     series = grouped.index.droplevel(["hour_start"])  # type: ignore[list-item]
     series_index = series.unique()
     code = series_index.get_indexer(series)
     hours_of = pd.DatetimeIndex(grouped.index.get_level_values("hour_start"))
     position = np.asarray((hours_of - start) // HOUR)
     measures: dict[str, np.ndarray] = {}
-    for measure in MEASURES:
+    for measure in VOLUMES:
         values = np.zeros((len(series_index), hours))
         values[code, position] = grouped[measure].to_numpy(dtype="float64")
         measures[measure] = values

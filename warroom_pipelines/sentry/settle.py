@@ -11,20 +11,20 @@ from __future__ import annotations
 
 import pandas as pd
 
+from warroom_pipelines.channels import registry
+
 HOUR = pd.Timedelta(hours=1)
 
-# How long after an hour ends each platform's hourly report of it is complete. Meta's
-# hourly insights fill in over the following hours (delivery and attribution are batched);
-# Google Ads documents reporting "typically delayed up to 3 hours"; TikTok's basic reports
-# lag about 10 minutes on average, with stragglers up to an hour (../shared/adapi/tiktok.md);
-# the demo source delivers each hour's rows over the following hours, as real accounts do.
-SETTLE_LAG: dict[str, pd.Timedelta] = {
-    "meta_ads": pd.Timedelta(hours=3),
-    "google_ads": pd.Timedelta(hours=3),
-    "tiktok_ads": pd.Timedelta(hours=1),
-    "demo": pd.Timedelta(hours=3),
-}
-DEFAULT_SETTLE_LAG = pd.Timedelta(hours=3)  # a channel without a documented delay
+# A channel without a documented delay. The demo source's rows carry their platform's channel
+# (and it delivers each hour's rows over the following hours, as real accounts do).
+DEFAULT_SETTLE_LAG = pd.Timedelta(hours=3)
+
+
+def settle_lag(channel: str) -> pd.Timedelta:
+    """How long after an hour ends the channel's hourly report of it is complete (each
+    platform's record says; ../shared/adapi/ documents the platforms' delays)."""
+    lag = registry.settle_lag(channel)
+    return DEFAULT_SETTLE_LAG if lag is None else pd.Timedelta(lag)
 
 
 def settled_until(history: pd.DataFrame) -> dict[str, pd.Timestamp]:
@@ -42,6 +42,7 @@ def settled_until(history: pd.DataFrame) -> dict[str, pd.Timestamp]:
     out = {}
     for channel in channels:
         seen = pd.Timestamp(newest[channel])
-        lag = SETTLE_LAG.get(channel, DEFAULT_SETTLE_LAG)
-        out[channel] = (seen - lag).floor("h") if pd.notna(seen) else last[channel] + HOUR
+        out[channel] = (
+            (seen - settle_lag(channel)).floor("h") if pd.notna(seen) else last[channel] + HOUR
+        )
     return out

@@ -35,6 +35,14 @@ class TableRef:
 Slices = Mapping[str, Sequence[date]]  # the days of each brand that a write or read covers
 
 
+def slices_of(brand_days: Sequence[tuple[str, date]]) -> dict[str, list[date]]:
+    """`[(brand, day), ...]` as the days of each brand."""
+    slices: dict[str, list[date]] = {}
+    for brand, day in brand_days:
+        slices.setdefault(brand, []).append(day)
+    return slices
+
+
 def check_slices(table: TableRef, frame: pd.DataFrame, slices: Slices) -> None:
     """A write may only hold rows of the brands it replaces, and must name some day."""
     if not slices or not all(slices.values()):

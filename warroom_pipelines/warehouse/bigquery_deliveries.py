@@ -39,9 +39,20 @@ from warroom_pipelines.alerts.delivery import (
     Outcome,
     notified_from_rows,
 )
-from warroom_pipelines.alerts.incidents import Incident, Notified, SeriesMemory, group_incidents
+from warroom_pipelines.alerts.incidents import (
+    Incident,
+    Notified,
+    SeriesMemory,
+    incidents_by_brand_day,
+)
 from warroom_pipelines.alerts.messages import notice_from_dict
-from warroom_pipelines.warehouse.bigquery import BigQueryWarehouse, is_conflict
+from warroom_pipelines.warehouse.base import slices_of
+from warroom_pipelines.warehouse.bigquery import (
+    SLICE_FILTER,
+    BigQueryWarehouse,
+    is_conflict,
+    slice_parameters,
+)
 
 F = bigquery.SchemaField
 SCHEMA = [
@@ -170,16 +181,18 @@ class BigQueryDeliveryLog:
         self.ensure()
         return _records(self.warehouse.select(sql, parameters))
 
-    def incidents(self, brand: str, day: date) -> list[Incident]:
-        if not self.warehouse.has_table(ANOMALIES):
-            return []
+    def incidents(
+        self, brand_days: Sequence[tuple[str, date]]
+    ) -> dict[tuple[str, date], list[Incident]]:
+        if not brand_days or not self.warehouse.has_table(ANOMALIES):
+            return {}
         anomalies = self.warehouse.sql_table(ANOMALIES)
         frame = self.warehouse.select(
-            f"SELECT * FROM {anomalies} WHERE brand = @brand AND incident_id IN "
-            f"(SELECT incident_id FROM {anomalies} WHERE brand = @brand AND date = @day)",
-            [_scalar("brand", "STRING", brand), _scalar("day", "DATE", day)],
+            f"SELECT * FROM {anomalies} WHERE brand IN UNNEST(@brands) AND incident_id IN "
+            f"(SELECT incident_id FROM {anomalies} WHERE {SLICE_FILTER})",
+            slice_parameters(slices_of(brand_days)),
         )
-        return group_incidents(frame)
+        return incidents_by_brand_day(frame, brand_days)
 
     def notified(
         self, incident_ids: Sequence[str]

@@ -1,8 +1,8 @@
-"""Ad platforms report hours in the ad account's time zone; the warehouse keeps UTC.
+"""UTC days: a War Room date partition is a UTC day; ad accounts live in their own zone.
 
-A War Room date partition is a UTC day. An account east or west of UTC reports that day
-across two of its local days, so a client fetches every local day that overlaps the UTC
-day and keeps only the hours that fall inside it.
+An account east or west of UTC reports a UTC day across two of its local days, so a client
+fetches every local day that overlaps the UTC day and keeps only the hours inside it. These
+helpers know nothing of channels, so that the schema, the connectors and the demo share them.
 """
 
 from __future__ import annotations
@@ -49,14 +49,6 @@ def in_utc_day(hour_start: pd.Series, day: date) -> pd.Series:
     return (hour_start >= start) & (hour_start < end)
 
 
-_MEASURES = ("impressions", "clicks", "spend", "conversions", "conversion_value")
-
-
-def aggregate_hours(frame: pd.DataFrame) -> pd.DataFrame:
-    """Merge rows that landed on the same UTC hour (the spring-forward hour), summing measures."""
-    keys = ["brand", "channel", "account_id", "campaign_id", "hour_start"]
-    if frame.empty or not frame.duplicated(keys).any():
-        return frame
-    rest = [c for c in frame.columns if c not in keys and c not in _MEASURES]
-    agg = {**{m: "sum" for m in _MEASURES if m in frame.columns}, **{c: "first" for c in rest}}
-    return frame.groupby(keys, as_index=False, sort=False).agg(agg)[list(frame.columns)]
+def utc_dates(hour_start: pd.Series) -> pd.Series:
+    """The UTC date (naive midnight) of each hour: the date partition it belongs to."""
+    return hour_start.dt.tz_convert("UTC").dt.tz_localize(None).dt.normalize()

@@ -2,12 +2,7 @@ from datetime import date
 
 import pandas as pd
 
-from warroom_pipelines.channels.clock import (
-    aggregate_hours,
-    in_utc_day,
-    local_dates_covering,
-    local_hours_to_utc,
-)
+from warroom_pipelines.days import in_utc_day, local_dates_covering, local_hours_to_utc, utc_dates
 
 
 def test_a_utc_day_spans_two_local_days_west_and_east_of_utc() -> None:
@@ -35,29 +30,13 @@ def test_new_york_hours_on_both_daylight_saving_days() -> None:
     assert [t.hour for t in autumn] == [4, 5, 7, 8]
 
 
-def test_aggregate_hours_merges_the_spring_forward_collision() -> None:
-    frame = pd.DataFrame(
-        {
-            "brand": ["a", "a"],
-            "channel": ["meta_ads"] * 2,
-            "account_id": ["1"] * 2,
-            "campaign_id": ["c"] * 2,
-            "campaign_name": ["C"] * 2,
-            "hour_start": pd.to_datetime(["2026-03-08 06:00Z"] * 2),
-            "impressions": [100, 50],
-            "clicks": [3, 2],
-            "spend": [1.5, 1.0],
-            "conversions": [1.0, 0.0],
-            "conversion_value": [10.0, 0.0],
-        }
-    )
-    merged = aggregate_hours(frame)
-    assert len(merged) == 1
-    assert merged.iloc[0][["impressions", "clicks", "spend"]].tolist() == [150, 5, 2.5]
-
-
 def test_in_utc_day_is_half_open() -> None:
     hours = pd.Series(
         pd.to_datetime(["2026-06-01 00:00Z", "2026-06-01 23:00Z", "2026-06-02 00:00Z"])
     )
     assert in_utc_day(hours, date(2026, 6, 1)).tolist() == [True, True, False]
+
+
+def test_an_hour_belongs_to_the_utc_date_it_starts_on() -> None:
+    hours = pd.Series(pd.to_datetime(["2026-06-01 23:00+02:00", "2026-06-02 01:00+02:00"]))
+    assert utc_dates(hours).tolist() == [pd.Timestamp("2026-06-01"), pd.Timestamp("2026-06-01")]
