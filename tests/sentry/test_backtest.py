@@ -116,6 +116,14 @@ def test_false_alerts_are_told_by_the_benign_events_they_met() -> None:
     assert table.loc["(none)", "false_alerts_during"] == 1
 
 
+def test_no_alerts_at_all_is_a_report_of_zeros() -> None:
+    alerts = _score_alerts(
+        pd.DataFrame([_row("brand", "", T0, "x", "x")]).iloc[:0], _truth(), _no_events()
+    )
+    assert _benign_table(alerts, _no_events(), weeks=1.0)["false_alerts_during"].sum() == 0
+    assert _alert_table(alerts, weeks=1.0).loc["all", "alerts"] == 0
+
+
 def test_found_vs_injected_and_found_by_level() -> None:
     rows = pd.DataFrame([_row("channel", "meta_ads", T0 + 4 * H, "conversion_drop", "a")])
     summary = found_vs_injected(rows, _truth()).set_index("brand")

@@ -375,7 +375,7 @@ def _benign_table(alerts: pd.DataFrame, benign: pd.DataFrame, weeks: float) -> p
     false = alerts.loc[~alerts["matched"].astype(bool)]
     rows = []
     for kind in BENIGN_KINDS:
-        during = false["benign"].str.split(",").map(lambda kinds, k=kind: k in kinds)
+        during = false["benign"].map(lambda kinds, k=kind: k in str(kinds).split(","))
         rows.append(
             {
                 "kind": kind,
@@ -384,12 +384,13 @@ def _benign_table(alerts: pd.DataFrame, benign: pd.DataFrame, weeks: float) -> p
                 "per_brand_week": during.sum() / weeks,
             }
         )
+    alone = false["benign"] == ""
     rows.append(
         {
             "kind": "(none)",
             "events": 0,
-            "false_alerts_during": int((false["benign"] == "").sum()),
-            "per_brand_week": (false["benign"] == "").sum() / weeks,
+            "false_alerts_during": int(alone.sum()),
+            "per_brand_week": alone.sum() / weeks,
         }
     )
     return pd.DataFrame(rows).set_index("kind").round(3)
