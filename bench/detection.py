@@ -67,14 +67,16 @@ def main() -> None:
             finished = report.finished.add_prefix("finished ")
             lines.append(line if args.finished else pd.concat([line, finished], axis=1))
             print(f"\n{world} {spec}", flush=True)
-            for title, table in (
-                ("by level", report.by_level),
-                ("by type", report.by_type),
-                ("alerts", report.alerts),
-                ("benign", report.benign),
-                ("per brand", backtest.per_brand(report)),
-            ):
+            tables = {
+                "by level": report.by_level,
+                "by type": report.by_type,
+                "alerts": report.alerts,
+                "benign": report.benign,
+                "finished data": report.finished,
+            }
+            for title, table in tables.items():
                 print(f"\n{title}:\n{table.round(3).to_markdown()}", flush=True)
+            print(f"\nper brand:\n{backtest.per_brand(report).round(3).to_markdown()}")
     print()
     print(pd.concat(lines, ignore_index=True).round(3).T.to_markdown())
 

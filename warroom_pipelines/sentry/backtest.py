@@ -411,9 +411,11 @@ def headline(levels: pd.DataFrame, alerts: pd.DataFrame) -> pd.DataFrame:
 
 def per_brand(report: BacktestReport) -> pd.DataFrame:
     """The headline per brand: each brand is its own seed, so this is the spread."""
-    weeks = report.brand_weeks / max(report.incidents["brand"].nunique(), 1)
-    lines = []
-    for brand, labels in report.incidents.groupby("brand"):
+    brands = sorted(set(report.incidents["brand"]) | set(report.alert_incidents["brand"]))
+    weeks = report.brand_weeks / max(len(brands), 1)
+    lines = [pd.DataFrame(columns=["brand"])]
+    for brand in brands:
+        labels = report.incidents.loc[report.incidents["brand"] == brand]
         alerts = report.alert_incidents.loc[report.alert_incidents["brand"] == brand]
         lines.append(headline(by_level(labels), _alert_table(alerts, weeks)).assign(brand=brand))
     return pd.concat(lines, ignore_index=True).set_index("brand")
