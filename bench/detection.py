@@ -43,8 +43,7 @@ def main() -> None:
     start = args.end - timedelta(days=args.days - 1)
     lines = []
     for world in args.worlds:
-        prefix = "brand" if world == "demo" else "heldout"
-        brands = [f"{prefix}-{n:02d}" for n in range(args.brands)]
+        brands = backtest.brand_names(world, args.brands)
         demo = DemoConfig(world=WORLDS[world])
         for spec in args.specs:
             report = backtest.run(

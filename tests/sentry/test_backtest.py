@@ -116,6 +116,11 @@ def test_false_alerts_are_told_by_the_benign_events_they_met() -> None:
     assert table.loc["(none)", "false_alerts_during"] == 1
 
 
+def test_the_held_out_world_has_its_own_brands() -> None:
+    assert backtest.brand_names("demo", 2) == ["brand-00", "brand-01"]
+    assert backtest.brand_names("held-out", 1) == ["heldout-00"]
+
+
 def test_no_alerts_at_all_is_a_report_of_zeros() -> None:
     alerts = _score_alerts(
         pd.DataFrame([_row("brand", "", T0, "x", "x")]).iloc[:0], _truth(), _no_events()

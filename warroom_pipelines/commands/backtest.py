@@ -69,8 +69,7 @@ def run_backtest(args: argparse.Namespace) -> int:
         contamination=args.contamination,
         window_days=args.window_days,
     )
-    prefix = "brand" if args.world == "demo" else "heldout"
-    brands = [f"{prefix}-{n:02d}" for n in range(args.brands)]
+    brands = backtest.brand_names(args.world, args.brands)
     print(
         f"Backtest {config.detector} on the {args.world} world: {len(brands)} brands, "
         f"{start} .. {end}, replayed tick by tick, {config}",

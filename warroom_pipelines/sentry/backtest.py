@@ -77,6 +77,13 @@ class BacktestReport:
     brand_weeks: float
 
 
+def brand_names(world: str, count: int) -> list[str]:
+    """The backtest's brands of a world: `brand-NN` on the demo's, `heldout-NN` on the
+    held-out one (other brands, so every brand-keyed draw differs too)."""
+    prefix = "brand" if world == "demo" else "heldout"
+    return [f"{prefix}-{n:02d}" for n in range(count)]
+
+
 def run(
     brands: list[str],
     start: date,
