@@ -1,9 +1,11 @@
-"""Compare detectors on the demo source: one summary line per detector configuration.
+"""Replay detector configurations on the demo world and the held-out world: one headline line
+per world and configuration, and the spread of the headline across brands (each brand is its
+own seed).
 
-    uv run python bench/detection.py --brands 3 --weeks 4 --end 2026-10-31 \
-        --cache /tmp/sentry_cache robust_z:min_sigma=3 ecod copod hbos iforest knn
+    OMP_NUM_THREADS=1 uv run python bench/detection.py ecod robust_z:min_sigma=3 \
+        --brands 3 --days 14 --end 2026-10-31 --worlds demo held-out
 
-Each argument is `detector[:key=value,...]` (DetectorConfig fields). Prints a markdown table
+Each spec is `detector[:key=value,...]` (DetectorConfig fields). Prints markdown tables
 (bench/DETECTION.md records the results).
 """
 
@@ -11,10 +13,10 @@ from __future__ import annotations
 
 import argparse
 from datetime import date, timedelta
-from pathlib import Path
 
 import pandas as pd
 
+from warroom_pipelines.channels.demo import WORLDS, DemoConfig
 from warroom_pipelines.sentry import backtest
 from warroom_pipelines.sentry.detectors import DetectorConfig
 
@@ -28,45 +30,54 @@ def _config(spec: str) -> DetectorConfig:
     return DetectorConfig(detector=name, **fields)  # type: ignore[arg-type]
 
 
-def summary(spec: str, report: backtest.BacktestReport) -> dict[str, object]:
-    scored = report.incidents
-    wide = scored["campaign_id"].isna()
-    line: dict[str, object] = {"detector": spec}
-    wide_recall = scored.loc[wide, "recall_brand_or_channel"].mean()
-    line["recall channel-wide (brand or channel)"] = wide_recall
-    line["recall all (brand or channel)"] = scored["recall_brand_or_channel"].mean()
-    line["recall all (any level)"] = scored["recall_any"].mean()
-    for kind, rows in scored.loc[wide].groupby("incident_type"):
-        line[f"{kind}"] = rows["recall_brand_or_channel"].mean()
-    line["median h to detect"] = scored["hours_to_detect"].median()
-    alerts = report.alerts
-    line["precision (brand or channel)"] = alerts.loc["brand_or_channel", "precision"]
-    line["false/brand-week (brand or channel)"] = alerts.loc[
-        "brand_or_channel", "false_per_brand_week"
-    ]
-    line["false/brand-week (campaign)"] = alerts.loc["campaign", "false_per_brand_week"]
-    line["s/brand-day mean"] = report.runtime.mean()
-    line["s/brand-day p95"] = report.runtime.quantile(0.95)
-    return line
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--brands", type=int, default=3)
-    parser.add_argument("--weeks", type=int, default=4)
+    parser.add_argument("--days", type=int, default=14)
     parser.add_argument("--end", type=date.fromisoformat, default=date(2026, 10, 31))
-    parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument("--worlds", nargs="+", choices=sorted(WORLDS), default=["demo"])
+    parser.add_argument("--budgets", action="store_true")
+    parser.add_argument("--finished", action="store_true", help="finished data only, no replay")
     parser.add_argument("specs", nargs="+")
     args = parser.parse_args()
-    start = args.end - timedelta(days=7 * args.weeks - 1)
-    brands = [f"brand-{n:02d}" for n in range(args.brands)]
+    start = args.end - timedelta(days=args.days - 1)
     lines = []
-    for spec in args.specs:
-        report = backtest.run(brands, start, args.end, _config(spec), cache=args.cache)
-        lines.append(summary(spec, report))
-        print(pd.DataFrame([lines[-1]]).round(3).to_markdown(index=False), flush=True)
+    for world in args.worlds:
+        brands = backtest.brand_names(world, args.brands)
+        demo = DemoConfig(world=WORLDS[world])
+        for spec in args.specs:
+            report = backtest.run(
+                brands,
+                start,
+                args.end,
+                _config(spec),
+                demo=demo,
+                budgets=args.budgets,
+                replay=not args.finished,
+            )
+            line = backtest.headline(report.by_level, report.alerts).assign(
+                world=world,
+                detector=spec,
+                incidents=len(report.incidents),
+                alerts=int(report.alerts.loc["all", "alerts"]),
+                s_per_tick_median=report.runtime.median(),
+                s_per_tick_p95=report.runtime.quantile(0.95),
+            )
+            finished = report.finished.add_prefix("finished ")
+            lines.append(line if args.finished else pd.concat([line, finished], axis=1))
+            print(f"\n{world} {spec}", flush=True)
+            tables = {
+                "by level": report.by_level,
+                "by type": report.by_type,
+                "alerts": report.alerts,
+                "benign": report.benign,
+                "finished data": report.finished,
+            }
+            for title, table in tables.items():
+                print(f"\n{title}:\n{table.round(3).to_markdown()}", flush=True)
+            print(f"\nper brand:\n{backtest.per_brand(report).round(3).to_markdown()}")
     print()
-    print(pd.DataFrame(lines).round(3).to_markdown(index=False))
+    print(pd.concat(lines, ignore_index=True).round(3).T.to_markdown())
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ import pytest
 from warroom_pipelines.channels.budgets import BUDGET_COLUMNS
 from warroom_pipelines.channels.demo import (
     BENIGN_KINDS,
+    HELD_OUT,
     DemoConfig,
     brand_accounts,
     demo_benign_events,
@@ -253,6 +254,47 @@ def test_the_holiday_is_the_same_day_for_every_brand() -> None:
         return set(starts.dt.date)
 
     assert holidays("acme") and holidays("acme") == holidays("globex") == holidays("initech")
+
+
+def test_the_held_out_world_is_another_deterministic_world() -> None:
+    held_out = DemoConfig(world=HELD_OUT)
+    days = (date(2026, 6, 1), date(2026, 10, 31))
+
+    def kinds(config: DemoConfig) -> pd.DataFrame:
+        return demo_benign_events("acme", *days, config)
+
+    mine, theirs = kinds(DemoConfig()), kinds(held_out)
+    pd.testing.assert_frame_equal(theirs, kinds(DemoConfig(world=HELD_OUT)))
+
+    def holidays(events: pd.DataFrame) -> set[date]:
+        starts = events.loc[events["kind"] == "holiday", "start"] + pd.Timedelta(hours=14)
+        return set(starts.dt.date)
+
+    assert holidays(theirs) and holidays(theirs) != holidays(mine)
+    share = {
+        name: (frame["kind"] == "sale_day").sum() / 153
+        for name, frame in (("demo", mine), ("held_out", theirs))
+    }
+    assert share["held_out"] > share["demo"]  # 1/9 of days against 1/14
+    # Incidents at any hour, not only 06:00-19:00 UTC, and more of them subtle.
+    ours = demo_incidents("acme", *days, DemoConfig(incident_rate=1.0))
+    other = demo_incidents("acme", *days, DemoConfig(incident_rate=1.0, world=HELD_OUT))
+    assert set(ours["start"].dt.hour) <= set(range(6, 20))
+    assert set(other["start"].dt.hour) - set(range(6, 20))
+    ctr = {
+        name: frame.loc[frame["incident_type"] == "ctr_collapse", "magnitude"].median()
+        for name, frame in (("demo", ours), ("held_out", other))
+    }
+    assert ctr["held_out"] > ctr["demo"]  # nearer 1: subtler
+    # Its rows arrive later.
+    delay = {
+        name: (rows["arrives_at"] - rows["hour_start"]).median()
+        for name, rows in (
+            ("demo", demo_rows("acme", DAY, QUIET)),
+            ("held_out", demo_rows("acme", DAY, DemoConfig(incident_rate=0.0, world=HELD_OUT))),
+        )
+    }
+    assert delay["held_out"] > delay["demo"]
 
 
 def test_budgets_have_the_budget_schema() -> None:

@@ -161,7 +161,7 @@ def test_sql_takes_a_query_or_a_file_not_both(warehouse: Path) -> None:
 def test_the_backtest_prints_a_line_per_brand_as_it_goes(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    args = ["backtest", "--brands", "2", "--weeks", "1", "--end", "2026-10-31"]
+    args = ["backtest", "--brands", "2", "--days", "1", "--end", "2026-10-31"]
     assert main([*args, "--window-days", "7"]) == 0
     out = capsys.readouterr().out
     assert "brand-00 replayed (1/2)" in out and "brand-01 replayed (2/2)" in out

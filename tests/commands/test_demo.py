@@ -9,8 +9,12 @@ from pathlib import Path
 import dagster as dg
 
 from warroom_pipelines.channels.demo import demo_incidents
-from warroom_pipelines.commands.demo import FOUND_VS_INJECTED_LEGEND, registry_segments
-from warroom_pipelines.sentry.backtest import found_vs_injected
+from warroom_pipelines.commands.demo import (
+    FOUND_BY_LEVEL_LEGEND,
+    FOUND_VS_INJECTED_LEGEND,
+    registry_segments,
+)
+from warroom_pipelines.sentry.backtest import found_by_level, found_vs_injected
 from warroom_pipelines.sentry.engine import empty_anomalies
 from warroom_pipelines.warehouse import LakeFiles, analyst_connection
 
@@ -41,6 +45,7 @@ def test_the_demo_materializes_every_brand_day_in_one_run_per_day(
     assert done.returncode == 0, done.stderr[-3000:]
     assert "runs failed" not in done.stdout
     assert "Incidents the demo source injected" in done.stdout
+    assert "by the level they were injected at" in done.stdout
 
     with analyst_connection(LakeFiles(tmp_path / "home" / "warroom.ducklake")) as con:
         per_brand = con.execute(
@@ -62,3 +67,13 @@ def test_the_closing_table_explains_every_column() -> None:
     explained = {line.split()[0] for line in lines if line[2:3] != " "}
     assert set(table.columns) - {"brand", "injected_types"} == explained
     assert "false alarms" in FOUND_VS_INJECTED_LEGEND
+
+
+def test_the_found_by_level_table_explains_every_column() -> None:
+    injected = demo_incidents("acme-outdoor", date(2026, 10, 1), date(2026, 10, 31))
+    table = found_by_level(empty_anomalies(), injected)
+    assert table["level"].tolist() == ["brand", "channel", "campaign", "all"]
+    assert table.loc[table["level"] == "all", "injected"].item() == len(injected)
+    lines = FOUND_BY_LEVEL_LEGEND.splitlines()
+    explained = {line.split()[0] for line in lines if line[2:3] != " "}
+    assert set(table.columns) == explained

@@ -109,6 +109,52 @@ def _rng(*parts: object) -> np.random.Generator:
 
 
 @dataclass(frozen=True)
+class DemoWorld:
+    """The patterns of a demo world: how often sale days, holidays, pauses, budget steps and
+    restatements come and how big they are, how late rows arrive, how incidents look.
+
+    The default is the demo's own world. `HELD_OUT` is another, for measuring the Sentry on
+    data it was not tuned on (`warroom backtest --world held-out`)."""
+
+    salt: str = ""  # mixed into the draws that depend on the day alone (the holiday)
+    sale_day_rate: float = 1 / 14  # sale days per brand-day
+    sale_range: tuple[float, float] = (2.0, 3.0)  # budget and demand multiplier of a sale day
+    holiday_rate: float = 1 / 30  # holidays per day, the same days for every brand
+    holiday_demand: float = 0.55
+    budget_block_days: int = 14  # a campaign's budget may step at the end of each block
+    budget_step_sigma: float = 0.4  # log-size of a budget step
+    pause_rate: float = 0.02  # campaign-days paused from some local hour on
+    restatement_rate: float = 0.04  # account-days whose conversions are restated later
+    arrival_scale: float = 0.4  # hours: an account-hour's batch arrives gamma(3, scale) late
+    appetite: tuple[float, float] = (0.75, 1.35)  # demand over budget: above 1 hits the cap
+    onset_hours: tuple[int, int] = (6, 20)  # UTC hours an incident may start in [low, high)
+    incident_hours: tuple[int, int] = (3, 12)  # its length in hours, [low, high)
+    subtlety: float = 1.0  # magnitudes drawn as subtle + (blatant - subtle) * u ** subtlety
+
+
+# A world unlike the demo's: more and bigger sale days, a milder and more frequent holiday,
+# more frequent and larger budget steps, more pauses and restatements, later rows, hungrier
+# campaigns (more of them capped), incidents at any hour, shorter and longer, more subtle.
+HELD_OUT = DemoWorld(
+    salt="held-out",
+    sale_day_rate=1 / 9,
+    sale_range=(1.5, 4.0),
+    holiday_rate=1 / 20,
+    holiday_demand=0.7,
+    budget_block_days=10,
+    budget_step_sigma=0.6,
+    pause_rate=0.04,
+    restatement_rate=0.08,
+    arrival_scale=0.5,
+    appetite=(0.85, 1.6),
+    onset_hours=(0, 24),
+    incident_hours=(2, 15),
+    subtlety=1.5,
+)
+WORLDS: dict[str, DemoWorld] = {"demo": DemoWorld(), "held-out": HELD_OUT}
+
+
+@dataclass(frozen=True)
 class DemoConfig:
     """How a brand's demo data looks. `campaigns_per_channel=None` picks 5-40 per channel;
     no `channels` means every registered platform (each with its record's demo funnel)."""
@@ -116,6 +162,7 @@ class DemoConfig:
     campaigns_per_channel: int | None = None
     incident_rate: float = 0.25  # expected incidents per brand per day
     channels: tuple[str, ...] = ()
+    world: DemoWorld = DemoWorld()
 
     def sources(self) -> tuple[str, ...]:
         return self.channels or registry.names()
@@ -192,7 +239,7 @@ def brand_accounts(brand: str, config: DemoConfig = DemoConfig()) -> tuple[Accou
                     cpc=float(crng.uniform(*funnel.cpc)),
                     cvr=float(crng.uniform(*funnel.cvr)),
                     aov=float(crng.uniform(*funnel.aov)),
-                    appetite=float(crng.uniform(0.75, 1.35)),
+                    appetite=float(crng.uniform(*config.world.appetite)),
                 )
             )
         for a in range(n_accounts):
@@ -232,13 +279,7 @@ _MAGNITUDES: dict[str, tuple[float, float]] = {
     "tracking_break": (0.3, 0.0),  # conversions kept
     "roas_drop": (0.65, 0.3),  # value per conversion kept
 }
-SALE_DAY_RATE = 1 / 14  # sale days per brand-day
-HOLIDAY_RATE = 1 / 30  # holidays per day, the same days for every brand
-HOLIDAY_DEMAND = 0.55
 LAUNCH_RAMP_DAYS = 7
-PAUSE_RATE = 0.02  # campaign-days paused from some local hour on
-BUDGET_BLOCK_DAYS = 14  # a campaign's budget may step at the end of each block
-RESTATEMENT_RATE = 0.04  # account-days whose conversions are restated later
 PACED_TRICKLE = 0.02  # share of demand a capped campaign still spends (platforms overshoot)
 BENIGN_KINDS: tuple[str, ...] = (
     "budget_cap",
@@ -282,8 +323,8 @@ def _incidents_on(brand: str, day: date, config: DemoConfig) -> list[Incident]:
             campaign_id = biggest[int(rng.integers(len(biggest)))].campaign_id
         elif level == "brand":
             channel = None
-        onset = int(rng.integers(6, 20))
-        duration = int(rng.integers(3, 12))
+        onset = int(rng.integers(*config.world.onset_hours))
+        duration = int(rng.integers(*config.world.incident_hours))
         subtle, blatant = _MAGNITUDES[kind]
         start = day_start + pd.Timedelta(hours=onset)
         out.append(
@@ -296,7 +337,9 @@ def _incidents_on(brand: str, day: date, config: DemoConfig) -> list[Incident]:
                 campaign_id=campaign_id,
                 start=start,
                 end=start + pd.Timedelta(hours=duration),
-                magnitude=round(float(subtle + (blatant - subtle) * rng.random()), 3),
+                magnitude=round(
+                    float(subtle + (blatant - subtle) * rng.random() ** config.world.subtlety), 3
+                ),
             )
         )
     return out
@@ -325,25 +368,26 @@ def demo_incidents(
     return pd.DataFrame(rows, columns=columns)
 
 
-def holiday(day: date) -> bool:
+def holiday(day: date, world: DemoWorld = DemoWorld()) -> bool:
     """A day every brand sees as a holiday: demand falls, budgets stay."""
-    return _rng("holiday", day.isoformat()).random() < HOLIDAY_RATE
+    salt = (world.salt,) if world.salt else ()
+    return _rng("holiday", day.isoformat(), *salt).random() < world.holiday_rate
 
 
-def sale_multiplier(brand: str, day: date) -> float:
+def sale_multiplier(brand: str, day: date, world: DemoWorld = DemoWorld()) -> float:
     """The brand's budget and demand multiplier on a sale day (local date), else 1."""
     rng = _rng("sale", brand, day.isoformat())
-    if rng.random() >= SALE_DAY_RATE or holiday(day):
+    if rng.random() >= world.sale_day_rate or holiday(day, world):
         return 1.0
-    return float(rng.uniform(2.0, 3.0))
+    return float(rng.uniform(*world.sale_range))
 
 
-def _budget_step(campaign: Campaign, day: date) -> float:
+def _budget_step(campaign: Campaign, day: date, world: DemoWorld) -> float:
     """The campaign's budget level in its current block: half the blocks keep the base."""
-    offset = _seed("block", campaign.campaign_id) % BUDGET_BLOCK_DAYS
-    block = ((day - _CAMPAIGN_EPOCH).days + offset) // BUDGET_BLOCK_DAYS
+    offset = _seed("block", campaign.campaign_id) % world.budget_block_days
+    block = ((day - _CAMPAIGN_EPOCH).days + offset) // world.budget_block_days
     rng = _rng("budget", campaign.campaign_id, block)
-    return 1.0 if rng.random() < 0.5 else float(np.exp(rng.normal(0.0, 0.4)))
+    return 1.0 if rng.random() < 0.5 else float(np.exp(rng.normal(0.0, world.budget_step_sigma)))
 
 
 @dataclass(frozen=True)
@@ -365,7 +409,7 @@ def _launch_progress(campaign: Campaign, day: date) -> float:
 
 
 @lru_cache(maxsize=16384)
-def _day_plan(account: Account, local_day: date) -> _DayPlan:
+def _day_plan(account: Account, local_day: date, world: DemoWorld) -> _DayPlan:
     live = tuple(
         c
         for c in account.campaigns
@@ -375,15 +419,15 @@ def _day_plan(account: Account, local_day: date) -> _DayPlan:
     n = len(live)
     base_spend = np.array([c.daily_impressions * c.ctr * c.cpc for c in live])
     base_impr = np.array([c.daily_impressions for c in live])
-    steps = np.array([_budget_step(c, local_day) for c in live])
-    sale = sale_multiplier(account.brand, local_day)
+    steps = np.array([_budget_step(c, local_day, world) for c in live])
+    sale = sale_multiplier(account.brand, local_day, world)
     budget = base_spend / np.array([c.appetite for c in live]) * steps * sale
     ramp = np.array([_launch_progress(c, local_day) for c in live])
     # Demand follows the budget a campaign is given (the platform buys what it may spend),
     # wanders a little from day to day, and falls on the holiday.
     level = steps * sale * _WEEKDAY[local_day.weekday()] * rng.lognormal(0.0, 0.12, size=n)
-    if holiday(local_day):
-        level = level * HOLIDAY_DEMAND
+    if holiday(local_day, world):
+        level = level * world.holiday_demand
     demand = (base_impr * level * (0.3 + 0.7 * ramp))[:, None] * _HOUR_SHARE[None, :]
     cpc_factor = (1.0 + 0.25 * (1.0 - ramp))[:, None]
     cvr_factor = (0.8 + 0.2 * ramp)[:, None]
@@ -392,15 +436,15 @@ def _day_plan(account: Account, local_day: date) -> _DayPlan:
     before = np.cumsum(hourly, axis=1) - hourly
     room = np.divide(budget[:, None] - before, hourly, out=np.ones_like(hourly), where=hourly > 0)
     pace = np.clip(room, PACED_TRICKLE, 1.0)
-    paused = rng.random(n) < PAUSE_RATE
+    paused = rng.random(n) < world.pause_rate
     paused_from = np.where(paused, rng.integers(0, 20, size=n), 24)
     return _DayPlan(live, budget, demand, pace, cpc_factor, cvr_factor, paused_from)
 
 
-def _restated(account: Account, local_day: date) -> pd.Timestamp | None:
+def _restated(account: Account, local_day: date, world: DemoWorld) -> pd.Timestamp | None:
     """When this account-day's conversions are restated (UTC), if they are."""
     rng = _rng("restate", account.account_id, local_day.isoformat())
-    if rng.random() >= RESTATEMENT_RATE:
+    if rng.random() >= world.restatement_rate:
         return None
     return _local_start(account, local_day + timedelta(days=1)) + pd.Timedelta(
         hours=float(rng.uniform(20, 44))
@@ -415,7 +459,7 @@ def _local_start(account: Account, local_day: date) -> pd.Timestamp:
 def _account_local_day(account: Account, local_day: date, config: DemoConfig) -> pd.DataFrame:
     """One account's report for one local day, as a platform would give it (local hours),
     with each row's `arrives_at` and, for a restated row, the first version it replaced."""
-    plan = _day_plan(account, local_day)
+    plan = _day_plan(account, local_day, config.world)
     if not plan.live:
         return empty_raw_frame()
     live = plan.live
@@ -473,13 +517,15 @@ def _account_local_day(account: Account, local_day: date, config: DemoConfig) ->
     # little spread per row (1-3 h after the hour is typical, as the platforms' own APIs).
     arrive = _rng("arrival", account.account_id, local_day.isoformat())
     delay_h = (
-        0.05 + arrive.gamma(3.0, 0.4, size=(1, 24)) + arrive.gamma(1.0, 0.15, size=(n, 24))
+        0.05
+        + arrive.gamma(3.0, config.world.arrival_scale, size=(1, 24))
+        + arrive.gamma(1.0, 0.15, size=(n, 24))
     ).ravel()
     frame = _report_frame(account, live, utc_naive, impressions, clicks, spend, conversions, value)
     hour_end = frame["hour_start"] + pd.Timedelta(hours=1)
     frame["arrives_at"] = (hour_end + pd.to_timedelta(delay_h, unit="h")).dt.floor("s")
     frame["superseded_at"] = pd.NaT
-    restated_at = _restated(account, local_day)
+    restated_at = _restated(account, local_day, config.world)
     if restated_at is not None:
         # The first report under-counts conversions (attribution catches up later).
         first = frame.copy()
@@ -654,9 +700,8 @@ def demo_budgets(
         }
         for account in brand_accounts(brand, config)
         for local_day in _days(start, end)
-        for campaign, budget in zip(
-            _day_plan(account, local_day).live, _day_plan(account, local_day).budget, strict=True
-        )
+        for plan in [_day_plan(account, local_day, config.world)]
+        for campaign, budget in zip(plan.live, plan.budget, strict=True)
     ]
     return pd.DataFrame(rows, columns=list(BUDGET_COLUMNS))
 
@@ -678,12 +723,12 @@ def demo_benign_events(
             for a in accounts
         ]
         whole = (min(b[0] for b in bounds), max(b[1] for b in bounds))
-        if sale_multiplier(brand, local_day) > 1.0:
+        if sale_multiplier(brand, local_day, config.world) > 1.0:
             events.append(("sale_day", "brand", None, None, *whole))
-        if holiday(local_day):
+        if holiday(local_day, config.world):
             events.append(("holiday", "brand", None, None, *whole))
         for account, (day_start, day_end) in zip(accounts, bounds, strict=True):
-            events.extend(_account_events(account, local_day, day_start, day_end))
+            events.extend(_account_events(account, local_day, day_start, day_end, config.world))
     frame = pd.DataFrame(
         [
             (f"benign-{brand}-{e[0]}-{e[3] or e[2] or 'all'}-{e[4]:%Y%m%d%H}", brand, *e)
@@ -696,9 +741,13 @@ def demo_benign_events(
 
 
 def _account_events(
-    account: Account, local_day: date, day_start: pd.Timestamp, day_end: pd.Timestamp
+    account: Account,
+    local_day: date,
+    day_start: pd.Timestamp,
+    day_end: pd.Timestamp,
+    world: DemoWorld,
 ) -> list[tuple[str, str, str | None, str | None, pd.Timestamp, pd.Timestamp]]:
-    plan = _day_plan(account, local_day)
+    plan = _day_plan(account, local_day, world)
     hour = pd.Timedelta(hours=1)
     out: list[tuple[str, str, str | None, str | None, pd.Timestamp, pd.Timestamp]] = []
     ch = account.channel
@@ -717,14 +766,14 @@ def _account_events(
         if (
             abs(
                 np.log(
-                    _budget_step(campaign, local_day)
-                    / _budget_step(campaign, local_day - timedelta(days=1))
+                    _budget_step(campaign, local_day, world)
+                    / _budget_step(campaign, local_day - timedelta(days=1), world)
                 )
             )
             > 0.15
             and campaign.launch < local_day
         ):
             out.append(("budget_step", "campaign", ch, cid, day_start, day_end))
-    if _restated(account, local_day) is not None:
+    if _restated(account, local_day, world) is not None:
         out.append(("restatement", "channel", ch, None, day_start, day_end))
     return out

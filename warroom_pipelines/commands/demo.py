@@ -30,6 +30,14 @@ FOUND_VS_INJECTED_LEGEND = """\
                    while they lasted (at brand, channel or campaign level)
   alert_incidents  incidents the Sentry raised at brand or channel level (what alerts go out for)
   not_injected     of those, how many match no planted incident: false alarms"""
+FOUND_BY_LEVEL_LEGEND = """\
+  level               where the demo source planted the incident: the whole brand, one
+                      channel, or one campaign
+  injected            incidents planted at that level
+  found_within_2h     raised with the right type by an hour at most 2 h after the onset, at
+                      any level that covers it (the brand, its channel or its campaign)
+  found_at_all        raised with the right type at some hour while it lasted
+  found_at_own_level  raised with the right type within 2 h at the level it was planted at"""
 
 
 def register(demo: argparse.ArgumentParser) -> None:
@@ -100,7 +108,7 @@ def run_demo(args: argparse.Namespace) -> int:
                 failed.append(f"{', '.join(segment)} {day} (run {result.run_id})")
 
     from warroom_pipelines.home import duckdb_path
-    from warroom_pipelines.sentry.backtest import found_vs_injected
+    from warroom_pipelines.sentry.backtest import found_by_level, found_vs_injected
     from warroom_pipelines.warehouse import DuckDBWarehouse
 
     warehouse = DuckDBWarehouse(duckdb_path(), read_only=True)
@@ -124,6 +132,9 @@ def run_demo(args: argparse.Namespace) -> int:
     print("\nIncidents the demo source injected beside those the Sentry raised (warning+):")
     print_frame(found_vs_injected(anomalies, injected))
     print(FOUND_VS_INJECTED_LEGEND)
+    print("\nThe same incidents by the level they were injected at:")
+    print_frame(found_by_level(anomalies, injected))
+    print(FOUND_BY_LEVEL_LEGEND)
     print(f"\nWarehouse (DuckLake, read with DuckDB): {duckdb_path()}")
     print('  python3 -m uv run warroom sql "SELECT * FROM unified_performance LIMIT 10"')
     print(f"  python3 -m uv run duckdb -init {warehouse.files.analyst_script}")
