@@ -13,12 +13,14 @@ import pytest
 
 from tests.dashboard.conftest import ANOMALIES, NOW, incident_hours, typed_anomalies
 from tests.dashboard.test_brand_pages import PRIOR_WEEK, WEEK
+from warroom_pipelines.channels.budgets import typed_budgets
 from warroom_pipelines.channels.demo import demo_budgets
 from warroom_pipelines.dashboard import publish
 from warroom_pipelines.dashboard.campaign_rows import CAMPAIGNS_SHOWN
 from warroom_pipelines.dashboard.pacing import daily_budgets
 from warroom_pipelines.sentry.pacing import overdelivery
 from warroom_pipelines.warehouse import DuckDBWarehouse
+from warroom_pipelines.warehouse.tables import BUDGETS
 
 END = NOW.floor("h")  # the last complete hour ends at 14:00 UTC
 
@@ -179,7 +181,27 @@ def test_pacing_is_todays_spend_in_the_accounts_own_day_against_its_daily_budget
     assert set(per_channel) == {"meta_ads", "google_ads", "tiktok_ads"}
 
 
-def test_budgets_come_from_the_demo_for_demo_rows_only() -> None:
+def test_pacing_reads_the_stored_budgets_and_the_demo_settings_only_for_demo_rows(
+    tmp_path: Path,
+) -> None:
     day = date(2026, 11, 15)
-    assert len(daily_budgets("acme", ["demo"], day, day + timedelta(days=1)))
-    assert daily_budgets("acme", ["meta_ads", "google_ads"], day, day).empty
+    warehouse = DuckDBWarehouse(tmp_path / "warehouse.ducklake")
+    # Nothing stored: demo rows pace against the demo's settings, a connected brand against none.
+    assert len(daily_budgets(warehouse, "acme", ["demo"], day, day + timedelta(days=1)))
+    assert daily_budgets(warehouse, "acme", ["meta_ads", "google_ads"], day, day).empty
+    # What the campaign_budgets asset stored is what the page paces against, brand by brand.
+    stored = pd.DataFrame(
+        {
+            "brand": ["acme", "globex"],
+            "channel": ["meta_ads", "meta_ads"],
+            "campaign_id": ["c-1", "c-1"],
+            "date": [pd.Timestamp(day)] * 2,
+            "daily_budget": [120.0, 999.0],
+            "currency": ["EUR", "EUR"],
+        }
+    )
+    for brand in ("acme", "globex"):
+        mine = typed_budgets(stored.loc[stored["brand"] == brand])
+        warehouse.replace_slice(BUDGETS, mine, brand=brand, dates=[day])
+    budgets = daily_budgets(warehouse, "acme", ["meta_ads"], day, day)
+    assert budgets[["campaign_id", "daily_budget"]].values.tolist() == [["c-1", 120.0]]

@@ -14,18 +14,14 @@ import pandas as pd
 from warroom_pipelines import clock
 from warroom_pipelines.assets.channels import INGESTION_GROUP, WAREHOUSE_POOL, of_brand_day
 from warroom_pipelines.channels import registry
-from warroom_pipelines.channels.budgets import (
-    BUDGET_COLUMNS,
-    BUDGETS_TABLE,
-    budget_frame,
-    typed_budgets,
-)
+from warroom_pipelines.channels.budgets import BUDGET_COLUMNS, budget_frame, typed_budgets
 from warroom_pipelines.channels.health import READ_ERRORS, failure_reason
 from warroom_pipelines.partitions import brand_date_partitions, demo_brand_keys, run_brand_dates
 from warroom_pipelines.resources.ad_platforms import AdPlatformsResource
 from warroom_pipelines.resources.demo import DemoSourceResource
 from warroom_pipelines.resources.vault import VaultResource
 from warroom_pipelines.resources.warehouse import WarehouseResource
+from warroom_pipelines.warehouse.tables import BUDGETS
 
 
 @dg.asset(
@@ -47,7 +43,7 @@ def campaign_budgets(
     brand_days = run_brand_dates(context)
     demo = demo_brand_keys(context.instance)
     today = clock.today()
-    stored = warehouse.get().read_slices(BUDGETS_TABLE, brand_days)
+    stored = warehouse.get().read_slices(BUDGETS, brand_days)
     if stored.empty:
         stored = typed_budgets(pd.DataFrame(columns=BUDGET_COLUMNS))
     frames: list[pd.DataFrame] = []

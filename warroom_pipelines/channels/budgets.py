@@ -19,9 +19,9 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
-from warroom_pipelines.warehouse import TableRef, Warehouse
+from warroom_pipelines.warehouse import Warehouse
+from warroom_pipelines.warehouse.tables import BUDGETS
 
-BUDGETS_TABLE = TableRef("main", "campaign_budgets")
 BUDGET_COLUMNS: tuple[str, ...] = (
     "brand", "channel", "campaign_id", "date", "daily_budget", "currency",
 )  # fmt: skip
@@ -75,9 +75,7 @@ def typed_budgets(frame: pd.DataFrame) -> pd.DataFrame:
 def read_budgets(warehouse: Warehouse, brand: str, start: date, end: date) -> pd.DataFrame:
     """The brand's campaign budgets of the local days start..end (inclusive), as stored,
     ordered by day, channel and campaign."""
-    frame = warehouse.read_slice(
-        BUDGETS_TABLE, brand=brand, start=start, end=end, columns=BUDGET_COLUMNS
-    )
+    frame = warehouse.read_slice(BUDGETS, brand=brand, start=start, end=end, columns=BUDGET_COLUMNS)
     if frame.empty:
         return typed_budgets(pd.DataFrame(columns=list(BUDGET_COLUMNS)))
     return typed_budgets(frame.sort_values(["date", "channel", "campaign_id"]))

@@ -99,7 +99,9 @@ def campaign_tables(reader: CommandCenterReader, view: BrandView) -> list[Campai
     pacing: list[CampaignPacing] = []
     if not spend.empty:
         days = [d.date() for d in (end - LOOKBACK, end)]
-        budgets = daily_budgets(view.brand, spend["source"].dropna().astype(str), *_span(days))
+        budgets = daily_budgets(
+            reader.warehouse, view.brand, spend["source"].dropna().astype(str), *_span(days)
+        )
         pacing = campaign_pacing(spend, budgets, end)
     paced = {(p.channel, p.campaign_id, p.currency): p for p in pacing}
     incidents = _open_incidents(view.incidents)

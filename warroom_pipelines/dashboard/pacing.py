@@ -15,13 +15,11 @@ from typing import Literal
 
 import pandas as pd
 
+from warroom_pipelines.channels.budgets import read_budgets
 from warroom_pipelines.channels.demo import demo_budgets
 from warroom_pipelines.schema import DEMO_SOURCE
-from warroom_pipelines.sentry.pacing import (
-    BUDGET_COLUMNS,
-    REACHED,
-    overdelivery,
-)
+from warroom_pipelines.sentry.pacing import REACHED, overdelivery
+from warroom_pipelines.warehouse import Warehouse
 
 HOUR = pd.Timedelta(hours=1)
 # The local day that holds the last complete hour is at most 25 hours long (a DST change):
@@ -30,18 +28,19 @@ LOOKBACK = pd.Timedelta(hours=26)
 PaceState = Literal["over", "reached", "pacing", "no budget"]
 
 
-def daily_budgets(brand: str, sources: Iterable[str], start: date, end: date) -> pd.DataFrame:
-    """The daily budgets the page paces against (columns `sentry.pacing.BUDGET_COLUMNS`), for
-    local dates `start` to `end`.
+def daily_budgets(
+    warehouse: Warehouse, brand: str, sources: Iterable[str], start: date, end: date
+) -> pd.DataFrame:
+    """The daily budgets the page paces against (columns `BUDGET_COLUMNS`), for local dates
+    `start` to `end`: those the `campaign_budgets` asset stored, which the Sentry scores with.
 
-    The one read of budgets: rows of the demo source have the demo's campaign settings, as
-    the Sentry's budget-aware scoring takes them. The ad platforms' budgets are not ingested
-    yet, so a connected brand shows its spend without a budget; once a budgets table exists,
-    it is read here.
+    A demo warehouse written before that asset existed has no budgets stored; its rows still
+    pace against the demo's campaign settings, which are what the asset would have stored.
     """
-    if DEMO_SOURCE in set(sources):
+    stored = read_budgets(warehouse, brand, start, end)
+    if stored.empty and DEMO_SOURCE in set(sources):
         return demo_budgets(brand, start, end)
-    return pd.DataFrame(columns=list(BUDGET_COLUMNS))
+    return stored
 
 
 @dataclass(frozen=True)

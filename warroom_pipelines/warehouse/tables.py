@@ -6,3 +6,4 @@ from warroom_pipelines.warehouse.base import TableRef
 UNIFIED = TableRef("main", "unified_performance")
 ANOMALIES = TableRef("main", "performance_anomalies")
 DELIVERIES = TableRef("main", "alert_deliveries")
+BUDGETS = TableRef("main", "campaign_budgets")
